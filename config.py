@@ -1,0 +1,133 @@
+"""Configuration: every setting is read from an environment variable.
+
+`SETTINGS` is the single list of what can be configured; the README table is
+checked against it by a test. Config classes only pick defaults per
+environment.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    def read(self, environ=os.environ):
+        """Return the env var's value, coerced to the type of the default."""
+        raw = environ.get(self.name)
+        if raw is None or raw == "":
+            return self.default
+        if isinstance(self.default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(self.default, int):
+            return int(raw)
+        if isinstance(self.default, float):
+            return float(raw)
+        return raw
+
+
+SETTINGS = [
+    Setting("CHARRETTE_ENV", "development",
+            "`development` (default), `production` or `testing`."),
+    Setting("SECRET_KEY", "",
+            "Signs sessions and participant cookies. Required in production; "
+            "in development a random key is generated and kept in instance/."),
+    Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charrette.db'}",
+            "SQLAlchemy URL. Default: an SQLite file under instance/."),
+    Setting("HOST", "0.0.0.0", "Address to listen on (all interfaces, so phones on the LAN reach it)."),
+    Setting("PORT", 5000, "Port to listen on."),
+    Setting("PUBLIC_URL", "",
+            "Base URL phones use to join (printed and in the QR code). "
+            "Default: http://<this laptop's LAN address>:<PORT>."),
+    Setting("DEMO", True, "Create a demo facilitator and workshop on first run."),
+    Setting("DEMO_EMAIL", "demo@example.org", "Login of the demo facilitator."),
+    Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),
+    Setting("ASYNC_MODE", "gevent", "Socket.IO async mode: `gevent` (default) or `threading`."),
+    Setting("PUSH_INTERVAL", 0.1,
+            "Seconds between coalesced live-tally pushes to projector and console "
+            "(0 = push at once, used by tests)."),
+    Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
+    Setting("LOG_LEVEL", "INFO", "Python log level."),
+]
+
+
+def _env() -> dict:
+    return {s.name: s.read() for s in SETTINGS}
+
+
+class Config:
+    """Defaults shared by every environment, overridden from the environment."""
+
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)  # a phone stays "the same participant"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    BABEL_DEFAULT_LOCALE = "en"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    def __init__(self, **overrides):
+        for key, value in _env().items():
+            setattr(self, key, value)
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        if "DATABASE_URL" in overrides:
+            self.SQLALCHEMY_DATABASE_URI = overrides["DATABASE_URL"]
+
+
+class DevelopmentConfig(Config):
+    """Laptop default: SQLite, one process, a demo workshop."""
+
+
+class TestingConfig(Config):
+    """Isolated from the environment's database; pushes at once."""
+
+    def __init__(self, **overrides):
+        defaults = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": "sqlite://",
+            "DEMO": False,
+            "ASYNC_MODE": "threading",
+            "PUSH_INTERVAL": 0.0,
+            "WTF_CSRF_ENABLED": False,
+        }
+        defaults.update(overrides)
+        super().__init__(**defaults)
+
+
+class ProductionConfig(Config):
+    """Secure cookies and an explicit secret key."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    def __init__(self, **overrides):
+        super().__init__(**overrides)
+        if not self.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set when CHARRETTE_ENV=production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def from_env(**overrides) -> Config:
+    """Build the config object named by CHARRETTE_ENV."""
+    name = overrides.pop("CHARRETTE_ENV", None) or os.environ.get("CHARRETTE_ENV") or "development"
+    return CONFIGS[name](**overrides)

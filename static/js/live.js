@@ -1,0 +1,244 @@
+// Shared by projector, console and phone: the socket, the live view, actions, timer.
+// The server renders every view; this module swaps it in and sends what people do.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const i18n = () => ($("#i18n") || { dataset: {} }).dataset;
+
+// crypto.randomUUID needs a secure context; phones on http://<LAN address> are not one.
+export function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function toast(message, kind = "error") {
+  const el = $("[data-toast]");
+  if (!el) return;
+  el.textContent = message;
+  el.className = `toast toast-${kind}`;
+  el.hidden = false;
+  clearTimeout(el._t);
+  el._t = setTimeout(() => { el.hidden = true; }, 5000);
+}
+
+function setConn(state) {
+  for (const el of $$("[data-conn]")) {
+    el.dataset.conn = state;
+    el.textContent = i18n()[state] || state;
+  }
+}
+
+// --- timer: the server sends milliseconds left; we count down locally -------------
+let timerEnd = null;
+function setTimer(timer) {
+  timerEnd = timer ? performance.now() + timer.left_ms : null;
+  tick();
+}
+function tick() {
+  for (const el of $$("[data-timer]")) {
+    if (timerEnd === null) { el.hidden = true; continue; }
+    const left = Math.max(0, Math.round((timerEnd - performance.now()) / 1000));
+    el.hidden = false;
+    el.classList.toggle("ending", left <= 30);
+    el.classList.toggle("done", left === 0);
+    const text = left === 0 ? (i18n().timeup || "0:00")
+      : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    const out = $("[data-timer-text]", el);
+    if (out.textContent !== text) out.textContent = text;
+  }
+}
+setInterval(tick, 250);
+
+// --- forms: keep what someone is typing when a new view arrives --------------------
+function collect(form) {
+  const data = {};
+  for (const [key, value] of new FormData(form)) {
+    if (key in data || key.endsWith("_ids")) data[key] = [].concat(data[key] ?? [], value);
+    else data[key] = value;
+  }
+  return data;
+}
+
+function keepDrafts(view, render) {
+  const drafts = {};
+  for (const form of $$("form[data-keep]", view)) {
+    if (form.dataset.dirty) drafts[form.dataset.event] = collect(form);
+  }
+  const active = document.activeElement;
+  const focusId = active && view.contains(active) ? active.id : null;
+  const caret = focusId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
+  render();
+  for (const [event, data] of Object.entries(drafts)) {
+    const form = $(`form[data-keep][data-event="${event}"]`, view);
+    if (!form) continue;
+    form.dataset.dirty = "1";
+    for (const el of form.elements) {
+      if (!el.name || !(el.name in data)) continue;
+      const value = data[el.name];
+      if (el.type === "checkbox" || el.type === "radio") el.checked = [].concat(value).includes(el.value);
+      else el.value = value;
+    }
+  }
+  if (focusId) {
+    const el = document.getElementById(focusId);
+    if (el) { el.focus(); if (caret && el.setSelectionRange) try { el.setSelectionRange(...caret); } catch (e) { /* not a text field */ } }
+  }
+}
+
+// --- outbox: actions a phone made, kept across reloads until the server acks them ----
+class Outbox {
+  constructor(key, live) {
+    this.key = key;
+    this.live = live;
+    this.items = JSON.parse(localStorage.getItem(key) || "[]");
+    this.busy = false;
+  }
+  save() { localStorage.setItem(this.key, JSON.stringify(this.items)); }
+  add(event, payload) {
+    this.items.push({ event, payload: { ...payload, cid: newId() } });
+    this.save();
+    this.flush();
+  }
+  get pending() { return this.items.length; }
+  async flush() {
+    if (this.busy || !this.items.length) return;
+    this.busy = true;
+    try {
+      while (this.items.length && this.live.socket.connected) {
+        const { event, payload } = this.items[0];
+        this.live.status("sending");
+        let reply;
+        try {
+          reply = await this.live.socket.timeout(10000).emitWithAck(event, payload);
+        } catch (e) {
+          break; // no ack in time: keep it, it is retried on reconnect (the cid makes that safe)
+        }
+        this.items.shift();
+        this.save();
+        this.live.onReply(event, payload, reply);
+      }
+    } finally {
+      this.busy = false;
+    }
+    this.live.status(this.items.length ? (this.live.socket.connected ? "sending" : "queued") : "saved");
+  }
+}
+
+export function start(hooks = {}) {
+  const body = document.body;
+  const role = body.dataset.role;
+  const code = body.dataset.code;
+  const view = $("#view");
+  let connectedOnce = false;
+
+  // WebSocket first: long-polling only where a venue blocks WebSocket.
+  const socket = io({ auth: { role, code }, transports: ["websocket"], reconnectionDelayMax: 5000 });
+  const live = {
+    socket, role, code,
+    status: setConn,
+    onReply(event, payload, reply) {
+      if (!reply || !reply.ok) {
+        toast((reply && reply.error) || "Error");
+        hooks.onRefused?.(event, payload, reply);
+        sync();
+      } else {
+        hooks.onAck?.(event, payload, reply);
+      }
+    },
+    async send(event, payload) {
+      if (!socket.connected) { toast(i18n().offline || "Offline"); return null; }
+      try {
+        const reply = await socket.timeout(10000).emitWithAck(event, payload);
+        if (!reply.ok) toast(reply.error);
+        return reply;
+      } catch (e) {
+        toast(i18n().offline || "Offline");
+        return null;
+      }
+    },
+  };
+  const outbox = new Outbox(`charrette:outbox:${code}`, live);
+  live.outbox = outbox;
+
+  function render(payload) {
+    keepDrafts(view, () => { view.innerHTML = payload.html; });
+    for (const el of $$("[data-participants]")) el.textContent = payload.participants;
+    setTimer(payload.timer);
+    hooks.onView?.(payload, live);
+  }
+
+  async function sync() {
+    try {
+      const reply = await socket.timeout(10000).emitWithAck("sync", {});
+      if (reply && reply.ok) {
+        hooks.onMine?.(reply.mine, live);
+        render(reply.view);
+      }
+    } catch (e) { /* the next reconnect syncs again */ }
+  }
+  live.sync = sync;
+
+  socket.on("connect", () => {
+    connectedOnce = true;
+    live.status(outbox.pending ? "sending" : "connected");
+    sync().then(() => outbox.flush());
+  });
+  socket.on("disconnect", () => live.status(outbox.pending ? "queued" : "offline"));
+  socket.on("connect_error", (err) => {
+    if (err.type === "TransportError" || !err.message) {
+      // WebSocket blocked or server down: try long-polling too, keep retrying.
+      socket.io.opts.transports = ["websocket", "polling"];
+      live.status(outbox.pending ? "queued" : "offline");
+      return;
+    }
+    // Refused by the server (not joined, workshop closed, signed out): say why.
+    live.status("offline");
+    toast(err.message);
+    hooks.onDenied?.(err.message, live);
+  });
+  socket.on("view", (payload) => {
+    if (payload.remap) hooks.onRemap?.(payload.remap);
+    render(payload);
+  });
+
+  // One listener for every action on the page: buttons and forms carry data-event.
+  document.addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-event]");
+    if (!button || button.form?.dataset.event) return;
+    e.preventDefault();
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+    const { event, confirm, ...payload } = button.dataset;
+    button.disabled = true;
+    await live.send(event, payload);
+    button.disabled = false;
+  });
+  document.addEventListener("input", (e) => {
+    const form = e.target.closest("form[data-keep]");
+    if (form) form.dataset.dirty = "1";
+  });
+  document.addEventListener("submit", async (e) => {
+    const form = e.target.closest("form[data-event]");
+    if (!form) return;
+    e.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    const payload = collect(form);
+    if (hooks.beforeSubmit && hooks.beforeSubmit(form, payload) === false) return;
+    if (form.dataset.outbox !== undefined) {
+      outbox.add(form.dataset.event, payload);
+      if (form.dataset.reset !== undefined) form.reset();
+      return;
+    }
+    const submit = form.querySelector("button:not([type=button])");
+    if (submit) submit.disabled = true;
+    const reply = await live.send(form.dataset.event, payload);
+    if (submit) submit.disabled = false;
+    if (reply && reply.ok) {
+      delete form.dataset.dirty;
+      if (form.dataset.reset !== undefined) form.reset();
+      if (form.dataset.keep !== undefined) toast(i18n().saved || "Saved", "ok");
+    }
+  });
+  window.addEventListener("online", () => outbox.flush());
+  live.status("connecting");
+  return live;
+}

@@ -1,0 +1,90 @@
+"""Fixtures: an app on a fresh in-memory database, clients, sockets and data factories."""
+from __future__ import annotations
+
+import pytest
+
+from config import TestingConfig
+from workshop import create_app, flow
+from workshop.auth import create_facilitator
+from workshop.extensions import db, socketio
+from workshop.models import Participant
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}"))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def gen_facilitator(email="fac@example.org", name="Fac", password="correct horse battery"):
+    """Create a facilitator account."""
+    return create_facilitator(email, name, password)
+
+
+def gen_workshop(facilitator=None, **kwargs):
+    """Create a workshop from the campaign template."""
+    facilitator = facilitator or gen_facilitator()
+    kwargs.setdefault("title", "Safe migration planning")
+    kwargs.setdefault("topic", "Trafficking in persons")
+    return flow.create_workshop(facilitator, **kwargs)
+
+
+def gen_participant(workshop, group="Youth", name=""):
+    """Join a workshop as a new phone."""
+    return flow.join(workshop, None, name, group)
+
+
+def gen_ideas(workshop, *titles):
+    """Open the current stage for ideas and add some from new participants."""
+    stage = workshop.current_stage
+    flow.set_phase(workshop, stage.id, "collect")
+    items = []
+    for i, title in enumerate(titles):
+        person = gen_participant(workshop, group=workshop.groups[i % len(workshop.groups)])
+        items.append(flow.add_item(workshop, person, {"cid": f"idea-{i:04d}", "title": title}))
+    return items
+
+
+class Browser:
+    """A phone or laptop: an HTTP client whose cookies its sockets share."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+
+    def login(self, email="fac@example.org", password="correct horse battery"):
+        return self.http.post("/login", data={"email": email, "password": password})
+
+    def join(self, code, group="Youth", name=""):
+        return self.http.post(f"/j/{code}", data={"group": group, "name": name})
+
+    def socket(self, code, role):
+        return socketio.test_client(self.app, flask_test_client=self.http,
+                                    auth={"code": code, "role": role})
+
+
+@pytest.fixture
+def browser(app):
+    """Make clients: browser() is a new phone or laptop."""
+    return lambda: Browser(app)
+
+
+def views(sock):
+    """Return the `view` payloads a socket test client has received."""
+    return [msg["args"][0] for msg in sock.get_received() if msg["name"] == "view"]
+
+
+__all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "Participant"]

@@ -1,0 +1,116 @@
+"""Charrette: live, participatory campaign workshops. `create_app` builds the app."""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, render_template, request, session
+from flask_babel import get_locale
+from sqlalchemy import event
+
+import config as config_module
+
+from .errors import Refused
+from .extensions import babel, csrf, db, login_manager, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ["en"]
+
+# script-src 'self' only: no inline scripts anywhere, so injected markup cannot run.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+       "object-src 'none'")
+
+
+def create_app(config: config_module.Config | None = None, **overrides) -> Flask:
+    """Build the app: config, extensions, blueprints, socket handlers, CLI."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    app.config.from_object(config or config_module.from_env(**overrides))
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
+                      ping_interval=20, ping_timeout=25, max_http_buffer_size=64 * 1024,
+                      # Same-origin only: another site cannot open a socket as our user.
+                      cors_allowed_origins=None)
+
+    from . import auth, cli, facilitate, participate, present, realtime
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(facilitate.bp)
+    app.register_blueprint(present.bp)
+    app.register_blueprint(participate.bp)
+    realtime.init_app(app)
+    cli.init_app(app)
+
+    app.after_request(_security_headers)
+    app.register_error_handler(Refused, _refused)
+    app.register_error_handler(404, _not_found)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+        db.create_all()
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """Return a per-install random secret kept in instance/ (development only)."""
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL and a busy timeout: many phones write at once, readers never block."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    engine.dispose()  # connections made before the listener get the pragmas too
+
+
+def _locale() -> str:
+    """Pick the language: the one chosen in this browser, else the browser's."""
+    if not has_request_context():
+        return "en"
+    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def _security_headers(response):
+    """Add the headers every response carries."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _refused(error: Refused):
+    """Show a refusal as a page with the reason."""
+    return render_template("error.html", message=error.message), error.status
+
+
+def _not_found(_error):
+    from flask_babel import gettext as _
+    return render_template("error.html", message=_("This page does not exist.")), 404

@@ -1,0 +1,370 @@
+"""The rules of a live workshop: who may do what, when, and what it changes.
+
+Used by the HTTP views and the Socket.IO handlers alike; pure of HTTP. Every
+function that changes something commits before it returns, so whatever the
+caller acknowledges is on disk. Refusals raise `Refused` and change nothing.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import forms
+from .errors import Refused
+from .extensions import db
+from .models import CODE_ALPHABET, CODE_LENGTH, Item, Participant, Stage, Vote, Workshop, utcnow
+from .stages import TEMPLATES, kind_of
+
+
+# --- loading, or refusing ------------------------------------------------------
+
+def normalise_code(code: str) -> str:
+    """Upper-case a typed code and drop spaces and dashes."""
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def get_workshop(code: str, facilitator=None, open_only: bool = False) -> Workshop:
+    """Load a workshop by join code, or refuse.
+
+    With `facilitator`, only its owner gets it; with `open_only`, a closed
+    workshop is refused as if it did not exist for joining.
+    """
+    code = normalise_code(code)
+    workshop = None
+    if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code):
+        workshop = db.session.scalar(select(Workshop).filter_by(code=code))
+    if workshop is None:
+        raise Refused(_l("No workshop has the code %(code)s. Check the code on the screen.",
+                         code=code[:12] or "?"), 404)
+    if facilitator is not None and workshop.facilitator_id != facilitator.id:
+        raise Refused(_l("This workshop belongs to another facilitator."), 403)
+    if open_only and not workshop.is_open:
+        raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    return workshop
+
+
+def get_stage(workshop: Workshop, stage_id: int) -> Stage:
+    """Load one of this workshop's stages, or refuse."""
+    stage = db.session.get(Stage, stage_id)
+    if stage is None or stage.workshop_id != workshop.id:
+        raise Refused(_l("That stage is not part of this workshop."), 404)
+    return stage
+
+
+def get_item(workshop: Workshop, item_id: int) -> Item:
+    """Load one of this workshop's items, or refuse."""
+    item = db.session.get(Item, item_id)
+    if item is None or item.stage.workshop_id != workshop.id:
+        raise Refused(_l("That idea is not part of this workshop."), 404)
+    return item
+
+
+def participant_for(workshop: Workshop, token: str | None) -> Participant | None:
+    """Return the participant this phone's token belongs to, if any."""
+    if not token:
+        return None
+    return db.session.scalar(select(Participant).filter_by(workshop_id=workshop.id, token=token))
+
+
+def _lock_workshop(workshop: Workshop) -> None:
+    """Serialise facilitator actions on one workshop (row lock / SQLite write lock).
+
+    Two console tabs acting at once: the second waits and then sees the first.
+    """
+    db.session.execute(update(Workshop).where(Workshop.id == workshop.id)
+                       .values(version=Workshop.version + 1))
+    db.session.refresh(workshop)
+
+
+def _lock_participant(participant: Participant) -> None:
+    """Serialise one participant's votes, so two tabs cannot overspend a budget."""
+    db.session.execute(update(Participant).where(Participant.id == participant.id)
+                       .values(seen_at=utcnow()))
+
+
+# --- workshops and participants -----------------------------------------------
+
+def create_workshop(facilitator, *, title: str, topic: str = "", description: str = "",
+                    groups: list[str] | None = None, collect_names: bool = False,
+                    template: str = "campaign") -> Workshop:
+    """Create a workshop with the stages of a template and a fresh join code."""
+    for _attempt in range(20):
+        workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
+                            description=description, groups=groups or list(forms.DEFAULT_GROUPS),
+                            collect_names=collect_names)
+        for position, (kind, stage_title, prompt) in enumerate(TEMPLATES[template]):
+            workshop.stages.append(Stage(position=position, kind=kind, title=str(stage_title),
+                                         prompt=str(prompt), settings={}))
+        db.session.add(workshop)
+        try:
+            db.session.flush()
+        except IntegrityError:  # join code already taken: draw another
+            db.session.rollback()
+            continue
+        workshop.current_stage = workshop.stages[0]
+        db.session.commit()
+        return workshop
+    raise Refused(_l("Could not find a free join code; try again."), 503)
+
+
+def set_open(workshop: Workshop, is_open: bool) -> None:
+    """Open or close a workshop for joining and taking part."""
+    _lock_workshop(workshop)
+    workshop.status = "open" if is_open else "closed"
+    db.session.commit()
+
+
+def join(workshop: Workshop, token: str | None, name: str, group: str) -> Participant:
+    """Join a workshop, or update the name/group of the phone that already joined."""
+    if not workshop.is_open:
+        raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    if group not in workshop.groups:
+        raise Refused(_l("Choose one of the stakeholder groups."))
+    participant = participant_for(workshop, token) or Participant(workshop=workshop)
+    participant.group = group
+    participant.name = name.strip() if workshop.collect_names else ""
+    db.session.add(participant)
+    db.session.commit()
+    return participant
+
+
+def participant_count(workshop: Workshop) -> int:
+    """Return how many phones have joined."""
+    return db.session.scalar(select(func.count(Participant.id)).filter_by(workshop_id=workshop.id))
+
+
+# --- the stage lifecycle ------------------------------------------------------
+
+def goto_stage(workshop: Workshop, stage_id: int) -> Stage:
+    """Make a stage the one everyone sees."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    workshop.current_stage = stage
+    db.session.commit()
+    return stage
+
+
+def set_phase(workshop: Workshop, stage_id: int, phase: str) -> Stage:
+    """Move a stage to another of its kind's phases (not `decided`: use `decide`).
+
+    Re-opening voting hides revealed results again; votes already cast stay.
+    """
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    kind = kind_of(stage)
+    if not kind.playable:
+        raise Refused(_l("This activity is not available yet."))
+    if phase not in kind.phases or phase == "decided":
+        raise Refused(_l("This stage has no phase %(phase)s.", phase=phase[:16]))
+    if kind.phases.index(phase) < kind.phases.index("results"):
+        stage.revealed_at = None
+    stage.phase = phase
+    stage.decided_at = None
+    workshop.current_stage = stage
+    db.session.commit()
+    return stage
+
+
+def steps(workshop: Workshop) -> tuple[tuple[Stage, str] | None, tuple[Stage, str] | None]:
+    """Return the (stage, phase) one step back and one step forward from now."""
+    stage = workshop.current_stage
+    if stage is None:
+        return None, None
+    phases = kind_of(stage).phases
+    i = phases.index(stage.phase) if stage.phase in phases else 0
+    back = (stage, phases[i - 1]) if i > 0 else None
+    if back is None and stage.position > 0:
+        prev = workshop.stages[stage.position - 1]
+        back = (prev, prev.phase)
+    forward = None
+    if i + 1 < len(phases) and phases[i + 1] != "decided":
+        forward = (stage, phases[i + 1])
+    elif stage.phase == "decided" or not kind_of(stage).playable:
+        later = [s for s in workshop.stages if s.position > stage.position]
+        if later:
+            nxt = later[0]
+            nxt_phases = kind_of(nxt).phases
+            forward = (nxt, nxt.phase if nxt.phase != "pending" else nxt_phases[min(1, len(nxt_phases) - 1)])
+    return back, forward
+
+
+def go(workshop: Workshop, stage_id: int, phase: str) -> Stage:
+    """Take one step: to a phase of a stage, making it current."""
+    stage = get_stage(workshop, stage_id)
+    if phase == stage.phase:
+        return goto_stage(workshop, stage_id)
+    return set_phase(workshop, stage_id, phase)
+
+
+def reveal(workshop: Workshop, stage_id: int, revealed: bool = True) -> Stage:
+    """Show (or hide again) a stage's results to the room; closes voting."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    phases = kind_of(stage).phases
+    if "results" not in phases:
+        raise Refused(_l("This stage has no results to reveal."))
+    if phases.index(stage.phase) < phases.index("vote"):
+        raise Refused(_l("Open voting before revealing results."))
+    if stage.phase == "vote":
+        stage.phase = "results"
+    stage.revealed_at = utcnow() if revealed else None
+    db.session.commit()
+    return stage
+
+
+def decide(workshop: Workshop, form: forms.DecisionForm) -> Stage:
+    """Record the decision of a stage, its rationale and the minority view."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, form.stage_id.data)
+    kind = kind_of(stage)
+    if "decided" not in kind.phases:
+        raise Refused(_l("This stage takes no decision."))
+    choices = dict(kind.decision_choices(stage))
+    chosen = [i for i in form.item_ids.data if i in choices]
+    if not chosen or len(chosen) != len(form.item_ids.data):
+        raise Refused(_l("Choose what was decided from this stage's ideas."))
+    stage.decision = {"item_ids": chosen}
+    stage.rationale = form.rationale.data.strip()
+    stage.minority_view = (form.minority_view.data or "").strip()
+    stage.phase = "decided"
+    stage.revealed_at = stage.revealed_at or utcnow()
+    stage.decided_at = utcnow()
+    db.session.commit()
+    return stage
+
+
+def update_settings(workshop: Workshop, payload: dict) -> Stage:
+    """Change a stage's settings ({stage_id, ...}) through its kind's settings form."""
+    if not isinstance(payload, dict):
+        raise Refused(_l("Invalid request."))
+    stage_id = forms.parse(forms.StageIdForm, {"stage_id": payload.get("stage_id", "")}).stage_id.data
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    kind = kind_of(stage)
+    if kind.SettingsForm is None:
+        raise Refused(_l("This stage has no settings."))
+    form = forms.parse(kind.SettingsForm, {k: v for k, v in payload.items() if k != "stage_id"})
+    stage.settings = {**(stage.settings or {}), **form.data}
+    db.session.commit()
+    return stage
+
+
+def save_notes(workshop: Workshop, stage_id: int, notes: str) -> Stage:
+    """Keep the facilitator's private notes for a stage."""
+    stage = get_stage(workshop, stage_id)
+    stage.notes = notes
+    db.session.commit()
+    return stage
+
+
+def start_timer(workshop: Workshop, seconds: int) -> None:
+    """Start the room's countdown."""
+    _lock_workshop(workshop)
+    workshop.timer_seconds = seconds
+    workshop.timer_ends_at = utcnow() + timedelta(seconds=seconds)
+    db.session.commit()
+
+
+def stop_timer(workshop: Workshop) -> None:
+    """Stop and hide the countdown."""
+    _lock_workshop(workshop)
+    workshop.timer_ends_at = None
+    db.session.commit()
+
+
+# --- ideas ------------------------------------------------------------------------
+
+def add_item(workshop: Workshop, participant: Participant | None, payload: dict) -> Item:
+    """Add an idea to the current stage; a retry with the same client id adds nothing.
+
+    Participants may add only while the stage collects; the facilitator
+    (participant None) may add until it is decided.
+    """
+    stage = workshop.current_stage
+    kind = kind_of(stage) if stage else None
+    if kind is None or kind.ItemForm is None:
+        raise Refused(_l("This stage does not take ideas."))
+    client_id, fields = forms.split_client_id(payload, required=participant is not None)
+    if participant is not None:
+        existing = db.session.scalar(select(Item).filter_by(participant_id=participant.id,
+                                                              client_id=client_id))
+        if existing is not None:
+            return existing
+        if stage.phase != "collect":
+            raise Refused(_l("Ideas are not being collected right now."))
+        if not workshop.is_open:
+            raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    elif stage.phase in ("pending", "decided"):
+        raise Refused(_l("Open the stage before adding ideas."))
+    form = forms.parse(kind.ItemForm, fields)
+    item = Item(stage=stage, participant=participant, client_id=client_id, **kind.item_fields(form))
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def hide_item(workshop: Workshop, item_id: int, hidden: bool) -> Item:
+    """Hide an idea from the room (kept on record), or show it again."""
+    _lock_workshop(workshop)
+    item = get_item(workshop, item_id)
+    item.hidden = hidden
+    db.session.commit()
+    return item
+
+
+def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
+    """Merge a duplicate idea into another: both texts stay, dots move to the target.
+
+    A participant with dots on both keeps their sum on the target, so no
+    budget is exceeded by a merge.
+    """
+    _lock_workshop(workshop)
+    source, target = get_item(workshop, source_id), get_item(workshop, target_id)
+    if source.id == target.id or source.stage_id != target.stage_id:
+        raise Refused(_l("Merge two different ideas of the same stage."))
+    if not source.active or not target.active:
+        raise Refused(_l("Only visible ideas can be merged."))
+    if source.stage.phase in ("results", "decided"):
+        raise Refused(_l("Ideas cannot be merged once voting has closed."))
+    for child in list(source.merged):  # keep the record flat: everything points at the survivor
+        child.merged_into = target
+    for vote in db.session.scalars(select(Vote).filter_by(item_id=source.id)).all():
+        kept = db.session.scalar(select(Vote).filter_by(
+            participant_id=vote.participant_id, item_id=target.id, criterion=vote.criterion))
+        if kept is None:
+            vote.item_id = target.id
+        else:
+            kept.value += vote.value
+            db.session.delete(vote)
+    source.merged_into = target
+    db.session.commit()
+    return target
+
+
+# --- votes -----------------------------------------------------------------------
+
+def cast_vote(workshop: Workshop, participant: Participant, payload: dict) -> dict:
+    """Store one vote action for the current stage and return the participant's votes."""
+    stage = workshop.current_stage
+    if not workshop.is_open:
+        raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    if stage is None or stage.phase != "vote":
+        raise Refused(_l("Voting is closed."))
+    kind = kind_of(stage)
+    client_id, fields = forms.split_client_id(payload)
+    form = forms.parse(kind.VoteForm, fields)
+    _lock_participant(participant)
+    db.session.refresh(stage)  # a close that committed while we waited for the lock wins
+    if stage.phase != "vote":
+        db.session.rollback()
+        raise Refused(_l("Voting is closed."))
+    try:
+        mine = kind.vote(stage, participant, form, client_id)
+    except Refused:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return mine

@@ -1,0 +1,96 @@
+"""What each screen shows: the view model of a workshop's current stage, rendered.
+
+One function builds the data (`view_model`), one renders it for an audience
+(`render`). Results are only in the room's view once revealed; the console
+sees a live tally privately.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import render_template
+
+from . import flow
+from .models import Item, Stage, Workshop, utcnow
+from .stages import LABELS, kind_of
+from .stages.base import PHASE_LABELS
+
+AUDIENCES = ("projector", "console", "phone")
+
+
+@dataclass
+class View:
+    workshop: Workshop
+    audience: str
+    stage: Stage | None
+    kind: Any
+    items: list[Item] = field(default_factory=list)       # what this audience may list
+    by_id: dict[int, Item] = field(default_factory=dict)  # every item of the stage
+    results: list = field(default_factory=list)
+    revealed: bool = False
+    progress: dict = field(default_factory=dict)
+    participants: int = 0
+    steps: tuple = (None, None)
+    decision: list[Item] = field(default_factory=list)
+
+    @property
+    def phase(self) -> str:
+        return self.stage.phase if self.stage else "pending"
+
+    @property
+    def phase_label(self) -> str:
+        return str(PHASE_LABELS.get(self.phase, self.phase))
+
+    def label(self, stage: Stage) -> str:
+        return str(LABELS.get(stage.kind, stage.kind))
+
+    def setting(self, name: str):
+        return self.stage.setting(name) if self.stage else None
+
+
+def view_model(workshop: Workshop, audience: str) -> View:
+    """Collect what `audience` may see of the workshop right now."""
+    stage = workshop.current_stage
+    kind = kind_of(stage) if stage else None
+    view = View(workshop=workshop, audience=audience, stage=stage, kind=kind,
+                participants=flow.participant_count(workshop))
+    if stage is None:
+        return view
+    view.by_id = {item.id: item for item in stage.items}
+    if audience == "console":
+        view.items = list(stage.items)
+        view.steps = flow.steps(workshop)
+    else:
+        view.items = [item for item in stage.items if item.active]
+    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = kind.progress(stage)
+        if view.revealed or audience == "console":
+            view.results = kind.results(stage)
+    if stage.decision:
+        view.decision = [view.by_id[i] for i in stage.decision.get("item_ids", []) if i in view.by_id]
+    return view
+
+
+def render(view: View) -> str:
+    """Render the live part of one audience's screen as HTML."""
+    return render_template(f"live/{view.audience}.html", v=view,
+                           phase_names={k: str(v) for k, v in PHASE_LABELS.items()})
+
+
+def timer(workshop: Workshop) -> dict | None:
+    """Return the countdown as milliseconds left, or None when no timer runs."""
+    if workshop.timer_ends_at is None:
+        return None
+    left = (workshop.timer_ends_at - utcnow()).total_seconds()
+    return {"left_ms": max(int(left * 1000), 0), "total_s": workshop.timer_seconds}
+
+
+def payload(workshop: Workshop, audience: str) -> dict:
+    """Return the `view` event for an audience: HTML plus the live numbers."""
+    view = view_model(workshop, audience)
+    return {"html": render(view), "participants": view.participants,
+            "timer": timer(workshop), "open": workshop.is_open,
+            "stage_id": workshop.current_stage_id,
+            "phase": workshop.current_stage.phase if workshop.current_stage else None}

@@ -1,0 +1,175 @@
+"""Database models: typed SQLAlchemy 2.x, with only small behaviour.
+
+The rules that change these rows live in `flow.py`.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+# No 0/O, 1/I/L: a code read off a projector from the back row is typed right.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time, naive (SQLite stores no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_code() -> str:
+    """Return a random join code from the look-alike-free alphabet."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class Facilitator(UserMixin, db.Model):
+    __tablename__ = "facilitators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    workshops: Mapped[list[Workshop]] = relationship(back_populates="facilitator",
+                                                     order_by="Workshop.created_at.desc()")
+
+    def set_password(self, password: str) -> None:
+        """Store a scrypt hash of the password, never the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Workshop(db.Model):
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("facilitators.id"), index=True)
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True, default=new_code)
+    title: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    collect_names: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    current_stage_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("stages.id", use_alter=True, ondelete="SET NULL"))
+    timer_ends_at: Mapped[Optional[datetime]]
+    timer_seconds: Mapped[int] = mapped_column(default=300)
+    # Bumped by every facilitator action: a stale console's action is refused.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    facilitator: Mapped[Facilitator] = relationship(back_populates="workshops")
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="workshop", order_by="Stage.position",
+        foreign_keys="Stage.workshop_id", cascade="all, delete-orphan")
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan")
+    current_stage: Mapped[Optional[Stage]] = relationship(
+        foreign_keys=[current_stage_id], post_update=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+class Stage(db.Model):
+    __tablename__ = "stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(16), default="pending")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    decision: Mapped[Optional[dict]] = mapped_column(JSON)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    minority_view: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")  # private to the facilitator
+    revealed_at: Mapped[Optional[datetime]]
+    decided_at: Mapped[Optional[datetime]]
+
+    workshop: Mapped[Workshop] = relationship(back_populates="stages", foreign_keys=[workshop_id])
+    items: Mapped[list[Item]] = relationship(back_populates="stage", order_by="Item.id",
+                                             cascade="all, delete-orphan")
+
+    def setting(self, name: str):
+        """Return a stage setting, falling back to the kind's default."""
+        from .stages import kind_of
+        return (self.settings or {}).get(name, kind_of(self).defaults.get(name))
+
+
+class Participant(db.Model):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True,
+                                       default=lambda: secrets.token_urlsafe(24))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    group: Mapped[str] = mapped_column(String(80), default="")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="participants")
+
+
+class Item(db.Model):
+    """An idea, proposal, concept or draft: whatever a stage collects."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"))  # None: added by the facilitator
+    client_id: Mapped[Optional[str]] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("items.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stage: Mapped[Stage] = relationship(back_populates="items")
+    participant: Mapped[Optional[Participant]] = relationship()
+    merged_into: Mapped[Optional[Item]] = relationship(remote_side=[id], back_populates="merged")
+    merged: Mapped[list[Item]] = relationship(back_populates="merged_into")
+
+    @property
+    def active(self) -> bool:
+        """True when the item takes part in voting (not hidden, not merged away)."""
+        return not self.hidden and self.merged_into_id is None
+
+
+class Vote(db.Model):
+    """One participant's value for one item (and criterion): dots, rank, score..."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("participant_id", "item_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    criterion: Mapped[str] = mapped_column(String(32), default="")
+    value: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    participant: Mapped[Participant] = relationship()

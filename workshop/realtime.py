@@ -1,0 +1,286 @@
+"""Socket.IO: who is connected where, what each role may send, and the one broadcast helper.
+
+Rooms: one per workshop and audience (`room(workshop_id, audience)`), so the
+projector, the console and the phones of a workshop each get their own view
+and nothing of another workshop.
+
+Events a screen sends (each replies through its acknowledgement with
+`{"ok": true, ...}` or `{"ok": false, "error": "<message to show>"}`):
+
+  any role   sync                       -> {"view": <view payload>, "mine": {...}}
+  phone      idea:add {cid, title, detail}   -> {"item": {id, title}}
+  phone      vote {cid, item_id, dots}       -> {"mine": {...}}
+  console    stage:go {stage_id, phase}, stage:settings {stage_id, ...},
+             item:add {title, detail}, item:hide {item_id, hidden},
+             item:merge {source_id, target_id}, timer:start {seconds}, timer:stop,
+             results:reveal {stage_id, revealed}, stage:decide {stage_id, item_ids,
+             rationale, minority_view}, stage:notes {stage_id, notes}
+
+Events the server sends: `view` (see live.payload), to a room on every
+facilitator action and, coalesced, to projector and console as votes arrive.
+Phones never get a broadcast per vote.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from . import flow, forms, live
+from .errors import Refused
+from .extensions import db, socketio
+from .models import Participant, Workshop
+from .stages import kind_of
+
+log = logging.getLogger(__name__)
+ROLES = ("projector", "console", "phone")
+
+
+@dataclass
+class Client:
+    workshop_id: int
+    role: str
+    participant_id: int | None = None
+
+
+CLIENTS: dict[str, Client] = {}
+
+
+def room(workshop_id: int, audience: str) -> str:
+    """Name the room of one audience of one workshop."""
+    return f"w{workshop_id}:{audience}"
+
+
+def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
+    """Send every screen of the given audiences its current view of the workshop."""
+    for audience in audiences:
+        socketio.emit("view", {**live.payload(workshop, audience), **extra},
+                      to=room(workshop.id, audience))
+
+
+class _Coalescer:
+    """Collect workshops whose tallies changed; refresh them at most every interval."""
+
+    def __init__(self):
+        self.dirty: set[int] = set()
+        self.lock = threading.Lock()
+        self.started = False
+
+    def mark(self, app, workshop_id: int) -> None:
+        with self.lock:
+            self.dirty.add(workshop_id)
+            if not self.started:
+                self.started = True
+                socketio.start_background_task(self.run, app)
+
+    def run(self, app) -> None:
+        interval = app.config["PUSH_INTERVAL"]
+        while True:
+            socketio.sleep(interval)
+            with self.lock:
+                ids, self.dirty = self.dirty, set()
+            if ids:
+                with app.app_context():
+                    self.flush(ids)
+
+    def flush(self, ids) -> None:
+        for workshop_id in ids:
+            try:
+                workshop = db.session.get(Workshop, workshop_id)
+                if workshop is not None:
+                    push(workshop, ("projector", "console"))
+            except Exception:  # one broken workshop must not stop the others' updates
+                log.exception("refreshing workshop %s failed", workshop_id)
+                db.session.rollback()
+        db.session.remove()
+
+
+_coalescer = _Coalescer()
+
+
+def push_soon(workshop_id: int) -> None:
+    """Refresh the projector and console of a workshop soon, coalescing bursts of votes."""
+    app = current_app._get_current_object()
+    if app.config["PUSH_INTERVAL"] <= 0:
+        _coalescer.flush([workshop_id])
+    else:
+        _coalescer.mark(app, workshop_id)
+
+
+# --- connecting -------------------------------------------------------------------
+
+def _connect(auth):
+    """A screen connects with auth {code, role}; refuse anyone not entitled to it."""
+    if not isinstance(auth, dict) or auth.get("role") not in ROLES or not isinstance(auth.get("code"), str):
+        raise ConnectionRefusedError(_("Invalid connection."))
+    role = auth["role"]
+    try:
+        workshop = flow.get_workshop(auth["code"], open_only=(role == "phone"))
+    except Refused as refusal:
+        raise ConnectionRefusedError(refusal.message)
+    participant = None
+    if role == "phone":
+        token = (session.get("joined") or {}).get(workshop.code)
+        participant = flow.participant_for(workshop, token)
+        if participant is None:
+            raise ConnectionRefusedError(_("Join the workshop first."))
+    elif not (current_user.is_authenticated and workshop.facilitator_id == current_user.id):
+        raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
+    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None)
+    join_room(room(workshop.id, role))  # the screen then asks for its view with `sync`
+
+
+def _disconnect(*_args):
+    CLIENTS.pop(request.sid, None)
+
+
+def on(event: str, *roles: str):
+    """Register a handler that only `roles` may call; refusals become error replies.
+
+    The handler gets (workshop, participant-or-None, payload) and returns a dict
+    merged into the `ok` reply.
+    """
+    def decorator(fn):
+        @wraps(fn)
+        def handler(payload=None):
+            client = CLIENTS.get(request.sid)
+            if client is None or client.role not in roles:
+                return {"ok": False, "error": _("You are not allowed to do that.")}
+            try:
+                workshop = db.session.get(Workshop, client.workshop_id)
+                if workshop is None:
+                    raise Refused(_("This workshop no longer exists."))
+                participant = (db.session.get(Participant, client.participant_id)
+                               if client.participant_id else None)
+                if client.role == "phone" and participant is None:
+                    raise Refused(_("Join the workshop first."))
+                return {"ok": True, **(fn(workshop, participant, payload) or {})}
+            except Refused as refusal:
+                db.session.rollback()
+                return {"ok": False, "error": refusal.message}
+            except Exception:
+                db.session.rollback()
+                log.exception("%s failed", event)
+                return {"ok": False, "error": _("Something went wrong; please try again.")}
+        socketio.on_event(event, handler)
+        return fn
+    return decorator
+
+
+# --- handlers ---------------------------------------------------------------------
+
+def _mine(workshop, participant) -> dict:
+    stage = workshop.current_stage
+    if participant is None or stage is None:
+        return {}
+    return {"stage_id": stage.id, **kind_of(stage).mine(stage, participant)}
+
+
+@on("sync", *ROLES)
+def sync(workshop, participant, _payload):
+    """Any screen asks for the full current state (after a reconnect)."""
+    client = CLIENTS[request.sid]
+    return {"view": live.payload(workshop, client.role), "mine": _mine(workshop, participant)}
+
+
+@on("idea:add", "phone")
+def phone_adds_idea(workshop, participant, payload):
+    """A phone submits an idea; projector and console refresh (coalesced)."""
+    item = flow.add_item(workshop, participant, payload)
+    push_soon(workshop.id)
+    return {"item": {"id": item.id, "title": item.title}}
+
+
+@on("vote", "phone")
+def phone_votes(workshop, participant, payload):
+    """A phone casts or moves dots; stored before the ack, tallies refresh coalesced."""
+    mine = flow.cast_vote(workshop, participant, payload)
+    push_soon(workshop.id)
+    return {"mine": {"stage_id": workshop.current_stage_id, **mine}}
+
+
+@on("item:add", "console")
+def console_adds_idea(workshop, _participant, payload):
+    """The facilitator adds an idea; every screen updates."""
+    item = flow.add_item(workshop, None, payload)
+    push(workshop)
+    return {"item": {"id": item.id, "title": item.title}}
+
+
+@on("stage:go", "console")
+def console_goes(workshop, _participant, payload):
+    """The facilitator moves to a stage and phase; every screen follows."""
+    form = forms.parse(forms.PhaseForm, payload)
+    flow.go(workshop, form.stage_id.data, form.phase.data)
+    push(workshop)
+
+
+@on("stage:settings", "console")
+def console_sets(workshop, _participant, payload):
+    """The facilitator changes a stage setting (e.g. dots per participant)."""
+    flow.update_settings(workshop, payload)
+    push(workshop)
+
+
+@on("item:hide", "console")
+def console_hides(workshop, _participant, payload):
+    """The facilitator hides an idea from the room, or shows it again."""
+    form = forms.parse(forms.HideForm, payload)
+    flow.hide_item(workshop, form.item_id.data, form.hidden.data)
+    push(workshop)
+
+
+@on("item:merge", "console")
+def console_merges(workshop, _participant, payload):
+    """The facilitator merges a duplicate; phones move their dots along (`remap`)."""
+    form = forms.parse(forms.MergeForm, payload)
+    flow.merge_items(workshop, form.source_id.data, form.target_id.data)
+    push(workshop, remap={str(form.source_id.data): form.target_id.data})
+
+
+@on("timer:start", "console")
+def console_starts_timer(workshop, _participant, payload):
+    """The facilitator starts the countdown on every screen."""
+    flow.start_timer(workshop, forms.parse(forms.TimerForm, payload).seconds.data)
+    push(workshop)
+
+
+@on("timer:stop", "console")
+def console_stops_timer(workshop, _participant, _payload):
+    """The facilitator stops the countdown."""
+    flow.stop_timer(workshop)
+    push(workshop)
+
+
+@on("results:reveal", "console")
+def console_reveals(workshop, _participant, payload):
+    """The facilitator reveals (or hides again) the results to the room."""
+    form = forms.parse(forms.RevealForm, payload)
+    flow.reveal(workshop, form.stage_id.data, form.revealed.data)
+    push(workshop)
+
+
+@on("stage:decide", "console")
+def console_decides(workshop, _participant, payload):
+    """The facilitator records the decision, its rationale and the minority view."""
+    flow.decide(workshop, forms.parse(forms.DecisionForm, payload))
+    push(workshop)
+
+
+@on("stage:notes", "console")
+def console_notes(workshop, _participant, payload):
+    """The facilitator keeps private notes on a stage (consoles only)."""
+    form = forms.parse(forms.NotesForm, payload)
+    flow.save_notes(workshop, form.stage_id.data, form.notes.data or "")
+
+
+def init_app(app) -> None:
+    """Register the connection handlers (event handlers register on import)."""
+    socketio.on_event("connect", _connect)
+    socketio.on_event("disconnect", _disconnect)

@@ -1,0 +1,98 @@
+"""Pick a trend: ideas are collected, merged, dot-voted, revealed and decided."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from .. import voting
+from ..errors import Refused
+from ..extensions import db
+from ..models import Item, Participant, Vote
+from .base import StageKind
+
+MAX_DOTS = 20
+
+
+class TrendIdeaForm(Form):
+    title = StringField(_l("Trend"), validators=[
+        InputRequired(message=_l("Write the trend in a few words.")), Length(max=120)])
+    detail = TextAreaField(_l("Detail (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class DotsForm(Form):
+    item_id = IntegerField(_l("Idea"), validators=[InputRequired(), NumberRange(min=1)])
+    dots = IntegerField(_l("Dots"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DOTS)])
+
+
+class DotSettingsForm(Form):
+    dots = IntegerField(_l("Dots per participant"), validators=[
+        InputRequired(), NumberRange(min=1, max=MAX_DOTS)])
+    show_groups = BooleanField(_l("Show groups on projector"))
+
+
+class TrendStage(StageKind):
+    key = "trend"
+    label = _l("Pick a trend")
+    defaults = {"dots": 3, "show_groups": False}
+    template = "stages/trend.html"
+    ItemForm = TrendIdeaForm
+    VoteForm = DotsForm
+    SettingsForm = DotSettingsForm
+
+    def vote(self, stage, participant, form, client_id):
+        """Put `dots` dots on one idea (absolute, so a replay changes nothing).
+
+        The caller has locked the participant row, so two tabs racing cannot
+        both pass the budget check.
+        """
+        item = db.session.get(Item, form.item_id.data)
+        if item is None or item.stage_id != stage.id or not item.active:
+            raise Refused(_l("That idea is not open for voting."))
+        existing = db.session.scalar(select(Vote).filter_by(
+            participant_id=participant.id, item_id=item.id, criterion=""))
+        if existing is not None and existing.client_id == client_id:
+            return self.mine(stage, participant)
+        budget = stage.setting("dots")
+        spent_elsewhere = db.session.scalar(
+            select(func.coalesce(func.sum(Vote.value), 0))
+            .join(Item, Vote.item_id == Item.id)
+            .where(Vote.stage_id == stage.id, Vote.participant_id == participant.id,
+                   Vote.item_id != item.id, Item.hidden.is_(False), Item.merged_into_id.is_(None)))
+        wanted = form.dots.data
+        if not voting.within_budget({0: spent_elsewhere, item.id: wanted}, budget):
+            raise Refused(_l("You have %(left)d of %(budget)d dots left.",
+                             left=max(budget - spent_elsewhere - (existing.value if existing else 0), 0),
+                             budget=budget))
+        if existing is None:
+            db.session.add(Vote(stage_id=stage.id, participant_id=participant.id, item_id=item.id,
+                                value=wanted, client_id=client_id))
+        else:
+            existing.value, existing.client_id = wanted, client_id
+        db.session.flush()
+        return self.mine(stage, participant)
+
+    def mine(self, stage, participant):
+        rows = db.session.execute(
+            select(Vote.item_id, Vote.value).where(
+                Vote.stage_id == stage.id, Vote.participant_id == participant.id, Vote.value > 0))
+        dots = {item_id: value for item_id, value in rows}
+        ideas = db.session.scalars(select(Item.title).filter_by(
+            stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
+        budget = stage.setting("dots")
+        return {"dots": dots, "budget": budget, "left": budget - sum(dots.values()), "ideas": ideas}
+
+    def results(self, stage):
+        active = [item.id for item in stage.items if item.active]
+        votes = db.session.execute(
+            select(Vote.item_id, Participant.group, Vote.value)
+            .join(Participant, Vote.participant_id == Participant.id)
+            .where(Vote.stage_id == stage.id, Vote.value > 0))
+        return voting.dot_tally(votes, active)
+
+    def progress(self, stage):
+        voters, dots = db.session.execute(
+            select(func.count(func.distinct(Vote.participant_id)), func.coalesce(func.sum(Vote.value), 0))
+            .where(Vote.stage_id == stage.id, Vote.value > 0)).one()
+        return {"voters": voters, "dots": dots}

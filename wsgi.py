@@ -1,0 +1,40 @@
+"""Serve Charrette: `python wsgi.py`. `app` is the WSGI app for other servers.
+
+gevent serves thousands of phones from one process (see README, "Why gevent");
+its monkey-patching must happen before anything else is imported.
+"""
+import os
+
+if (os.environ.get("ASYNC_MODE") or "gevent") == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from workshop import create_app  # noqa: E402
+from workshop.demo import seed_demo  # noqa: E402
+from workshop.extensions import socketio  # noqa: E402
+from workshop.network import public_url  # noqa: E402
+
+app = create_app()
+
+
+def main() -> None:
+    """Seed the demo on first run, print where to go, and serve."""
+    cfg = app.config
+    with app.app_context():
+        demo = seed_demo() if cfg["DEMO"] else None
+        demo_code = demo.code if demo else None
+        phones = public_url()
+    local = f"http://localhost:{cfg['PORT']}"
+    lines = ["", "Charrette is running.",
+             f"  Facilitator (this laptop): {local}/login"]
+    if demo_code:
+        lines.append(f"    demo login: {cfg['DEMO_EMAIL']} / {cfg['DEMO_PASSWORD']}"
+                     f"  (demo workshop code {demo_code})")
+    lines += [f"  Phones join at:            {phones}", "  Stop with Ctrl+C.", ""]
+    print("\n".join(lines), flush=True)
+    socketio.run(app, host=cfg["HOST"], port=cfg["PORT"], log_output=False)
+
+
+if __name__ == "__main__":
+    main()
