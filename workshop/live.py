@@ -6,6 +6,7 @@ sees a live tally privately.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,9 @@ def timer(workshop: Workshop) -> dict | None:
 def payload(workshop: Workshop, audience: str) -> dict:
     """Return the `view` event for an audience: HTML plus the live numbers."""
     view = view_model(workshop, audience)
-    return {"html": render(view), "participants": view.participants,
+    # rendered_at: when the tally was read (epoch s); the benchmark times vote -> projector with it.
+    return {"html": render(view), "participants": view.participants, "rendered_at": time.time(),
+            "progress": view.progress,
             "timer": timer(workshop), "open": workshop.is_open,
             "stage_id": workshop.current_stage_id,
             "phase": workshop.current_stage.phase if workshop.current_stage else None}

@@ -9,7 +9,7 @@ Events a screen sends (each replies through its acknowledgement with
 
   any role   sync                       -> {"view": <view payload>, "mine": {...}}
   phone      idea:add {cid, title, detail}   -> {"item": {id, title}}
-  phone      vote {cid, item_id, dots}       -> {"mine": {...}}
+  phone      vote {cid, item_id, dots}       -> {"mine": {...}, "at": <commit time, epoch s>}
   console    stage:go {stage_id, phase}, stage:settings {stage_id, ...},
              item:add {title, detail}, item:hide {item_id, hidden},
              item:merge {source_id, target_id}, timer:start {seconds}, timer:stop,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from functools import wraps
 
@@ -202,7 +203,7 @@ def phone_votes(workshop, participant, payload):
     """A phone casts or moves dots; stored before the ack, tallies refresh coalesced."""
     mine = flow.cast_vote(workshop, participant, payload)
     push_soon(workshop.id)
-    return {"mine": {"stage_id": workshop.current_stage_id, **mine}}
+    return {"mine": {"stage_id": workshop.current_stage_id, **mine}, "at": time.time()}
 
 
 @on("item:add", "console")
