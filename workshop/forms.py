@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (BooleanField, EmailField, Form, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, ValidationError, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from .errors import Refused
 
@@ -14,21 +14,22 @@ DEFAULT_GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner
 MIN_PASSWORD = 10
 
 
-def _strip(value):
+def strip(value):
+    """Filter: drop surrounding whitespace from text input."""
     return value.strip() if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
-                       filters=[_strip])
+                       filters=[strip])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=120)], filters=[_strip])
+    name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=120)], filters=[strip])
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
-                       filters=[_strip])
+                       filters=[strip])
     password = PasswordField(_l("Password"), validators=[
         InputRequired(), Length(min=MIN_PASSWORD, max=200,
                                 message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
@@ -37,12 +38,12 @@ class SignupForm(FlaskForm):
 
 
 class WorkshopForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)], filters=[strip])
     topic = StringField(_l("Campaign topic"), validators=[InputRequired(), Length(max=200)],
-                        filters=[_strip],
+                        filters=[strip],
                         description=_l("e.g. Trafficking in persons, campus sexual violence"))
     description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=2000)],
-                                filters=[_strip])
+                                filters=[strip])
     groups = TextAreaField(_l("Stakeholder groups (one per line)"),
                            default="\n".join(DEFAULT_GROUPS),
                            validators=[InputRequired(), Length(max=2000)])
@@ -51,9 +52,9 @@ class WorkshopForm(FlaskForm):
     def validate_groups(self, field):
         names = self.group_list()
         if not names:
-            raise ValueError(_l("Give at least one stakeholder group."))
+            raise ValidationError(_l("Give at least one stakeholder group."))
         if len(names) > 20 or any(len(n) > 80 for n in names):
-            raise ValueError(_l("Up to 20 groups of at most 80 characters each."))
+            raise ValidationError(_l("Up to 20 groups of at most 80 characters each."))
 
     def group_list(self) -> list[str]:
         """Return the groups, one per non-empty line, without duplicates."""
@@ -72,7 +73,7 @@ class CodeForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)], filters=[_strip])
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)], filters=[strip])
     group = SelectField(_l("Your stakeholder group"), validators=[InputRequired()], choices=[],
                         validate_choice=True)
 
@@ -159,7 +160,8 @@ class RevealForm(StageIdForm):
 class DecisionForm(StageIdForm):
     item_ids = SelectMultipleField(_l("Decision"), coerce=int, validate_choice=False,
                                    validators=[InputRequired(message=_l("Choose at least one."))])
-    rationale = TextAreaField(_l("Rationale"), validators=[InputRequired(), Length(max=4000)])
+    rationale = TextAreaField(_l("Rationale"), filters=[strip], validators=[
+        DataRequired(message=_l("Say why the group chose this.")), Length(max=4000)])
     minority_view = TextAreaField(_l("Minority view"), validators=[Optional(), Length(max=4000)])
 
 

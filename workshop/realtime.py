@@ -51,6 +51,7 @@ class Client:
 
 
 CLIENTS: dict[str, Client] = {}
+HANDLERS: dict[str, object] = {}  # event name -> handler, registered on each app in init_app
 
 
 def room(workshop_id: int, audience: str) -> str:
@@ -99,7 +100,6 @@ class _Coalescer:
             except Exception:  # one broken workshop must not stop the others' updates
                 log.exception("refreshing workshop %s failed", workshop_id)
                 db.session.rollback()
-        db.session.remove()
 
 
 _coalescer = _Coalescer()
@@ -169,7 +169,7 @@ def on(event: str, *roles: str):
                 db.session.rollback()
                 log.exception("%s failed", event)
                 return {"ok": False, "error": _("Something went wrong; please try again.")}
-        socketio.on_event(event, handler)
+        HANDLERS[event] = handler
         return fn
     return decorator
 
@@ -282,6 +282,8 @@ def console_notes(workshop, _participant, payload):
 
 
 def init_app(app) -> None:
-    """Register the connection handlers (event handlers register on import)."""
+    """Register every handler on the app's Socket.IO server."""
     socketio.on_event("connect", _connect)
     socketio.on_event("disconnect", _disconnect)
+    for event, handler in HANDLERS.items():
+        socketio.on_event(event, handler)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .. import voting
 from ..errors import Refused
+from ..forms import strip
 from ..extensions import db
 from ..models import Item, Participant, Vote
 from .base import StageKind
@@ -16,9 +17,10 @@ MAX_DOTS = 20
 
 
 class TrendIdeaForm(Form):
-    title = StringField(_l("Trend"), validators=[
-        InputRequired(message=_l("Write the trend in a few words.")), Length(max=120)])
-    detail = TextAreaField(_l("Detail (optional)"), validators=[Optional(), Length(max=1000)])
+    title = StringField(_l("Trend"), filters=[strip], validators=[
+        DataRequired(message=_l("Write the trend in a few words.")), Length(max=120)])
+    detail = TextAreaField(_l("Detail (optional)"), filters=[strip],
+                           validators=[Optional(), Length(max=1000)])
 
 
 class DotsForm(Form):
@@ -30,6 +32,15 @@ class DotSettingsForm(Form):
     dots = IntegerField(_l("Dots per participant"), validators=[
         InputRequired(), NumberRange(min=1, max=MAX_DOTS)])
     show_groups = BooleanField(_l("Show groups on projector"))
+
+
+def _counted(stage):
+    """Conditions for the dots that count: this stage, on ideas still in the vote.
+
+    Dots on a hidden idea go back to the participant (and return if it is shown again).
+    """
+    return (Vote.stage_id == stage.id, Vote.value > 0,
+            Item.hidden.is_(False), Item.merged_into_id.is_(None))
 
 
 class TrendStage(StageKind):
@@ -56,10 +67,8 @@ class TrendStage(StageKind):
             return self.mine(stage, participant)
         budget = stage.setting("dots")
         spent_elsewhere = db.session.scalar(
-            select(func.coalesce(func.sum(Vote.value), 0))
-            .join(Item, Vote.item_id == Item.id)
-            .where(Vote.stage_id == stage.id, Vote.participant_id == participant.id,
-                   Vote.item_id != item.id, Item.hidden.is_(False), Item.merged_into_id.is_(None)))
+            select(func.coalesce(func.sum(Vote.value), 0)).join(Item, Vote.item_id == Item.id)
+            .where(*_counted(stage), Vote.participant_id == participant.id, Vote.item_id != item.id))
         wanted = form.dots.data
         if not voting.within_budget({0: spent_elsewhere, item.id: wanted}, budget):
             raise Refused(_l("You have %(left)d of %(budget)d dots left.",
@@ -75,8 +84,8 @@ class TrendStage(StageKind):
 
     def mine(self, stage, participant):
         rows = db.session.execute(
-            select(Vote.item_id, Vote.value).where(
-                Vote.stage_id == stage.id, Vote.participant_id == participant.id, Vote.value > 0))
+            select(Vote.item_id, Vote.value).join(Item, Vote.item_id == Item.id)
+            .where(*_counted(stage), Vote.participant_id == participant.id))
         dots = {item_id: value for item_id, value in rows}
         ideas = db.session.scalars(select(Item.title).filter_by(
             stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
@@ -94,5 +103,5 @@ class TrendStage(StageKind):
     def progress(self, stage):
         voters, dots = db.session.execute(
             select(func.count(func.distinct(Vote.participant_id)), func.coalesce(func.sum(Vote.value), 0))
-            .where(Vote.stage_id == stage.id, Vote.value > 0)).one()
+            .join(Item, Vote.item_id == Item.id).where(*_counted(stage))).one()
         return {"voters": voters, "dots": dots}

@@ -1,0 +1,125 @@
+"""Pick a trend: dot voting within a budget, moving dots, replays, results with ties."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import gen_ideas, gen_participant, gen_workshop
+from workshop import flow
+from workshop.errors import Refused
+from workshop.extensions import db
+from workshop.models import Vote
+from workshop.stages import kind_of
+
+
+@pytest.fixture
+def voting(app):
+    """A workshop whose Trend stage is open for voting on three ideas."""
+    w = gen_workshop()
+    items = gen_ideas(w, "Fake job offers", "Rural recruiters", "Debt bondage")
+    flow.set_phase(w, w.stages[0].id, "vote")
+    return w, items
+
+
+def dots(w, person, item, n, cid):
+    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "dots": n})
+
+
+def test_dots_can_be_stacked_and_moved_within_the_budget(voting):
+    w, (a, b, c) = voting
+    me = gen_participant(w)
+    mine = dots(w, me, a, 2, "cid-00001")
+    assert mine["dots"] == {a.id: 2} and mine["left"] == 1 and mine["budget"] == 3
+    dots(w, me, b, 1, "cid-00002")
+    with pytest.raises(Refused) as refused:
+        dots(w, me, c, 1, "cid-00003")
+    assert "0 of 3" in refused.value.message
+    dots(w, me, a, 1, "cid-00004")  # move one dot from a ...
+    mine = dots(w, me, c, 1, "cid-00005")  # ... to c
+    assert mine["dots"] == {a.id: 1, b.id: 1, c.id: 1} and mine["left"] == 0
+
+
+def test_a_replayed_vote_is_stored_once(voting):
+    w, (a, b, _c) = voting
+    me = gen_participant(w)
+    dots(w, me, a, 2, "cid-00001")
+    dots(w, me, a, 1, "cid-00002")
+    dots(w, me, a, 1, "cid-00002")  # the retry of the last action after a reconnect
+    assert db.session.scalar(select(func.count(Vote.id))) == 1
+    assert db.session.scalar(select(Vote.value)) == 1
+
+
+def test_votes_are_refused_outside_the_vote_phase_and_for_bad_values(voting):
+    w, (a, _b, _c) = voting
+    me = gen_participant(w)
+    for bad in ({"cid": "cid-00001", "item_id": a.id, "dots": 4},
+                {"cid": "cid-00001", "item_id": a.id, "dots": -1},
+                {"cid": "cid-00001", "item_id": a.id, "dots": "two"},
+                {"cid": "cid-00001", "item_id": 987654, "dots": 1},
+                {"cid": "no", "item_id": a.id, "dots": 1},
+                {"cid": "cid-00001", "item_id": a.id, "dots": 1, "participant_id": 1},
+                {"cid": "cid-00001", "item_id": a.id, "dots": {"$gt": 1}},
+                ["not", "a", "dict"]):
+        with pytest.raises(Refused):
+            flow.cast_vote(w, me, bad)
+    flow.reveal(w, w.stages[0].id)
+    with pytest.raises(Refused) as refused:
+        dots(w, me, a, 1, "cid-00009")
+    assert "closed" in refused.value.message
+    assert db.session.scalar(select(func.count(Vote.id))) == 0
+
+
+def test_two_tabs_racing_cannot_overspend_the_budget(app, voting):
+    """Two threads (two tabs) put 2 dots each on different ideas at the same time."""
+    w, (a, b, _c) = voting
+    me = gen_participant(w)
+    ids = (w.id, me.id)
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def tab(item_id, cid):
+        with app.app_context():
+            from workshop.models import Participant, Workshop
+            workshop, person = db.session.get(Workshop, ids[0]), db.session.get(Participant, ids[1])
+            barrier.wait()
+            try:
+                flow.cast_vote(workshop, person, {"cid": cid, "item_id": item_id, "dots": 2})
+                outcomes.append("ok")
+            except Refused:
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tab, args=(a.id, "tab-a-0001")),
+               threading.Thread(target=tab, args=(b.id, "tab-b-0001"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    db.session.expire_all()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert db.session.scalar(select(func.sum(Vote.value)).filter_by(participant_id=me.id)) == 2
+
+
+def test_results_rank_with_ties_and_break_down_by_group(voting):
+    w, (a, b, c) = voting
+    youth, gov, ngo = (gen_participant(w, g) for g in ("Youth", "Government", "Civil society"))
+    dots(w, youth, a, 2, "cid-y0001")
+    dots(w, youth, b, 1, "cid-y0002")
+    dots(w, gov, b, 1, "cid-g0001")
+    dots(w, ngo, a, 1, "cid-n0001")
+    dots(w, ngo, b, 1, "cid-n0002")
+    rows = kind_of(w.stages[0]).results(w.stages[0])
+    assert [(r.item_id, r.score, r.rank, r.tied) for r in rows] == [
+        (a.id, 3, 1, True), (b.id, 3, 1, True), (c.id, 0, 3, False)]
+    assert rows[1].by_group == {"Youth": 1, "Government": 1, "Civil society": 1}
+    assert kind_of(w.stages[0]).progress(w.stages[0]) == {"voters": 3, "dots": 6}
+
+
+def test_hidden_ideas_give_their_dots_back(voting):
+    w, (a, b, c) = voting
+    me = gen_participant(w)
+    dots(w, me, a, 3, "cid-00001")
+    flow.hide_item(w, a.id, True)
+    assert dots(w, me, b, 3, "cid-00002")["left"] == 0
+    assert [r.item_id for r in kind_of(w.stages[0]).results(w.stages[0])] == [b.id, c.id]

@@ -1,0 +1,150 @@
+"""Socket.IO with the real test client: rooms, roles, acks and what each screen receives."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import gen_facilitator, gen_ideas, gen_workshop, views
+from workshop.extensions import db
+from workshop.models import Vote
+
+
+@pytest.fixture
+def room(app, browser):
+    """A workshop with a signed-in console and projector and two joined phones."""
+    gen_facilitator()
+    w = gen_workshop(gen_facilitator("host@example.org"))
+    laptop = browser()
+    laptop.login("host@example.org")
+    phones = [browser(), browser()]
+    phones[0].join(w.code, "Youth")
+    phones[1].join(w.code, "Government")
+    socks = {"console": laptop.socket(w.code, "console"), "projector": laptop.socket(w.code, "projector"),
+             "phone": phones[0].socket(w.code, "phone"), "phone2": phones[1].socket(w.code, "phone")}
+    assert all(s.is_connected() for s in socks.values())
+    for s in socks.values():
+        s.get_received()
+    return w, socks
+
+
+def test_connections_are_refused_to_anyone_not_entitled(app, browser):
+    w = gen_workshop()
+    stranger = browser()
+    assert not stranger.socket(w.code, "phone").is_connected()  # has not joined
+    assert not stranger.socket(w.code, "console").is_connected()  # not signed in
+    assert not stranger.socket(w.code, "projector").is_connected()
+    assert not stranger.socket("ZZZZZZ", "phone").is_connected()
+    stranger.join(w.code)
+    assert not stranger.socket(w.code, "admin").is_connected()
+    assert stranger.socket(w.code, "phone").is_connected()
+    other_host = browser()
+    gen_facilitator("other@example.org")
+    other_host.login("other@example.org")
+    assert not other_host.socket(w.code, "console").is_connected()
+
+
+def test_sync_returns_the_view_and_the_phones_own_votes(room):
+    w, socks = room
+    reply = socks["phone"].emit("sync", {}, callback=True)
+    assert reply["ok"] and 'data-stage="' in reply["view"]["html"] and reply["view"]["participants"] == 2
+    assert reply["mine"]["budget"] == 3 and reply["mine"]["dots"] == {}
+
+
+def test_a_console_action_reaches_every_screen_of_that_workshop_only(app, room, browser):
+    w, socks = room
+    other = gen_workshop(w.facilitator, title="Other workshop")
+    outsider = browser()
+    outsider.join(other.code)
+    outsider_sock = outsider.socket(other.code, "phone")
+    outsider_sock.get_received()
+    reply = socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "collect"}, callback=True)
+    assert reply == {"ok": True}
+    for name in ("console", "projector", "phone", "phone2"):
+        (view,) = views(socks[name])
+        assert view["phase"] == "collect", name
+    assert outsider_sock.get_received() == []
+
+
+def test_a_phone_cannot_send_facilitator_commands(room):
+    w, socks = room
+    for event, payload in (("stage:go", {"stage_id": w.stages[0].id, "phase": "collect"}),
+                           ("results:reveal", {"stage_id": w.stages[0].id, "revealed": "1"}),
+                           ("timer:start", {"seconds": 60}), ("item:add", {"title": "sneaky"})):
+        reply = socks["phone"].emit(event, payload, callback=True)
+        assert reply["ok"] is False and "not allowed" in reply["error"]
+    assert w.stages[0].phase == "pending" and w.timer_ends_at is None
+    assert views(socks["projector"]) == []
+
+
+def test_votes_are_acked_with_mine_and_reach_the_projector_without_results(room):
+    w, socks = room
+    (a, b) = gen_ideas(w, "Fake job offers", "Debt bondage")
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    for s in socks.values():
+        s.get_received()
+    reply = socks["phone"].emit("vote", {"cid": "vote-00001", "item_id": a.id, "dots": 2}, callback=True)
+    assert reply["ok"] and reply["mine"]["dots"] == {str(a.id): 2} and reply["mine"]["left"] == 1
+    (projector_view,) = views(socks["projector"])
+    assert projector_view["progress"] == {"voters": 1, "dots": 2}
+    assert 'class="bars' not in projector_view["html"]  # hidden until the reveal
+    (console_view,) = views(socks["console"])
+    assert 'class="bars' in console_view["html"]  # the facilitator sees the live tally
+    assert socks["phone2"].get_received() == []  # no broadcast per vote to phones
+    over = socks["phone"].emit("vote", {"cid": "vote-00002", "item_id": b.id, "dots": 2}, callback=True)
+    assert over["ok"] is False and "dots left" in over["error"]
+    assert db.session.scalar(select(func.sum(Vote.value))) == 2
+
+
+def test_reveal_shows_results_everywhere(room):
+    w, socks = room
+    (a, b) = gen_ideas(w, "Fake job offers", "Debt bondage")
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    socks["phone"].emit("vote", {"cid": "vote-00001", "item_id": b.id, "dots": 3}, callback=True)
+    for s in socks.values():
+        s.get_received()
+    assert socks["console"].emit("results:reveal", {"stage_id": w.stages[0].id, "revealed": "1"},
+                                 callback=True)["ok"]
+    for name in ("projector", "phone", "phone2"):
+        (view,) = views(socks[name])
+        html = view["html"]
+        assert 'class="bars' in html and html.index("Debt bondage") < html.index("Fake job offers"), name
+
+
+def test_merge_tells_phones_where_dots_moved(room):
+    w, socks = room
+    (a, b) = gen_ideas(w, "Fake job offers", "Job scams online")
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    socks["phone"].get_received()
+    assert socks["console"].emit("item:merge", {"source_id": b.id, "target_id": a.id}, callback=True)["ok"]
+    (view,) = views(socks["phone"])
+    assert view["remap"] == {str(b.id): a.id} and "Job scams online" not in view["html"]
+
+
+def test_a_phone_idea_is_stored_once_when_resent(room):
+    w, socks = room
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "collect"}, callback=True)
+    first = socks["phone"].emit("idea:add", {"cid": "idea-00001", "title": "Recruiters at bus stations"},
+                                callback=True)
+    again = socks["phone"].emit("idea:add", {"cid": "idea-00001", "title": "Recruiters at bus stations"},
+                                callback=True)
+    assert first["ok"] and again["item"]["id"] == first["item"]["id"]
+    assert len(w.stages[0].items) == 1
+    bad = socks["phone"].emit("idea:add", {"cid": "idea-00002", "title": ""}, callback=True)
+    assert bad["ok"] is False and "few words" in bad["error"]
+
+
+def test_bad_payloads_get_an_error_reply_not_a_crash(room):
+    w, socks = room
+    for payload in (None, "text", [1, 2], {"stage_id": "x", "phase": "vote"},
+                    {"stage_id": w.stages[0].id, "phase": "vote", "extra": 1},
+                    {"stage_id": 10 ** 6, "phase": "vote"}):
+        reply = socks["console"].emit("stage:go", payload, callback=True)
+        assert reply["ok"] is False and reply["error"], payload
+    assert w.stages[0].phase == "pending"
+
+
+def test_timer_reaches_all_screens(room):
+    w, socks = room
+    assert socks["console"].emit("timer:start", {"seconds": 180}, callback=True)["ok"]
+    (view,) = views(socks["phone"])
+    assert 179_000 <= view["timer"]["left_ms"] <= 180_000
+    socks["console"].emit("timer:stop", {}, callback=True)
+    assert views(socks["projector"])[-1]["timer"] is None
