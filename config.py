@@ -76,6 +76,7 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     BABEL_DEFAULT_LOCALE = "en"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most
 
     def __init__(self, **overrides):
         for key, value in _env().items():

@@ -12,6 +12,7 @@ from sqlalchemy import event
 import config as config_module
 
 from .errors import Refused
+from .compression import gzip_response
 from .extensions import babel, csrf, db, login_manager, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     cli.init_app(app)
 
     app.after_request(_security_headers)
+    app.after_request(gzip_response)
     app.register_error_handler(Refused, _refused)
     app.register_error_handler(404, _not_found)
 

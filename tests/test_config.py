@@ -1,0 +1,45 @@
+"""Settings are data: every env var is in config.SETTINGS and in the README table."""
+import re
+from pathlib import Path
+
+import pytest
+
+import config
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.M))
+    assert documented == {s.name for s in config.SETTINGS}
+
+
+def test_settings_are_read_from_the_environment_with_types(monkeypatch):
+    monkeypatch.setenv("PORT", "8080")
+    monkeypatch.setenv("DEMO", "no")
+    monkeypatch.setenv("PUSH_INTERVAL", "0.25")
+    monkeypatch.setenv("PUBLIC_URL", "http://10.0.0.5:8080")
+    cfg = config.DevelopmentConfig()
+    assert cfg.PORT == 8080 and cfg.DEMO is False and cfg.PUSH_INTERVAL == 0.25
+    assert cfg.PUBLIC_URL == "http://10.0.0.5:8080"
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.DevelopmentConfig().SQLALCHEMY_DATABASE_URI.endswith("instance/charrette.db")
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError):
+        config.ProductionConfig()
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    assert config.ProductionConfig().SESSION_COOKIE_SECURE
+
+
+def test_join_url_uses_public_url_or_the_lan_address(app):
+    from workshop import network
+    app.config["PUBLIC_URL"] = "http://192.168.4.1:5000/"
+    assert network.join_url("ABC234") == "http://192.168.4.1:5000/ABC234"
+    assert network.display_url("ABC234") == "192.168.4.1:5000/ABC234"
+    app.config["PUBLIC_URL"] = ""
+    assert re.match(r"http://\d+\.\d+\.\d+\.\d+:\d+/ABC234$", network.join_url("ABC234"))

@@ -1,0 +1,45 @@
+"""Gzip pages and assets: venue Wi-Fi is slow and crowded.
+
+Static files are compressed once per version (keyed by path and ETag), so a
+join storm of 2,000 phones does not gzip the Socket.IO client 2,000 times.
+"""
+from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+
+from flask import request
+
+TYPES = {"text/html", "text/css", "text/javascript", "application/javascript",
+         "application/json", "image/svg+xml"}
+MIN_SIZE = 500
+
+
+@lru_cache(maxsize=64)
+def _cached(_path: str, _etag: str, data: bytes) -> bytes:
+    return gzip.compress(data, 6)
+
+
+def gzip_response(response):
+    """Compress a 200 response of a text type when the client accepts gzip."""
+    if (response.status_code != 200 or response.mimetype not in TYPES
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or "Content-Encoding" in response.headers):
+        return response
+    body = response.response
+    response.direct_passthrough = False
+    data = response.get_data()
+    if hasattr(body, "close"):
+        body.close()  # the file a static response streamed from
+    if len(data) < MIN_SIZE:
+        return response
+    etag, _weak = response.get_etag()
+    if request.endpoint == "static" and etag:
+        data = _cached(request.path, etag, data)
+        response.set_etag(f"{etag}-gz")
+    else:
+        data = gzip.compress(data, 6)
+    response.set_data(data)
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
