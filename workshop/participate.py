@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from werkzeug.routing import BaseConverter
 
 from . import flow, realtime
@@ -62,9 +61,7 @@ def phone(code: str):
         session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
         realtime.push_soon(workshop.id)
         return redirect(url_for("participate.phone", code=workshop.code))
-    if participant is None or editing:
-        if request.method == "POST" and not form.errors:
-            form.group.errors = [_("Choose your stakeholder group.")]
+    if participant is None or editing or form.errors:
         return render_template("participate/join.html", workshop=workshop, form=form,
                                participant=participant)
     return render_template("participate/phone.html", workshop=workshop, participant=participant)
