@@ -148,3 +148,30 @@ def test_timer_reaches_all_screens(room):
     assert 179_000 <= view["timer"]["left_ms"] <= 180_000
     socks["console"].emit("timer:stop", {}, callback=True)
     assert views(socks["projector"])[-1]["timer"] is None
+
+
+def test_projector_refreshes_are_coalesced_under_a_burst_of_votes(app, room):
+    """30 votes in a burst reach the projector as a few coalesced views, not 30."""
+    import time
+    w, socks = room
+    ideas = gen_ideas(w, "A", "B", "C")
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    socks["projector"].get_received()
+    app.config["PUSH_INTERVAL"] = 0.2
+    start = time.monotonic()
+    for i in range(30):
+        reply = socks["phone"].emit("vote", {"cid": f"burst-{i:04d}", "item_id": ideas[i % 3].id,
+                                             "dots": 1 if i % 2 else 0}, callback=True)
+        assert reply["ok"]
+    elapsed = time.monotonic() - start
+    deadline = time.monotonic() + 3
+    received = []
+    while time.monotonic() < deadline:
+        received += views(socks["projector"])
+        if received and received[-1]["progress"]["dots"] == reply["mine"]["budget"] - reply["mine"]["left"]:
+            break
+        time.sleep(0.05)
+    assert received, "the projector got no refresh"
+    assert len(received) <= elapsed / 0.2 + 2, (len(received), elapsed)
+    final = received[-1]["progress"]
+    assert final == {"voters": 1, "dots": sum(reply["mine"]["dots"].values())}

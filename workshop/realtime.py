@@ -69,29 +69,30 @@ def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
 class _Coalescer:
     """Collect workshops whose tallies changed; refresh them at most every interval."""
 
-    def __init__(self):
+    def __init__(self, app):
+        self.app = app
         self.dirty: set[int] = set()
         self.lock = threading.Lock()
         self.started = False
 
-    def mark(self, app, workshop_id: int) -> None:
+    def mark(self, workshop_id: int) -> None:
         with self.lock:
             self.dirty.add(workshop_id)
             if not self.started:
                 self.started = True
-                socketio.start_background_task(self.run, app)
+                socketio.start_background_task(self.run)
 
-    def run(self, app) -> None:
-        interval = app.config["PUSH_INTERVAL"]
+    def run(self) -> None:
         while True:
-            socketio.sleep(interval)
+            socketio.sleep(self.app.config["PUSH_INTERVAL"])
             with self.lock:
                 ids, self.dirty = self.dirty, set()
             if ids:
-                with app.app_context():
+                with self.app.app_context():
                     self.flush(ids)
 
-    def flush(self, ids) -> None:
+    @staticmethod
+    def flush(ids) -> None:
         for workshop_id in ids:
             try:
                 workshop = db.session.get(Workshop, workshop_id)
@@ -102,16 +103,12 @@ class _Coalescer:
                 db.session.rollback()
 
 
-_coalescer = _Coalescer()
-
-
 def push_soon(workshop_id: int) -> None:
     """Refresh the projector and console of a workshop soon, coalescing bursts of votes."""
-    app = current_app._get_current_object()
-    if app.config["PUSH_INTERVAL"] <= 0:
-        _coalescer.flush([workshop_id])
+    if current_app.config["PUSH_INTERVAL"] <= 0:
+        _Coalescer.flush([workshop_id])
     else:
-        _coalescer.mark(app, workshop_id)
+        current_app.extensions["charrette.coalescer"].mark(workshop_id)
 
 
 # --- connecting -------------------------------------------------------------------
@@ -283,6 +280,7 @@ def console_notes(workshop, _participant, payload):
 
 def init_app(app) -> None:
     """Register every handler on the app's Socket.IO server."""
+    app.extensions["charrette.coalescer"] = _Coalescer(app)
     socketio.on_event("connect", _connect)
     socketio.on_event("disconnect", _disconnect)
     for event, handler in HANDLERS.items():
