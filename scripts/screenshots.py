@@ -40,7 +40,8 @@ def main(out: Path) -> None:
         entry.click("button:has-text('Join')")
         entry.screenshot(path=out / "phone-join.png", full_page=True)
         entry.close()
-        phones = [join_phone(phone_ctx[0], base, code, "Youth"), join_phone(phone_ctx[1], base, code, "Government")]
+        phones = [join_phone(phone_ctx[0], base, code, "Youth"),
+                  join_phone(phone_ctx[1], base, code, "Government")]
         phones[0].fill("#idea-title", "Students share job adverts from unknown agencies in class chats")
         phones[0].click("button:has-text('Send idea')")
         phones[0].wait_for_selector("[data-my-ideas] li")

@@ -44,7 +44,8 @@ def running_server(tmp_dir: Path, **env):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start:\n" + (tmp_dir / "server.log").read_text())
+                    log_text = (tmp_dir / "server.log").read_text()
+                    raise RuntimeError("server did not start:\n" + log_text) from None
                 time.sleep(0.2)
         yield base
     finally:

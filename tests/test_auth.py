@@ -44,7 +44,8 @@ def test_login_only_follows_local_next(client):
 
 
 def test_forms_need_a_csrf_token(tmp_path):
-    app = create_app(config.TestingConfig(WTF_CSRF_ENABLED=True, DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}"))
+    app = create_app(config.TestingConfig(WTF_CSRF_ENABLED=True,
+                                          DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}"))
     with app.app_context():
         gen_facilitator()
         r = app.test_client().post("/login", data={"email": "fac@example.org",

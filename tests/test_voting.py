@@ -34,10 +34,10 @@ def test_within_budget():
 def test_rank_properties(scores):
     rows = voting.rank(scores)
     assert sorted(r.item_id for r in rows) == sorted(scores)
-    for a, b in zip(rows, rows[1:]):
+    for a, b in zip(rows, rows[1:], strict=False):
         assert a.score >= b.score
         assert (a.rank == b.rank) == (a.score == b.score)
-    for i, row in enumerate(rows):
+    for row in rows:
         # competition ranking: 1 + how many scored strictly more
         assert row.rank == 1 + sum(1 for r in rows if r.score > row.score)
         assert row.tied == (sum(1 for r in rows if r.score == row.score) > 1)

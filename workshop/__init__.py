@@ -11,8 +11,8 @@ from sqlalchemy import event
 
 import config as config_module
 
-from .errors import Refused
 from .compression import gzip_response
+from .errors import Refused
 from .extensions import babel, csrf, db, login_manager, socketio
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,6 @@ from .extensions import db
 from .models import CODE_ALPHABET, CODE_LENGTH, Item, Participant, Stage, Vote, Workshop, utcnow
 from .stages import TEMPLATES, kind_of
 
-
 # --- loading, or refusing ------------------------------------------------------
 
 def normalise_code(code: str) -> str:

@@ -4,9 +4,28 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import (BooleanField, EmailField, Form, IntegerField, PasswordField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, Email, ValidationError, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from .errors import Refused
 

@@ -5,8 +5,7 @@ The rules that change these rows live in `flow.py`.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -22,7 +21,7 @@ CODE_LENGTH = 6
 
 def utcnow() -> datetime:
     """Return the current UTC time, naive (SQLite stores no zone)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_code() -> str:
@@ -62,9 +61,9 @@ class Workshop(db.Model):
     groups: Mapped[list] = mapped_column(JSON, default=list)
     collect_names: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
-    current_stage_id: Mapped[Optional[int]] = mapped_column(
+    current_stage_id: Mapped[int | None] = mapped_column(
         ForeignKey("stages.id", use_alter=True, ondelete="SET NULL"))
-    timer_ends_at: Mapped[Optional[datetime]]
+    timer_ends_at: Mapped[datetime | None]
     timer_seconds: Mapped[int] = mapped_column(default=300)
     # Bumped by every facilitator action: a stale console's action is refused.
     version: Mapped[int] = mapped_column(default=0)
@@ -76,7 +75,7 @@ class Workshop(db.Model):
         foreign_keys="Stage.workshop_id", cascade="all, delete-orphan")
     participants: Mapped[list[Participant]] = relationship(
         back_populates="workshop", cascade="all, delete-orphan")
-    current_stage: Mapped[Optional[Stage]] = relationship(
+    current_stage: Mapped[Stage | None] = relationship(
         foreign_keys=[current_stage_id], post_update=True)
 
     @property
@@ -95,12 +94,12 @@ class Stage(db.Model):
     prompt: Mapped[str] = mapped_column(Text, default="")
     phase: Mapped[str] = mapped_column(String(16), default="pending")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
-    decision: Mapped[Optional[dict]] = mapped_column(JSON)
+    decision: Mapped[dict | None] = mapped_column(JSON)
     rationale: Mapped[str] = mapped_column(Text, default="")
     minority_view: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")  # private to the facilitator
-    revealed_at: Mapped[Optional[datetime]]
-    decided_at: Mapped[Optional[datetime]]
+    revealed_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
 
     workshop: Mapped[Workshop] = relationship(back_populates="stages", foreign_keys=[workshop_id])
     items: Mapped[list[Item]] = relationship(back_populates="stage", order_by="Item.id",
@@ -135,19 +134,19 @@ class Item(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
-    participant_id: Mapped[Optional[int]] = mapped_column(
+    participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"))  # None: added by the facilitator
-    client_id: Mapped[Optional[str]] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     hidden: Mapped[bool] = mapped_column(default=False)
-    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("items.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stage: Mapped[Stage] = relationship(back_populates="items")
-    participant: Mapped[Optional[Participant]] = relationship()
-    merged_into: Mapped[Optional[Item]] = relationship(remote_side=[id], back_populates="merged")
+    participant: Mapped[Participant | None] = relationship()
+    merged_into: Mapped[Item | None] = relationship(remote_side=[id], back_populates="merged")
     merged: Mapped[list[Item]] = relationship(back_populates="merged_into")
 
     @property

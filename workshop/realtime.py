@@ -121,7 +121,7 @@ def _connect(auth):
     try:
         workshop = flow.get_workshop(auth["code"], open_only=(role == "phone"))
     except Refused as refusal:
-        raise ConnectionRefusedError(refusal.message)
+        raise ConnectionRefusedError(refusal.message) from None
     participant = None
     if role == "phone":
         token = (session.get("joined") or {}).get(workshop.code)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass
@@ -30,7 +30,7 @@ def rank(scores: dict[int, int], order: Iterable[int] = ()) -> list[Row]:
     for i, row in enumerate(rows):
         row.rank = rows[i - 1].rank if i and rows[i - 1].score == row.score else i + 1
         row.share = row.score / top if top else 0.0
-    for i, row in enumerate(rows):
+    for row in rows:
         row.tied = any(other.rank == row.rank for other in rows if other is not row)
     return rows
 

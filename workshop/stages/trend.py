@@ -8,8 +8,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .. import voting
 from ..errors import Refused
-from ..forms import strip
 from ..extensions import db
+from ..forms import strip
 from ..models import Item, Participant, Vote
 from .base import StageKind
 
