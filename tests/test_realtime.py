@@ -44,7 +44,8 @@ def test_connections_are_refused_to_anyone_not_entitled(app, browser):
 def test_sync_returns_the_view_and_the_phones_own_votes(room):
     w, socks = room
     reply = socks["phone"].emit("sync", {}, callback=True)
-    assert reply["ok"] and 'data-stage="' in reply["view"]["html"] and reply["view"]["participants"] == 2
+    assert reply["ok"] and 'data-stage="' in reply["view"]["html"]
+    assert socks["projector"].emit("sync", {}, callback=True)["view"]["participants"] == 2
     assert reply["mine"]["budget"] == 3 and reply["mine"]["dots"] == {}
 
 
@@ -175,3 +176,14 @@ def test_projector_refreshes_are_coalesced_under_a_burst_of_votes(app, room):
     assert len(received) <= elapsed / 0.2 + 2, (len(received), elapsed)
     final = received[-1]["progress"]
     assert final == {"voters": 1, "dots": sum(reply["mine"]["dots"].values())}
+
+
+def test_phones_share_one_render_per_version_and_see_every_change(room):
+    w, socks = room
+    first = socks["phone"].emit("sync", {}, callback=True)["view"]["html"]
+    assert socks["phone2"].emit("sync", {}, callback=True)["view"]["html"] is not None
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "collect"}, callback=True)
+    socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    socks["console"].emit("item:add", {"title": "Added by the facilitator while voting"}, callback=True)
+    latest = socks["phone2"].emit("sync", {}, callback=True)["view"]["html"]
+    assert latest != first and "Added by the facilitator while voting" in latest

@@ -11,7 +11,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request or socket event; reloading every object after
+# each commit would only cost queries on the vote path.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 socketio = SocketIO()
 csrf = CSRFProtect()
 login_manager = LoginManager()

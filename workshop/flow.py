@@ -74,14 +74,14 @@ def _lock_workshop(workshop: Workshop) -> None:
     Two console tabs acting at once: the second waits and then sees the first.
     """
     db.session.execute(update(Workshop).where(Workshop.id == workshop.id)
-                       .values(version=Workshop.version + 1))
+                       .values(version=Workshop.version + 1).execution_options(synchronize_session=False))
     db.session.refresh(workshop)
 
 
 def _lock_participant(participant: Participant) -> None:
     """Serialise one participant's votes, so two tabs cannot overspend a budget."""
     db.session.execute(update(Participant).where(Participant.id == participant.id)
-                       .values(seen_at=utcnow()))
+                       .values(seen_at=utcnow()).execution_options(synchronize_session=False))
 
 
 # --- workshops and participants -----------------------------------------------
@@ -296,8 +296,10 @@ def add_item(workshop: Workshop, participant: Participant | None, payload: dict)
             raise Refused(_l("Ideas are not being collected right now."))
         if not workshop.is_open:
             raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
-    elif stage.phase in ("pending", "decided"):
-        raise Refused(_l("Open the stage before adding ideas."))
+    else:
+        _lock_workshop(workshop)  # a facilitator action: every screen's view changes
+        if stage.phase in ("pending", "decided"):
+            raise Refused(_l("Open the stage before adding ideas."))
     form = forms.parse(kind.ItemForm, fields)
     item = Item(stage=stage, participant=participant, client_id=client_id, **kind.item_fields(form))
     db.session.add(item)
@@ -356,8 +358,8 @@ def cast_vote(workshop: Workshop, participant: Participant, payload: dict) -> di
     client_id, fields = forms.split_client_id(payload)
     form = forms.parse(kind.VoteForm, fields)
     _lock_participant(participant)
-    db.session.refresh(stage)  # a close that committed while we waited for the lock wins
-    if stage.phase != "vote":
+    # A close that committed while we waited for the lock wins.
+    if db.session.scalar(select(Stage.phase).where(Stage.id == stage.id)) != "vote":
         db.session.rollback()
         raise Refused(_l("Voting is closed."))
     try:

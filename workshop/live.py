@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import get_locale
 
 from . import flow
 from .models import Item, Stage, Workshop, utcnow
@@ -88,12 +89,34 @@ def timer(workshop: Workshop) -> dict | None:
     return {"left_ms": max(int(left * 1000), 0), "total_s": workshop.timer_seconds}
 
 
+def phone_html(workshop: Workshop) -> str:
+    """Return the phones' view, rendered once per workshop version and language.
+
+    Every phone sees the same HTML, and it only changes through a facilitator
+    action, which bumps workshop.version: a join storm renders it once, not
+    once per phone.
+    """
+    cache = current_app.extensions.setdefault("charrette.phone_html", {})
+    key = (workshop.id, workshop.version, str(get_locale()))
+    html = cache.get(key)
+    if html is None:
+        if len(cache) > 512:
+            cache.clear()
+        html = cache[key] = render(view_model(workshop, "phone"))
+    return html
+
+
 def payload(workshop: Workshop, audience: str) -> dict:
-    """Return the `view` event for an audience: HTML plus the live numbers."""
+    """Return the `view` event for an audience: HTML plus the live numbers.
+
+    `rendered_at` (epoch s) says when the tally was read; the benchmark times
+    vote -> projector with it.
+    """
+    common = {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
+              "stage_id": workshop.current_stage_id,
+              "phase": workshop.current_stage.phase if workshop.current_stage else None}
+    if audience == "phone":
+        return {"html": phone_html(workshop), **common}
     view = view_model(workshop, audience)
-    # rendered_at: when the tally was read (epoch s); the benchmark times vote -> projector with it.
-    return {"html": render(view), "participants": view.participants, "rendered_at": time.time(),
-            "progress": view.progress,
-            "timer": timer(workshop), "open": workshop.is_open,
-            "stage_id": workshop.current_stage_id,
-            "phase": workshop.current_stage.phase if workshop.current_stage else None}
+    return {"html": render(view), "participants": view.participants, "progress": view.progress,
+            **common}

@@ -162,7 +162,9 @@ export function start(hooks = {}) {
 
   function render(payload) {
     keepDrafts(view, () => { view.innerHTML = payload.html; });
-    for (const el of $$("[data-participants]")) el.textContent = payload.participants;
+    if (payload.participants !== undefined) {
+      for (const el of $$("[data-participants]")) el.textContent = payload.participants;
+    }
     setTimer(payload.timer);
     hooks.onView?.(payload, live);
   }

@@ -46,7 +46,7 @@ const live = start({
     save();
   },
   onAck(event, payload, reply) {
-    if (reply.mine && !live.outbox.pending) { mine = reply.mine; save(); show(); }
+    if (reply.mine && !live.outbox.pending) { mine = { ...mine, ...reply.mine }; save(); show(); }
   },
   onRemap(remap) {
     const dots = mine.dots || {};

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -10,7 +10,7 @@ from .. import voting
 from ..errors import Refused
 from ..extensions import db
 from ..forms import strip
-from ..models import Item, Participant, Vote
+from ..models import Item, Participant, Vote, utcnow
 from .base import StageKind
 
 MAX_DOTS = 20
@@ -34,13 +34,13 @@ class DotSettingsForm(Form):
     show_groups = BooleanField(_l("Show groups on projector"))
 
 
-def _counted(stage):
+def _counted(stage, any_value: bool = False):
     """Conditions for the dots that count: this stage, on ideas still in the vote.
 
     Dots on a hidden idea go back to the participant (and return if it is shown again).
     """
-    return (Vote.stage_id == stage.id, Vote.value > 0,
-            Item.hidden.is_(False), Item.merged_into_id.is_(None))
+    return (Vote.stage_id == stage.id, Item.hidden.is_(False), Item.merged_into_id.is_(None),
+            *(() if any_value else (Vote.value > 0,)))
 
 
 class TrendStage(StageKind):
@@ -56,41 +56,49 @@ class TrendStage(StageKind):
         """Put `dots` dots on one idea (absolute, so a replay changes nothing).
 
         The caller has locked the participant row, so two tabs racing cannot
-        both pass the budget check.
+        both pass the budget check. This is the hot path of a live session: a handful of plain statements.
         """
-        item = db.session.get(Item, form.item_id.data)
-        if item is None or item.stage_id != stage.id or not item.active:
+        item_id, wanted = form.item_id.data, form.dots.data
+        item = db.session.execute(select(Item.stage_id, Item.hidden, Item.merged_into_id)
+                                  .where(Item.id == item_id)).first()
+        if item is None or item.stage_id != stage.id or item.hidden or item.merged_into_id:
             raise Refused(_l("That idea is not open for voting."))
-        existing = db.session.scalar(select(Vote).filter_by(
-            participant_id=participant.id, item_id=item.id, criterion=""))
+        allocation = {row.item_id: row for row in db.session.execute(
+            select(Vote.item_id, Vote.value, Vote.client_id).join(Item, Vote.item_id == Item.id)
+            .where(*_counted(stage, any_value=True), Vote.participant_id == participant.id))}
+        existing = allocation.get(item_id)
+        dots = {i: row.value for i, row in allocation.items() if row.value > 0}
         if existing is not None and existing.client_id == client_id:
-            return self.mine(stage, participant)
+            return self._summary(stage, dots)  # a replay of an action already stored
         budget = stage.setting("dots")
-        spent_elsewhere = db.session.scalar(
-            select(func.coalesce(func.sum(Vote.value), 0)).join(Item, Vote.item_id == Item.id)
-            .where(*_counted(stage), Vote.participant_id == participant.id, Vote.item_id != item.id))
-        wanted = form.dots.data
-        if not voting.within_budget({0: spent_elsewhere, item.id: wanted}, budget):
+        spent_elsewhere = sum(v for i, v in dots.items() if i != item_id)
+        if not voting.within_budget({0: spent_elsewhere, item_id: wanted}, budget):
             raise Refused(_l("You have %(left)d of %(budget)d dots left.",
-                             left=max(budget - spent_elsewhere - (existing.value if existing else 0), 0),
-                             budget=budget))
+                             left=max(budget - sum(dots.values()), 0), budget=budget))
         if existing is None:
-            db.session.add(Vote(stage_id=stage.id, participant_id=participant.id, item_id=item.id,
-                                value=wanted, client_id=client_id))
+            db.session.execute(insert(Vote).values(
+                stage_id=stage.id, participant_id=participant.id, item_id=item_id, criterion="",
+                value=wanted, client_id=client_id, note="", updated_at=utcnow()))
         else:
-            existing.value, existing.client_id = wanted, client_id
-        db.session.flush()
-        return self.mine(stage, participant)
+            db.session.execute(update(Vote).where(
+                Vote.participant_id == participant.id, Vote.item_id == item_id, Vote.criterion == "")
+                .values(value=wanted, client_id=client_id, updated_at=utcnow())
+                .execution_options(synchronize_session=False))
+        dots[item_id] = wanted
+        return self._summary(stage, {i: v for i, v in dots.items() if v > 0})
+
+    @staticmethod
+    def _summary(stage, dots: dict[int, int]) -> dict:
+        budget = stage.setting("dots")
+        return {"dots": dots, "budget": budget, "left": budget - sum(dots.values())}
 
     def mine(self, stage, participant):
         rows = db.session.execute(
             select(Vote.item_id, Vote.value).join(Item, Vote.item_id == Item.id)
             .where(*_counted(stage), Vote.participant_id == participant.id))
-        dots = {item_id: value for item_id, value in rows}
         ideas = db.session.scalars(select(Item.title).filter_by(
             stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
-        budget = stage.setting("dots")
-        return {"dots": dots, "budget": budget, "left": budget - sum(dots.values()), "ideas": ideas}
+        return {**self._summary(stage, dict(rows.all())), "ideas": ideas}
 
     def results(self, stage):
         active = [item.id for item in stage.items if item.active]
