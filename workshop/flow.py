@@ -75,7 +75,7 @@ def _lock_workshop(workshop: Workshop) -> None:
     """
     db.session.execute(update(Workshop).where(Workshop.id == workshop.id)
                        .values(version=Workshop.version + 1).execution_options(synchronize_session=False))
-    db.session.refresh(workshop)
+    db.session.expire_all()  # nothing read before the lock is trusted after it
 
 
 def _lock_participant(participant: Participant) -> None:

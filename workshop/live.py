@@ -12,8 +12,11 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import get_locale
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from . import flow
+from .extensions import db
 from .models import Item, Stage, Workshop, utcnow
 from .stages import LABELS, kind_of
 from .stages.base import PHASE_LABELS
@@ -59,12 +62,18 @@ def view_model(workshop: Workshop, audience: str) -> View:
                 participants=flow.participant_count(workshop))
     if stage is None:
         return view
-    view.by_id = {item.id: item for item in stage.items}
+    # One query for the items with what the templates show of them (no query per item).
+    options = [selectinload(Item.merged)]
     if audience == "console":
-        view.items = list(stage.items)
+        options.append(selectinload(Item.participant))
+    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id)
+                               .options(*options).order_by(Item.id)).all()
+    view.by_id = {item.id: item for item in items}
+    if audience == "console":
+        view.items = list(items)
         view.steps = flow.steps(workshop)
     else:
-        view.items = [item for item in stage.items if item.active]
+        view.items = [item for item in items if item.active]
     view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
     if stage.phase in ("vote", "results", "decided"):
         view.progress = kind.progress(stage)

@@ -97,7 +97,7 @@ class _Coalescer:
             try:
                 workshop = db.session.get(Workshop, workshop_id)
                 if workshop is not None:
-                    push(workshop, ("projector", "console"))
+                    push(workshop, ("projector", "console"), coalesced=True)
             except Exception:  # one broken workshop must not stop the others' updates
                 log.exception("refreshing workshop %s failed", workshop_id)
                 db.session.rollback()

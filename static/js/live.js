@@ -198,10 +198,22 @@ export function start(hooks = {}) {
     toast(err.message);
     hooks.onDenied?.(err.message, live);
   });
+  // A tally refresh must not close the dropdown or steal the field the facilitator
+  // is using: hold it until they leave the control (their own actions render at once).
+  let held = null;
+  const busy = () => {
+    const el = document.activeElement;
+    return el && view.contains(el) && el.matches("select, input, textarea");
+  };
   socket.on("view", (payload) => {
     if (payload.remap) hooks.onRemap?.(payload.remap);
+    if (payload.coalesced && busy()) { held = payload; return; }
+    held = null;
     render(payload);
   });
+  view.addEventListener("focusout", () => setTimeout(() => {
+    if (held && !busy()) { const p = held; held = null; render(p); }
+  }, 0));
 
   // One listener for every action on the page: buttons and forms carry data-event.
   document.addEventListener("click", async (e) => {
