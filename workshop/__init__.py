@@ -31,6 +31,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app.config.from_object(config or config_module.from_env(**overrides))
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
 
@@ -70,7 +71,6 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
 def _instance_secret(app: Flask) -> str:
     """Return a per-install random secret kept in instance/ (development only)."""
     path = Path(app.instance_path) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
