@@ -133,24 +133,12 @@ def create_workshop(console, base: str, title: str, ideas: list[str],
 
 
 def merge_on_console(console, source_id: str, target_id: str) -> None:
-    """Merge one idea into another with its "Merge into…" select and Merge button.
-
-    The console re-renders its whole view on every live push (e.g. a coalesced
-    tally refresh after a vote) and forgets a choice made in a select that was
-    not submitted yet (app bug, see the report): if the Merge button then meets
-    an empty select, the browser refuses it ("Please select an item in the
-    list"). Choose again in that case, as a facilitator would.
-    """
-    select = console.locator(f"#merge-{source_id}")
-    for _attempt in range(3):
-        select.select_option(target_id)
-        console.locator(f"form[data-event='item:merge']:has(#merge-{source_id}) button").click()
-        try:  # once merged, the idea has no merge control any more
-            expect(select).to_have_count(0, timeout=3000)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f"idea {source_id} was not merged into {target_id}")
+    """Merge a duplicate with the console's merge form ("Duplicate…" into "Idea to keep…")."""
+    form = console.locator("form.merge-form")
+    form.locator("#merge-source").select_option(source_id)
+    form.locator("#merge-target").select_option(target_id)
+    form.locator("button:has-text('Merge')").click()
+    expect(console.locator(".console-ideas > li.is-merged")).to_have_count(1)
 
 
 # --- helpers: what a phone shows ------------------------------------------------------
@@ -236,7 +224,6 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
     expect(new_on_console).to_contain_text("Youth")
 
     # The timer (its default, 5 min) counts down on the projector and the phones.
-    # (Not another duration: a live push resets the console's select, see merge_on_console.)
     expect(console.locator("#timer-min")).to_have_value("300")
     console.click("form[data-event='timer:start'] button:not([type=button])")
     timer = projector.locator(".join-panel [data-timer]")
@@ -298,6 +285,7 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
     merge_on_console(console, ids[3], ids[4])
     expect(console.locator(".console-ideas > li.is-merged")).to_have_count(1)
     expect(console.locator(".console-ideas > li.is-merged")).to_contain_text(f"merged into “{titles[4]}”")
+    expect(console.locator(f"#merge-source option[value='{ids[3]}']")).to_have_count(0)
     for phone in (phone_a, phone_b):
         expect(phone.locator(".dot-card")).to_have_count(5)
         expect(card_for(phone, ids[3])).to_have_count(0)
@@ -466,3 +454,36 @@ def test_wrong_code_shows_clear_message(e2e, new_context):
     expect(error).to_contain_text("Check the code on the screen")
     expect(phone.locator("#code")).to_have_value("ZZZZZZ")  # kept, to fix a typo
     assert phone.url.rstrip("/") == e2e.base
+
+
+@pytest.mark.browser
+def test_half_typed_text_survives_live_updates(e2e, new_context):
+    """A phone typing an idea, and a console typing notes, keep their text while
+    the facilitator acts and votes come in; the merge form is empty after a merge."""
+    base = e2e.base
+    laptop = new_context(**LAPTOP)
+    console = laptop.new_page()
+    sign_in(console, base)
+    code = create_workshop(console, base, "Drafts survive", ["Alpha idea", "Beta idea", "Gamma idea"])
+    console.click("button:has-text('← Back: Collecting ideas')")
+    expect(phase_of(console)).to_have_text("Collecting ideas")
+    phone = join_phone(new_context(**PHONE), base, code, "Youth")
+    phone.fill("#idea-title", "Half-typed idea about bus stations")
+    phone.fill("#idea-detail", "still writing")
+    console.fill("#notes", "Observed: youth group quiet")
+    console.click("form[data-event='timer:start'] button")  # a facilitator action redraws every screen
+    expect(phone.locator("[data-timer]")).to_be_visible()
+    expect(phone.locator("#idea-title")).to_have_value("Half-typed idea about bus stations")
+    expect(phone.locator("#idea-detail")).to_have_value("still writing")
+    expect(console.locator("#notes")).to_have_value("Observed: youth group quiet")
+    phone.click("button:has-text('Send idea')")
+    expect(phone.locator("[data-my-ideas] li")).to_have_text(["Half-typed idea about bus stations"])
+    expect(phone.locator("#idea-title")).to_have_value("")
+    # the console lists the new idea while the notes keep their draft
+    expect(console.locator(".console-ideas .idea-main strong", has_text="bus stations")).to_have_count(1)
+    expect(console.locator("#notes")).to_have_value("Observed: youth group quiet")
+    ids = console.locator("#merge-source option[value]:not([value=''])").evaluate_all(
+        "els => els.map(e => e.value)")
+    merge_on_console(console, ids[1], ids[0])
+    expect(console.locator("#merge-source")).to_have_value("")
+    expect(console.locator("#merge-target")).to_have_value("")

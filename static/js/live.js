@@ -59,17 +59,22 @@ function collect(form) {
   return data;
 }
 
+// A form is known by its event and the stage it belongs to, so a draft of one
+// stage's notes is never poured into another stage's form.
+const formKey = (form) => `${form.dataset.event}|${form.elements.stage_id?.value ?? ""}`;
+const findForm = (key, root = document) => $$("form[data-event]", root).find((f) => formKey(f) === key);
+
 function keepDrafts(view, render) {
   const drafts = {};
-  for (const form of $$("form[data-keep]", view)) {
-    if (form.dataset.dirty) drafts[form.dataset.event] = collect(form);
+  for (const form of $$("form[data-event]", view)) {
+    if (form.dataset.dirty) drafts[formKey(form)] = collect(form);
   }
   const active = document.activeElement;
   const focusId = active && view.contains(active) ? active.id : null;
   const caret = focusId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
   render();
-  for (const [event, data] of Object.entries(drafts)) {
-    const form = $(`form[data-keep][data-event="${event}"]`, view);
+  for (const [key, data] of Object.entries(drafts)) {
+    const form = findForm(key, view);
     if (!form) continue;
     form.dataset.dirty = "1";
     for (const el of form.elements) {
@@ -160,12 +165,16 @@ export function start(hooks = {}) {
   const outbox = new Outbox(`charrette:outbox:${code}`, live);
   live.outbox = outbox;
 
-  function render(payload) {
-    keepDrafts(view, () => { view.innerHTML = payload.html; });
+  function numbers(payload) {
     if (payload.participants !== undefined) {
       for (const el of $$("[data-participants]")) el.textContent = payload.participants;
     }
     setTimer(payload.timer);
+  }
+
+  function render(payload) {
+    keepDrafts(view, () => { view.innerHTML = payload.html; });
+    numbers(payload);
     hooks.onView?.(payload, live);
   }
 
@@ -198,22 +207,31 @@ export function start(hooks = {}) {
     toast(err.message);
     hooks.onDenied?.(err.message, live);
   });
-  // A tally refresh must not close the dropdown or steal the field the facilitator
-  // is using: hold it until they leave the control (their own actions render at once).
+  // Typed text survives a redraw (keepDrafts), but an open dropdown would close:
+  // while a select has focus, hold tally refreshes for up to 3 s.
   let held = null;
-  const busy = () => {
+  let heldTimer = null;
+  const selecting = () => {
     const el = document.activeElement;
-    return el && view.contains(el) && el.matches("select, input, textarea");
+    return el && view.contains(el) && el.tagName === "SELECT";
+  };
+  const release = () => {
+    clearTimeout(heldTimer);
+    heldTimer = null;
+    if (held) { const p = held; held = null; render(p); }
   };
   socket.on("view", (payload) => {
     if (payload.remap) hooks.onRemap?.(payload.remap);
-    if (payload.coalesced && busy()) { held = payload; return; }
+    if (payload.coalesced && selecting()) {
+      held = payload;
+      numbers(payload); // the joined count and timer outside the view stay live
+      heldTimer ??= setTimeout(release, 3000);
+      return;
+    }
     held = null;
     render(payload);
   });
-  view.addEventListener("focusout", () => setTimeout(() => {
-    if (held && !busy()) { const p = held; held = null; render(p); }
-  }, 0));
+  view.addEventListener("focusout", () => setTimeout(() => { if (!selecting()) release(); }, 0));
 
   // One listener for every action on the page: buttons and forms carry data-event.
   document.addEventListener("click", async (e) => {
@@ -226,10 +244,12 @@ export function start(hooks = {}) {
     await live.send(event, payload);
     button.disabled = false;
   });
-  document.addEventListener("input", (e) => {
-    const form = e.target.closest("form[data-keep]");
+  const markDirty = (e) => {
+    const form = e.target.closest("form[data-event]");
     if (form) form.dataset.dirty = "1";
-  });
+  };
+  document.addEventListener("input", markDirty);
+  document.addEventListener("change", markDirty);
   document.addEventListener("submit", async (e) => {
     const form = e.target.closest("form[data-event]");
     if (!form) return;
@@ -237,9 +257,16 @@ export function start(hooks = {}) {
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     const payload = collect(form);
     if (hooks.beforeSubmit && hooks.beforeSubmit(form, payload) === false) return;
+    const key = formKey(form);
+    const done = () => {
+      // The view may have been redrawn while we waited: settle the form now on the page.
+      const current = findForm(key) || form;
+      delete current.dataset.dirty;
+      if (current.dataset.reset !== undefined) current.reset();
+    };
     if (form.dataset.outbox !== undefined) {
       outbox.add(form.dataset.event, payload);
-      if (form.dataset.reset !== undefined) form.reset();
+      done();
       return;
     }
     const submit = form.querySelector("button:not([type=button])");
@@ -247,9 +274,8 @@ export function start(hooks = {}) {
     const reply = await live.send(form.dataset.event, payload);
     if (submit) submit.disabled = false;
     if (reply && reply.ok) {
-      delete form.dataset.dirty;
-      if (form.dataset.reset !== undefined) form.reset();
-      if (form.dataset.keep !== undefined) toast(i18n().saved || "Saved", "ok");
+      done();
+      if (form.dataset.saved !== undefined) toast(i18n().saved || "Saved", "ok");
     }
   });
   window.addEventListener("online", () => outbox.flush());
