@@ -1,7 +1,7 @@
 """Tallies: pure functions from stored votes to results. No database, no Flask."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -30,8 +30,9 @@ def rank(scores: dict[int, int], order: Iterable[int] = ()) -> list[Row]:
     for i, row in enumerate(rows):
         row.rank = rows[i - 1].rank if i and rows[i - 1].score == row.score else i + 1
         row.share = row.score / top if top else 0.0
+    per_rank = Counter(row.rank for row in rows)
     for row in rows:
-        row.tied = any(other.rank == row.rank for other in rows if other is not row)
+        row.tied = per_rank[row.rank] > 1
     return rows
 
 
