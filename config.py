@@ -77,6 +77,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most
+    MIGRATE_ON_START = True  # upgrade the database to the newest schema revision on start
 
     def __init__(self, **overrides):
         for key, value in _env().items():
@@ -104,6 +105,7 @@ class TestingConfig(Config):
             "ASYNC_MODE": "threading",
             "PUSH_INTERVAL": 0.0,
             "WTF_CSRF_ENABLED": False,
+            "MIGRATE_ON_START": False,
         }
         defaults.update(overrides)
         super().__init__(**defaults)

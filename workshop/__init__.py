@@ -13,7 +13,7 @@ import config as config_module
 
 from .compression import gzip_response
 from .errors import Refused
-from .extensions import babel, csrf, db, login_manager, socketio
+from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ["en"]
@@ -36,6 +36,8 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
         app.config["SECRET_KEY"] = _instance_secret(app)
 
     db.init_app(app)
+    from . import schema
+    migrate.init_app(app, db, directory=str(schema.MIGRATIONS))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -64,7 +66,10 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
-        db.create_all()
+        if app.config["MIGRATE_ON_START"]:
+            schema.upgrade()
+        else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
+            db.create_all()
     return app
 
 
