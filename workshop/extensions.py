@@ -1,5 +1,7 @@
 """Extensions, created unbound and bound to the app in `create_app`."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -27,5 +29,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 socketio = SocketIO()
 csrf = CSRFProtect()
+# Limits are declared on the routes (see limits.py); storage from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 babel = Babel()

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from . import flow, network, realtime
 from .forms import WorkshopForm
+from .limits import code_guesses
 
 bp = Blueprint("facilitate", __name__)
 
@@ -35,6 +36,7 @@ def new():
 
 @bp.route("/w/<code>/console")
 @login_required
+@code_guesses
 def console(code: str):
     """Show the live console that runs the session."""
     workshop = flow.get_workshop(code, facilitator=current_user)
@@ -44,6 +46,7 @@ def console(code: str):
 
 @bp.route("/w/<code>/status", methods=["POST"])
 @login_required
+@code_guesses
 def toggle_open(code: str):
     """Close a workshop (its code stops working) or open it again."""
     workshop = flow.get_workshop(code, facilitator=current_user)
@@ -56,6 +59,7 @@ def toggle_open(code: str):
 
 @bp.route("/w/<code>/qr.svg")
 @login_required
+@code_guesses
 def qr(code: str):
     """Serve the join QR code as an SVG file (for printing on handouts)."""
     workshop = flow.get_workshop(code, facilitator=current_user)
