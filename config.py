@@ -76,7 +76,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)  # a phone stays "the same participant"
+    # A facilitator's sign-in ends after a long workshop day, or after the
+    # remember-me duration when "Keep me signed in" was ticked.
+    FACILITATOR_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most

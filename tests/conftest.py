@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import g, request_started
 
 from config import TestingConfig
 from workshop import create_app, flow
@@ -10,9 +11,20 @@ from workshop.extensions import db, socketio
 from workshop.models import Participant
 
 
+def _forget_user(_sender, **_extra):
+    """Load the signed-in user afresh for each request.
+
+    Tests hold one app context, and Flask-Login caches the user in `g`, which
+    lives in it: without this, a second browser in the same test would be
+    taken for the first one's facilitator.
+    """
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}"))
+    request_started.connect(_forget_user, app)
     with app.app_context():
         yield app
         db.session.remove()
@@ -72,6 +84,7 @@ class Browser:
         return self.http.post(f"/j/{code}", data={"group": group, "name": name})
 
     def socket(self, code, role):
+        _forget_user(self.app)  # the connect handler reads current_user
         return socketio.test_client(self.app, flask_test_client=self.http,
                                     auth={"code": code, "role": role})
 

@@ -69,10 +69,3 @@ def test_closing_a_workshop_stops_its_code(client):
     assert client.get(f"/j/{w.code}").status_code == 410
     client.post(f"/w/{w.code}/status")
     assert w.is_open
-
-
-def test_pages_send_security_headers(client):
-    r = client.get("/")
-    csp = r.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
-    assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
@@ -47,8 +48,8 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app.jinja_env.globals["get_locale"] = get_locale
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
                       ping_interval=20, ping_timeout=25, max_http_buffer_size=64 * 1024,
-                      # Same-origin only: another site cannot open a socket as our user.
-                      cors_allowed_origins=None)
+                      # Our own pages only: another site cannot open a socket as our user.
+                      cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]))
 
     from . import auth, cli, facilitate, participate, present, realtime
 
@@ -73,6 +74,29 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
         else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
             db.create_all()
     return app
+
+
+def _socket_origins(public_url: str):
+    """Accept a socket only from this app's pages: its own origin, or PUBLIC_URL's.
+
+    The same rule as Engine.IO's default (scheme and Host, or the proxy's
+    X-Forwarded-Proto/Host), plus the configured public address, which a
+    reverse proxy may not forward as the Host.
+    """
+    public = urlsplit(public_url)
+    configured = {f"{public.scheme}://{public.netloc}"} if public.scheme and public.netloc else set()
+
+    def allowed(origin: str | None, environ: dict) -> bool:
+        host = environ.get("HTTP_HOST", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme}://{host}"}
+        if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
+            fwd_scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+            fwd_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+            own.add(f"{fwd_scheme}://{fwd_host}")
+        return origin in own | configured
+
+    return allowed
 
 
 def _instance_secret(app: Flask) -> str:

@@ -1,9 +1,10 @@
 """Facilitator accounts: sign up, log in, log out."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -20,6 +21,40 @@ bp = Blueprint("auth", __name__)
 def load_user(user_id: str):
     """Load the facilitator of a session."""
     return db.session.get(Facilitator, int(user_id)) if user_id.isdigit() else None
+
+
+def sign_in_expired() -> bool:
+    """Tell whether the signed-in facilitator's sign-in is older than its lifetime.
+
+    The cookie session may outlive it (a phone join on the same browser makes
+    it last 30 days), so the sign-in keeps its own start time and lifetime.
+    """
+    if "signed_in_at" not in session:  # restored from the remember-me cookie just now
+        _start_sign_in(remember=True)
+    default = current_app.config["FACILITATOR_SESSION_LIFETIME"].total_seconds()
+    return time.time() - session["signed_in_at"] > session.get("sign_in_lifetime", default)
+
+
+@bp.before_app_request
+def expire_sign_in():
+    """Sign a facilitator out once their sign-in has expired."""
+    if current_user.is_authenticated and sign_in_expired():
+        _end_sign_in()
+
+
+def _start_sign_in(remember: bool) -> None:
+    """Note when this sign-in started and how long it may last."""
+    cfg = current_app.config
+    session["signed_in_at"] = time.time()
+    lifetime = cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["FACILITATOR_SESSION_LIFETIME"]
+    session["sign_in_lifetime"] = lifetime.total_seconds()
+
+
+def _end_sign_in() -> None:
+    """Sign out, forgetting the sign-in's times (the phone's joins stay)."""
+    logout_user()
+    session.pop("signed_in_at", None)
+    session.pop("sign_in_lifetime", None)
 
 
 def create_facilitator(email: str, name: str, password: str) -> Facilitator:
@@ -54,6 +89,7 @@ def login():
         user = find_facilitator(form.email.data)
         if user is not None and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
+            _start_sign_in(remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong e-mail or password."), "error")
     demo = current_app.config["DEMO"] and find_facilitator(current_app.config["DEMO_EMAIL"])
@@ -74,6 +110,7 @@ def signup():
         else:
             user = create_facilitator(form.email.data, form.name.data, form.password.data)
             login_user(user)
+            _start_sign_in(remember=False)
             flash(_("Welcome, %(name)s. Create your first workshop.", name=user.name), "success")
             return redirect(url_for("facilitate.new"))
     return render_template("auth/signup.html", form=form)
@@ -83,6 +120,6 @@ def signup():
 @login_required
 def logout():
     """Sign the facilitator out."""
-    logout_user()
+    _end_sign_in()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

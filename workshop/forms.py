@@ -117,6 +117,8 @@ def parse(form_class: type[Form], payload) -> Form:
         raise Refused(_l("Invalid request: unknown field %(name)s.", name=sorted(unknown)[0][:40]))
     pairs = []
     for key, value in payload.items():
+        if isinstance(value, list) and not isinstance(getattr(form, key), SelectMultipleField):
+            raise Refused(_l("Invalid value for %(name)s.", name=key))  # one value, not the first of many
         values = value if isinstance(value, list) else [value]
         for v in values:
             if isinstance(v, bool) or not isinstance(v, (str, int)) or v is None:

@@ -34,6 +34,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from . import flow, forms, limits, live
+from .auth import sign_in_expired
 from .errors import Refused
 from .extensions import db, socketio
 from .models import Participant, Workshop
@@ -126,7 +127,7 @@ def _connect(auth):
     token = (session.get("joined") or {}).get(code)
     if role == "phone" and not token:
         raise ConnectionRefusedError(_("Join the workshop first."))
-    if role != "phone" and not current_user.is_authenticated:
+    if role != "phone" and (not current_user.is_authenticated or sign_in_expired()):
         raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
     if not limits.allowed_now("code_guesses", limits.remote_address()):
         raise ConnectionRefusedError(str(limits.TOO_FAST))
