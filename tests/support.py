@@ -25,36 +25,70 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def running_server(tmp_dir: Path, **env):
-    """Run `python wsgi.py` (gevent, SQLite file) on a free port; yield its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PUBLIC_URL": base,
-                "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
-                "DEMO": "1", "CHARRETTE_ENV": "development", **env}
-    log = open(tmp_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
+class ServerProcess:
+    """`python wsgi.py` (gevent, SQLite file in tmp_dir) in a subprocess: start, kill -9, start again.
+
+    The port and database stay the same across restarts, as after a laptop's crash.
+    """
+
+    def __init__(self, tmp_dir: Path, **env):
+        self.tmp_dir = tmp_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.db_path = tmp_dir / "charrette.db"
+        self.env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PUBLIC_URL": self.base,
+                    "DATABASE_URL": f"sqlite:///{self.db_path}", "SECRET_KEY": "e2e-secret",
+                    "DEMO": "1", "CHARRETTE_ENV": "development", **env}
+        self.proc = None
+        self.log = None
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; return its base URL."""
+        self.log = open(self.tmp_dir / "server.log", "a")
+        self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=1).read()
-                break
+                urllib.request.urlopen(self.base + "/", timeout=1).read()
+                return self.base
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_dir / "server.log").read_text()
-                    raise RuntimeError("server did not start:\n" + log_text) from None
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("server did not start:\n" + self.log_text()) from None
                 time.sleep(0.2)
-        yield base
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL): no cleanup, no goodbye to the clients."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        """Stop the server politely (SIGTERM), then for good."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.log is not None and not self.log.closed:
+            self.log.close()
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return (self.tmp_dir / "server.log").read_text()
+
+
+@contextmanager
+def running_server(tmp_dir: Path, **env):
+    """Run `python wsgi.py` (gevent, SQLite file) on a free port; yield its base URL."""
+    server = ServerProcess(tmp_dir, **env)
+    try:
+        yield server.start()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def launch_browser(playwright):
