@@ -55,6 +55,8 @@ SETTINGS = [
     Setting("PUSH_INTERVAL", 0.1,
             "Seconds between coalesced live-tally pushes to projector and console "
             "(0 = push at once, used by tests)."),
+    Setting("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"),
+            "Folder for concept and draft images (re-encoded copies only)."),
     Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
     Setting("LOG_LEVEL", "INFO", "Python log level."),
 ]
@@ -75,7 +77,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)  # a phone stays "the same participant"
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     BABEL_DEFAULT_LOCALE = "en"
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # an image upload (8 MB) with its form
     SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most
 
     def __init__(self, **overrides):

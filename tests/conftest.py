@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import g
 
 from config import TestingConfig
 from workshop import create_app, flow
@@ -12,7 +13,15 @@ from workshop.models import Participant
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}"))
+    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}",
+                                   UPLOAD_DIR=str(tmp_path / "uploads")))
+
+    @app.before_request
+    def _forget_cached_user():
+        # Tests keep one app context open, so `g` outlives a request; in production
+        # each request has its own. Without this, Flask-Login's cached user would leak
+        # from one test client to another.
+        g.pop("_login_user", None)
     with app.app_context():
         yield app
         db.session.remove()
@@ -87,4 +96,29 @@ def views(sock):
     return [msg["args"][0] for msg in sock.get_received() if msg["name"] == "view"]
 
 
-__all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "Participant"]
+__all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "screens", "goto",
+           "decide", "Participant"]
+
+
+def screens(workshop):
+    """Render what projector, console and phones show now: {audience: html}."""
+    from workshop import live
+    from workshop.extensions import db as _db
+    _db.session.expire_all()
+    return {audience: live.payload(workshop, audience)["html"] for audience in live.AUDIENCES}
+
+
+def goto(workshop, kind, phase=None):
+    """Make the first stage of `kind` current (in `phase`); return it."""
+    stage = next(s for s in workshop.stages if s.kind == kind)
+    flow.goto_stage(workshop, stage.id)
+    if phase:
+        flow.set_phase(workshop, stage.id, phase)
+    return stage
+
+
+def decide(workshop, stage, rationale="Because the room agreed.", **fields):
+    """Record a decision through the same form the console posts."""
+    from workshop import forms
+    return flow.decide(workshop, forms.parse(forms.DecisionForm, {"stage_id": stage.id,
+                                                                  "rationale": rationale, **fields}))

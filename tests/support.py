@@ -32,7 +32,8 @@ def running_server(tmp_dir: Path, **env):
     base = f"http://127.0.0.1:{port}"
     full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PUBLIC_URL": base,
                 "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
-                "DEMO": "1", "CHARRETTE_ENV": "development", **env}
+                "DEMO": "1", "CHARRETTE_ENV": "development",
+                "UPLOAD_DIR": str(tmp_dir / "uploads"), **env}
     log = open(tmp_dir / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=full_env,
                             stdout=log, stderr=subprocess.STDOUT)

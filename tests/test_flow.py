@@ -73,9 +73,9 @@ def test_phases_move_along_the_kind_and_refuse_unknown_ones(app):
     for bad in ("decided", "nonsense"):
         with pytest.raises(Refused):
             flow.set_phase(w, trend.id, bad)
-    with pytest.raises(Refused):  # not playable yet
-        flow.set_phase(w, w.stages[1].id, "collect")
-    assert trend.phase == "collect"
+    with pytest.raises(Refused):  # concepts are prepared by the facilitator, not collected
+        flow.set_phase(w, w.stages[2].id, "collect")
+    assert trend.phase == "collect" and w.stages[2].phase == "pending"
 
 
 def test_steps_lead_to_the_next_stage_once_decided(app):
@@ -112,7 +112,7 @@ def test_ideas_are_idempotent_per_client_id_and_only_while_collecting(app):
     first = flow.add_item(w, person, {"cid": "abcdefgh1", "title": "Fake job ads"})
     again = flow.add_item(w, person, {"cid": "abcdefgh1", "title": "Fake job ads"})
     assert first.id == again.id
-    assert db.session.query(Item).count() == 1
+    assert db.session.query(Item).filter_by(stage_id=w.stages[0].id).count() == 1
     with pytest.raises(Refused):
         flow.add_item(w, person, {"cid": "abcdefgh2", "title": "x" * 121})
     with pytest.raises(Refused):
