@@ -16,8 +16,8 @@ def app(tmp_path):
     app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}",
                                    UPLOAD_DIR=str(tmp_path / "uploads")))
 
-    @app.before_request
-    def _forget_cached_user():
+    @app.teardown_request
+    def _forget_cached_user(_exc=None):
         # Tests keep one app context open, so `g` outlives a request; in production
         # each request has its own. Without this, Flask-Login's cached user would leak
         # from one test client to another.
