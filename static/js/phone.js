@@ -63,7 +63,7 @@ function showChoices(m) {
   for (const line of $$("[data-saved-for]")) {
     const value = choices[`${line.dataset.savedFor}:`];
     const input = value === undefined ? null
-      : line.form.querySelector(`[data-choice-input][value="${value}"]`);
+      : line.closest("form").querySelector(`[data-choice-input][value="${value}"]`);
     line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${input.parentElement.textContent.trim()}` : "";
   }
   const ranked = document.querySelector("[data-ranked]");
