@@ -9,6 +9,8 @@ their comments, so concerns are heard before the strategy is marked agreed.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import Form, IntegerField, SelectMultipleField, StringField, TextAreaField
@@ -149,6 +151,7 @@ class StrategyStage(StageKind):
                 for key, verdict in (decision.get("verdicts") or {}).items():
                     item = items.get(int(key))
                     if item is not None and verdict != "rejected":
-                        out["drafts"].append({"item": item, "verdict": verdict,
-                                              "changes": changes.get(item.id, [])})
+                        same = Counter(changes.get(item.id, []))  # the same request from several people
+                        out["drafts"].append({"item": item, "verdict": verdict, "changes": [
+                            note if n == 1 else f"{note} (×{n})" for note, n in same.items()]})
         return out
