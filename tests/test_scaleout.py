@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -25,7 +28,7 @@ import redis
 import requests
 import socketio
 
-from tests.support import AppProcess
+from tests.support import ROOT, AppProcess, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +83,7 @@ class Screen:
 
     def __init__(self, base: str, http: requests.Session, code: str, role: str):
         self.base, self.http, self.code, self.role = base, http, code, role
+        self.transports = ["websocket"]
         self.views: list[tuple[float, dict]] = []
         self.changed = threading.Condition()
         self.sio = None
@@ -88,7 +92,7 @@ class Screen:
         self.sio = socketio.Client(http_session=self.http, reconnection=False)
         self.sio.on("view", self._on_view)
         self.sio.connect(self.base, auth={"code": self.code, "role": self.role},
-                         transports=["websocket"], wait_timeout=WAIT)
+                         transports=self.transports, wait_timeout=WAIT)
         return self
 
     def _on_view(self, data):
@@ -228,5 +232,82 @@ def test_two_processes_share_one_workshop_and_survive_a_restart(cluster):
         assert sum(dots for _t, _i, dots in rows) == acked - 1
         assert len({token for token, _i, _d in rows}) == PHONES
         assert view["progress"] == {"voters": PHONES, "dots": acked - 1}
+    finally:
+        close_all([*phones, console, projector])
+
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+SHIPPED_PROXY = ROOT / "deploy" / "haproxy.cfg"
+
+
+def test_the_shipped_haproxy_config_is_valid():
+    assert Path(HAPROXY).exists(), "haproxy is missing: run .ci/install-test-deps"
+    check = subprocess.run([HAPROXY, "-c", "-f", str(SHIPPED_PROXY)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.fixture
+def proxy(cluster, tmp_path):
+    """Run deploy/haproxy.cfg in front of A and B (only its addresses changed); yield its URL."""
+    a, b, _database = cluster
+    port = free_port()
+    config = SHIPPED_PROXY.read_text()
+    config = re.sub(r"(?m)^(\s*)bind \S+", rf"\1bind 127.0.0.1:{port}", config)
+    config = config.replace("127.0.0.1:5001", f"127.0.0.1:{a.port}").replace("127.0.0.1:5002",
+                                                                            f"127.0.0.1:{b.port}")
+    (tmp_path / "haproxy.cfg").write_text(config)
+    log = open(tmp_path / "haproxy.log", "w")
+    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(tmp_path / "haproxy.cfg")], stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:  # up, and both servers passed a health check (2 x 2 s)
+            try:
+                routes = {requests.get(base + "/", timeout=1).cookies.get("charrette_route")
+                          for _ in range(4)}
+                if routes == {"app1", "app2"}:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "haproxy.log").read_text()
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def test_phones_behind_the_proxy_stick_to_a_process_by_cookie(cluster, proxy):
+    """Through deploy/haproxy.cfg: phones on both processes, long-polling ones included, all counted."""
+    facilitator = requests.Session()
+    response = form_post(facilitator, f"{proxy}/login", email="demo@example.org",
+                         password="demo-facilitator")
+    code = CONSOLE_RE.search(response.text).group(1)
+    console = Screen(proxy, facilitator, code, "console").connect()
+    projector = Screen(proxy, facilitator, code, "projector").connect()
+    phones = [Phone(proxy, code, "Youth") for _ in range(6)]
+    try:
+        # Every phone has a route cookie from its first page; round robin spread them over both.
+        assert Counter(p.http.cookies.get("charrette_route") for p in phones) == {"app1": 3, "app2": 3}
+        for n, phone in enumerate(phones):
+            # Half on the long-polling fallback: many requests per socket, all to the process
+            # that holds it, or the socket would be refused as unknown ("Invalid session").
+            phone.transports = ["polling"] if n % 2 else ["websocket"]
+            phone.connect()
+        stage_id = console.call("sync")["view"]["stage_id"]
+        opened = time.monotonic()
+        console.call("stage:go", {"stage_id": stage_id, "phase": "vote"})
+        for phone in phones:
+            phone.wait_view(lambda v: v.get("phase") == "vote", since=opened)
+        with psycopg.connect(cluster[2]) as con:
+            (item_id,) = con.execute("SELECT min(id) FROM items WHERE stage_id = %s", (stage_id,)).fetchone()
+        voted = time.monotonic()
+        for n, phone in enumerate(phones):
+            phone.vote(f"vote-{n:04d}-1", item_id, 1)
+            for _ in range(3):  # a few more round trips on the same (polling) socket
+                assert phone.call("sync")["mine"]["dots"] == {str(item_id): 1}
+        projector.wait_view(lambda v: (v.get("progress") or {}).get("dots") == len(phones), since=voted)
     finally:
         close_all([*phones, console, projector])
