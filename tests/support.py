@@ -25,37 +25,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def running_server(tmp_dir: Path, **env):
-    """Run `python wsgi.py` (gevent, SQLite file) on a free port; yield its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PUBLIC_URL": base,
-                "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
-                "DEMO": "1", "CHARRETTE_ENV": "development",
-                "UPLOAD_DIR": str(tmp_dir / "uploads"), **env}
-    log = open(tmp_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
+class AppProcess:
+    """`python wsgi.py` (gevent) in a subprocess on one port; its output goes to tmp_dir/NAME.log.
+
+    Defaults: an SQLite file in tmp_dir and the demo workshop; `env` overrides them (e.g.
+    DATABASE_URL and REDIS_URL for scale-out). The port stays the same across restarts.
+    """
+
+    def __init__(self, tmp_dir: Path, name: str = "server", port: int | None = None, **env):
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_dir / f"{name}.log"
+        self.env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PUBLIC_URL": self.base,
+                    "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
+                    "DEMO": "1", "CHARRETTE_ENV": "development",
+                    "UPLOAD_DIR": str(tmp_dir / "uploads"), **env}
+        self.proc = None
+
+    def start(self, timeout: float = 30) -> str:
+        """Start the server and wait until it answers HTTP; return its base URL."""
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=1).read()
-                break
+                urllib.request.urlopen(self.base + "/", timeout=1).read()
+                return self.base
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_dir / "server.log").read_text()
-                    raise RuntimeError("server did not start:\n" + log_text) from None
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("server did not start:\n" + self.log_path.read_text()) from None
                 time.sleep(0.2)
-        yield base
+
+    def kill(self) -> None:
+        """Stop the process at once (SIGKILL), as a crash or a pulled plug would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop the process politely (SIGTERM), then by force."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@contextmanager
+def running_server(tmp_dir: Path, name: str = "server", **env):
+    """Run `python wsgi.py` (gevent, SQLite file unless env says otherwise); yield its base URL."""
+    server = AppProcess(tmp_dir, name, **env)
+    try:
+        yield server.start()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def launch_browser(playwright):
