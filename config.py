@@ -67,6 +67,9 @@ SETTINGS = [
             "Folder for concept and draft images (re-encoded copies only)."),
     Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
     Setting("LOG_LEVEL", "INFO", "Python log level."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://",
+            "Where rate-limit counters live: `memory://` (one process) or a `redis://` URL "
+            "shared by every process."),
 ]
 
 
@@ -95,6 +98,17 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # an image upload (8 MB) with its form
     SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most
+    # Rate limits, per address unless said otherwise; why these numbers: workshop/limits.py.
+    RATE_LIMITS = {
+        "code_guesses": "60 per minute",       # wrong join codes (failures only)
+        "joins": "2500 per 5 minutes",         # join form, per address and code
+        "login_failures": "10 per minute;50 per hour",
+        "signups": "20 per hour",
+        "ideas": "10 per minute",              # per participant, over Socket.IO
+        "votes": "120 per minute",             # per participant, over Socket.IO
+    }
+    RATELIMIT_ENABLED = True  # set explicitly: Flask-Limiter keeps the last app's value otherwise
+    MIGRATE_ON_START = True  # upgrade the database to the newest schema revision on start
 
     def __init__(self, **overrides):
         for key, value in _env().items():
@@ -132,6 +146,7 @@ class TestingConfig(Config):
             "ASYNC_MODE": "threading",
             "PUSH_INTERVAL": 0.0,
             "WTF_CSRF_ENABLED": False,
+            "MIGRATE_ON_START": False,
         }
         defaults.update(overrides)
         super().__init__(**defaults)

@@ -14,7 +14,7 @@ import config as config_module
 
 from .compression import gzip_response
 from .errors import Refused
-from .extensions import babel, csrf, db, login_manager, socketio
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ["en"]
@@ -37,10 +37,13 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
         app.config["SECRET_KEY"] = _instance_secret(app)
 
     db.init_app(app)
+    from . import schema
+    migrate.init_app(app, db, directory=str(schema.MIGRATIONS))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
@@ -63,12 +66,16 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app.after_request(gzip_response)
     app.register_error_handler(Refused, _refused)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(429, _too_many)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
-        with startup_lock():
-            db.create_all()
+        with startup_lock():  # several processes starting at once on one database
+            if app.config["MIGRATE_ON_START"]:
+                schema.upgrade()
+            else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
+                db.create_all()
     return app
 
 
@@ -136,3 +143,9 @@ def _refused(error: Refused):
 def _not_found(_error):
     from flask_babel import gettext as _
     return render_template("error.html", message=_("This page does not exist.")), 404
+
+
+def _too_many(_error):
+    """Say that a rate limit was hit, and offer to try the same page again."""
+    from .limits import TOO_FAST
+    return render_template("error.html", message=TOO_FAST, retry=request.path), 429

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .forms import LoginForm, SignupForm
+from .limits import failed_login, rate
 from .models import Facilitator
 
 bp = Blueprint("auth", __name__)
@@ -43,6 +44,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(rate("login_failures"), methods=["POST"], deduct_when=failed_login)
 def login():
     """Show the login form and sign the facilitator in."""
     if current_user.is_authenticated:
@@ -59,6 +61,7 @@ def login():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(rate("signups"), methods=["POST"])
 def signup():
     """Create a facilitator account."""
     if not current_app.config["SIGNUP_OPEN"]:

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from . import flow, images, network, realtime
 from .errors import Refused
 from .forms import WorkshopForm
+from .limits import code_guesses
 
 bp = Blueprint("facilitate", __name__)
 bp.add_app_template_global(images.url, "image_url")
@@ -48,6 +49,7 @@ def new():
 
 @bp.route("/w/<code>/console")
 @login_required
+@code_guesses
 def console(code: str):
     """Show the live console that runs the session."""
     workshop = flow.get_workshop(code, facilitator=current_user)
@@ -57,6 +59,7 @@ def console(code: str):
 
 @bp.route("/w/<code>/status", methods=["POST"])
 @login_required
+@code_guesses
 def toggle_open(code: str):
     """Close a workshop (its code stops working) or open it again."""
     workshop = flow.get_workshop(code, facilitator=current_user)
@@ -69,6 +72,7 @@ def toggle_open(code: str):
 
 @bp.route("/w/<code>/qr.svg")
 @login_required
+@code_guesses
 def qr(code: str):
     """Serve the join QR code as an SVG file (for printing on handouts)."""
     workshop = flow.get_workshop(code, facilitator=current_user)

@@ -6,7 +6,9 @@ from werkzeug.routing import BaseConverter
 
 from . import flow, realtime
 from .errors import Refused
+from .extensions import limiter
 from .forms import CodeForm, JoinForm
+from .limits import address_and_code, code_guesses, rate
 
 bp = Blueprint("participate", __name__)
 
@@ -28,6 +30,7 @@ def token_for(code: str) -> str | None:
 
 
 @bp.route("/", methods=["GET", "POST"])
+@code_guesses
 def enter_code():
     """Ask for the workshop code (the page a phone lands on)."""
     form = CodeForm()
@@ -48,6 +51,8 @@ def short(code: str):
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
+@code_guesses
+@limiter.limit(rate("joins"), key_func=address_and_code, methods=["POST"])
 def phone(code: str):
     """Join (name, stakeholder group), then show the live phone page."""
     workshop = flow.get_workshop(code, open_only=True)

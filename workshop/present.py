@@ -5,12 +5,14 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from . import flow, network
+from .limits import code_guesses
 
 bp = Blueprint("present", __name__)
 
 
 @bp.route("/w/<code>/present")
 @login_required
+@code_guesses
 def projector(code: str):
     """Show the projector page; its content arrives over Socket.IO."""
     workshop = flow.get_workshop(code, facilitator=current_user)

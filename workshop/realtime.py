@@ -36,7 +36,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import flow, forms, live
+from . import flow, forms, limits, live
 from .errors import Refused
 from .extensions import db, socketio
 from .models import Participant, Workshop
@@ -117,22 +117,34 @@ def push_soon(workshop_id: int) -> None:
 # --- connecting -------------------------------------------------------------------
 
 def _connect(auth):
-    """A screen connects with auth {code, role}; refuse anyone not entitled to it."""
+    """A screen connects with auth {code, role}; refuse anyone not entitled to it.
+
+    Who may ask is checked before the code is looked up, so a refusal never tells a
+    stranger whether a code exists; a signed-in facilitator's wrong codes are
+    counted like wrong codes typed on the join page.
+    """
     if not isinstance(auth, dict) or auth.get("role") not in ROLES or not isinstance(auth.get("code"), str):
         raise ConnectionRefusedError(_("Invalid connection."))
-    role = auth["role"]
+    role, code = auth["role"], flow.normalise_code(auth["code"])
+    token = (session.get("joined") or {}).get(code)
+    if role == "phone" and not token:
+        raise ConnectionRefusedError(_("Join the workshop first."))
+    if role != "phone" and not current_user.is_authenticated:
+        raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
+    if not limits.allowed_now("code_guesses", limits.remote_address()):
+        raise ConnectionRefusedError(str(limits.TOO_FAST))
     try:
-        workshop = flow.get_workshop(auth["code"], open_only=(role == "phone"))
+        workshop = flow.get_workshop(code, facilitator=None if role == "phone" else current_user,
+                                     open_only=(role == "phone"))
     except Refused as refusal:
+        if refusal.status in (403, 404):
+            limits.allow("code_guesses", limits.remote_address())
         raise ConnectionRefusedError(refusal.message) from None
     participant = None
     if role == "phone":
-        token = (session.get("joined") or {}).get(workshop.code)
         participant = flow.participant_for(workshop, token)
         if participant is None:
             raise ConnectionRefusedError(_("Join the workshop first."))
-    elif not (current_user.is_authenticated and workshop.facilitator_id == current_user.id):
-        raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
     CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None)
     join_room(room(workshop.id, role))  # the screen then asks for its view with `sync`
 
@@ -141,11 +153,12 @@ def _disconnect(*_args):
     CLIENTS.pop(request.sid, None)
 
 
-def on(event: str, *roles: str):
+def on(event: str, *roles: str, limit: str | None = None):
     """Register a handler that only `roles` may call; refusals become error replies.
 
     The handler gets (workshop, participant-or-None, payload) and returns a dict
-    merged into the `ok` reply.
+    merged into the `ok` reply. `limit` names a limit of config.RATE_LIMITS that
+    caps how often one participant may send the event.
     """
     def decorator(fn):
         @wraps(fn)
@@ -161,6 +174,8 @@ def on(event: str, *roles: str):
                                if client.participant_id else None)
                 if client.role == "phone" and participant is None:
                     raise Refused(_("Join the workshop first."))
+                if limit and participant is not None and not limits.allow(limit, str(participant.id)):
+                    raise Refused(limits.TOO_FAST, 429)
                 return {"ok": True, **(fn(workshop, participant, payload) or {})}
             except Refused as refusal:
                 db.session.rollback()
@@ -190,7 +205,7 @@ def sync(workshop, participant, _payload):
     return {"view": live.payload(workshop, client.role), "mine": _mine(workshop, participant)}
 
 
-@on("idea:add", "phone")
+@on("idea:add", "phone", limit="ideas")
 def phone_adds_idea(workshop, participant, payload):
     """A phone submits an idea; projector and console refresh (coalesced)."""
     item = flow.add_item(workshop, participant, payload)
@@ -198,7 +213,7 @@ def phone_adds_idea(workshop, participant, payload):
     return {"item": {"id": item.id, "title": item.title}}
 
 
-@on("comment:add", "phone")
+@on("comment:add", "phone", limit="ideas")
 def phone_comments(workshop, participant, payload):
     """A phone comments on a concept (keep / change / concern); console refreshes (coalesced)."""
     comment = flow.add_comment(workshop, participant, payload)
@@ -206,7 +221,7 @@ def phone_comments(workshop, participant, payload):
     return {"comment": {"id": comment.id}, "mine": _mine(workshop, participant)}
 
 
-@on("vote", "phone")
+@on("vote", "phone", limit="votes")
 def phone_votes(workshop, participant, payload):
     """A phone casts or moves dots; stored before the ack, tallies refresh coalesced."""
     mine = flow.cast_vote(workshop, participant, payload)

@@ -1,0 +1,83 @@
+"""Schema migrations: from an empty database and from the schema before migrations existed."""
+import flask_migrate
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+import config
+from tests.conftest import gen_facilitator, gen_workshop
+from workshop import create_app, schema
+from workshop.extensions import db
+
+
+def _app(path, migrate: bool):
+    return create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{path}", MIGRATE_ON_START=migrate))
+
+
+def _head() -> str:
+    (head,) = ScriptDirectory(str(schema.MIGRATIONS)).get_heads()  # one head: no forked history
+    return head
+
+
+def _version() -> str:
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def _differences() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_migrations_from_an_empty_database_build_the_models_schema(tmp_path):
+    app = _app(tmp_path / "new.db", migrate=True)
+    with app.app_context():
+        assert _version() == _head()
+        assert _differences() == []
+        w = gen_workshop()  # and the app works on it
+        assert w.current_stage.kind == "trend"
+        db.engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    with _app(path, migrate=False).app_context():  # db.create_all(), as every release before 0001
+        gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
+        # The first released schema (0001): no comments, and strategy stages had no item yet.
+        db.session.execute(text("DROP TABLE comments"))
+        db.session.execute(text("DELETE FROM items"))
+        db.session.commit()
+        assert "alembic_version" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    with _app(path, migrate=True).app_context():
+        assert _version() == _head()
+        assert _differences() == []
+        title = db.session.execute(text("SELECT title FROM workshops")).scalar_one()
+        assert title == "Made before migrations"
+        # 0002 gave the old strategy stage the item its fist-of-five is cast on
+        assert db.session.execute(text(
+            "SELECT items.title FROM items JOIN stages ON stages.id = items.stage_id "
+            "WHERE stages.kind = 'strategy'")).scalars().all() == ["The strategy"]
+        db.engine.dispose()
+
+
+def test_every_revision_downgrades_and_upgrades_again(tmp_path):
+    app = _app(tmp_path / "roundtrip.db", migrate=True)
+    with app.app_context():
+        flask_migrate.downgrade(directory=str(schema.MIGRATIONS), revision="base")
+        assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+        flask_migrate.upgrade(directory=str(schema.MIGRATIONS))
+        assert _version() == _head() and _differences() == []
+        db.engine.dispose()
+
+
+def test_restarting_on_a_migrated_database_changes_nothing(tmp_path):
+    path = tmp_path / "again.db"
+    with _app(path, migrate=True).app_context():
+        gen_facilitator()
+        db.engine.dispose()
+    with _app(path, migrate=True).app_context():
+        assert _version() == _head()
+        assert db.session.execute(text("SELECT count(*) FROM facilitators")).scalar_one() == 1
+        db.engine.dispose()

@@ -1,0 +1,81 @@
+"""Rate limits for HTTP routes (Flask-Limiter) and socket events, read from config.RATE_LIMITS.
+
+Counters live in `RATELIMIT_STORAGE_URI` (in memory by default; Redis when
+several processes serve one app). Why the numbers, with a whole room of phones
+behind ONE public address (venue Wi-Fi with NAT) in mind:
+
+- Wrong join codes: 60 a minute per address. Only failures count (a code not
+  found, or not this facilitator's), so 2,000 phones typing the right code
+  from one address are never slowed; guessing one of 887 million codes at 60
+  a minute takes years. The empty code page is never limited.
+- Joining (the name/group form, which creates a participant): 2,500 per five
+  minutes per address and code: a room of 2,000 phones behind one NAT can all
+  join in the same minute, and change their group, while a script cannot
+  flood one workshop with fake participants any faster than that.
+- Facilitator sign-in: 10 failed attempts a minute and 50 an hour per
+  address (successful sign-ins do not count); sign-up: 20 an hour per address
+  (it also tells whether an e-mail has an account).
+- Over Socket.IO, per participant (all of a phone's tabs together): 10 ideas
+  a minute, 120 vote actions a minute (a person taps fast, a script floods).
+"""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from limits import parse
+
+from .extensions import limiter
+
+TOO_FAST = _l("Too many in a short time. Wait a minute, then try again.")
+
+
+def rate(name: str):
+    """Return the limit called `name` in config.RATE_LIMITS, read when a request comes."""
+    return lambda: current_app.config["RATE_LIMITS"][name]
+
+
+def remote_address() -> str:
+    """Key requests by the address they come from."""
+    return request.remote_addr or "unknown"
+
+
+def address_and_code() -> str:
+    """Key joins by address and workshop code: one busy room does not slow another."""
+    return f"{remote_address()}/{(request.view_args or {}).get('code', '').upper()}"
+
+
+def failed_lookup(response) -> bool:
+    """Count a wrong code: not found, not yours, or the code form shown again with its error."""
+    if response.status_code in (403, 404):
+        return True
+    return (request.endpoint == "participate.enter_code" and request.method == "POST"
+            and response.status_code == 200)
+
+
+def failed_login(response) -> bool:
+    """Count a sign-in that did not succeed (the form shown again)."""
+    return response.status_code != 302
+
+
+def code_page_shown() -> bool:
+    """Tell whether this is the empty code form, which looks nothing up."""
+    return request.endpoint == "participate.enter_code" and request.method != "POST"
+
+
+# One budget of wrong codes per address, shared by every route that takes a code.
+code_guesses = limiter.shared_limit(rate("code_guesses"), scope="code-guess", deduct_when=failed_lookup,
+                                    exempt_when=code_page_shown)
+
+
+def allow(name: str, *keys: str) -> bool:
+    """Count one socket action against limit `name` for `keys`; False when over it."""
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.hit(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)
+
+
+def allowed_now(name: str, *keys: str) -> bool:
+    """Tell whether limit `name` has room for `keys`, counting nothing."""
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.test(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)
