@@ -205,7 +205,8 @@ def test_settings_go_through_the_kind_form(app):
 
 def test_templates_give_the_stages_of_each_workshop_kind(app):
     host = gen_facilitator()
-    kinds = {t: [s.kind for s in gen_workshop(host, template=t).stages] for t in ("campaign", "concepts", "drafts")}
+    kinds = {t: [s.kind for s in gen_workshop(host, template=t).stages]
+             for t in ("campaign", "concepts", "drafts")}
     assert kinds == {"campaign": ["trend", "audience", "concepts", "drafts", "strategy"],
                      "concepts": ["concepts", "strategy"], "drafts": ["drafts", "strategy"]}
     with pytest.raises(Refused):

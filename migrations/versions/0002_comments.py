@@ -8,7 +8,6 @@ Create Date: 2026-11-23 12:24:10.826971
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0002"
 down_revision = '0001'

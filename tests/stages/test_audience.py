@@ -96,7 +96,7 @@ def test_each_screen_shows_the_ranking(ranking):
     w, stage, (me, *_), (a, _b, _c) = ranking
     rank(w, me, a, 1, "cid-00001")
     html = screens(w)
-    assert 'data-choice data-unique data-toggle data-item="%d" data-value="3"' % a.id in html["phone"]
+    assert f'data-choice data-unique data-toggle data-item="{a.id}" data-value="3"' in html["phone"]
     assert "rank your top 3" in html["projector"] and "Parents in border towns" in html["projector"]
     assert "1st: <strong>1</strong>" in html["console"]  # the console sees the live tally
     assert "1st: <strong>" not in html["projector"]        # the room does not, before the reveal
