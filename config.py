@@ -42,7 +42,15 @@ SETTINGS = [
             "Signs sessions and participant cookies. Required in production; "
             "in development a random key is generated and kept in instance/."),
     Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charrette.db'}",
-            "SQLAlchemy URL. Default: an SQLite file under instance/."),
+            "SQLAlchemy URL. Default: an SQLite file under instance/. PostgreSQL: "
+            "`postgresql://user@host/db` (psycopg 3 is used; `postgres://` works too)."),
+    Setting("DATABASE_POOL_SIZE", 10,
+            "PostgreSQL connections each process keeps open (as many again may open in bursts)."),
+    Setting("REDIS_URL", "",
+            "Redis URL, e.g. `redis://127.0.0.1:6379/0`. Set it to run several processes: "
+            "Socket.IO then passes every broadcast through Redis so all processes share rooms."),
+    Setting("REDIS_CHANNEL", "charrette",
+            "Redis pub/sub channel of the broadcasts (distinct per deployment sharing one Redis)."),
     Setting("HOST", "0.0.0.0", "Address to listen on (all interfaces, so phones on the LAN reach it)."),
     Setting("PORT", 5000, "Port to listen on."),
     Setting("PUBLIC_URL", "",
@@ -55,12 +63,22 @@ SETTINGS = [
     Setting("PUSH_INTERVAL", 0.1,
             "Seconds between coalesced live-tally pushes to projector and console "
             "(0 = push at once, used by tests)."),
+    Setting("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"),
+            "Folder for concept and draft images (re-encoded copies only)."),
     Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
     Setting("LOG_LEVEL", "INFO", "Python log level."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counters live: `memory://` (one process) or a `redis://` URL "
             "shared by every process."),
 ]
+
+
+def database_uri(url: str) -> str:
+    """Return the SQLAlchemy URL, with PostgreSQL URLs pointed at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _env() -> dict:
@@ -83,7 +101,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # an image upload (8 MB) with its form
     SEND_FILE_MAX_AGE_DEFAULT = 600  # phones re-check assets every 10 minutes at most
     # Rate limits, per address unless said otherwise; why these numbers: workshop/limits.py.
     RATE_LIMITS = {
@@ -100,11 +118,21 @@ class Config:
     def __init__(self, **overrides):
         for key, value in _env().items():
             setattr(self, key, value)
-        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
         for key, value in overrides.items():
             setattr(self, key, value)
-        if "DATABASE_URL" in overrides:
-            self.SQLALCHEMY_DATABASE_URI = overrides["DATABASE_URL"]
+        if "SQLALCHEMY_DATABASE_URI" not in overrides:
+            self.SQLALCHEMY_DATABASE_URI = database_uri(self.DATABASE_URL)
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                # A connection dropped by a PostgreSQL restart or failover is replaced, not used.
+                "pool_pre_ping": True,
+                # gevent: a connection is held only for one event's transaction, so a small pool
+                # serves thousands of phones; N processes x 2 x pool must stay under max_connections.
+                "pool_size": self.DATABASE_POOL_SIZE,
+                "max_overflow": self.DATABASE_POOL_SIZE,
+                "pool_timeout": 10,
+                "pool_recycle": 3600,
+            }
 
 
 class DevelopmentConfig(Config):

@@ -10,7 +10,7 @@ if (os.environ.get("ASYNC_MODE") or "gevent") == "gevent":
 
     monkey.patch_all()
 
-from workshop import create_app  # noqa: E402
+from workshop import create_app, startup_lock  # noqa: E402
 from workshop.demo import seed_demo  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.network import public_url  # noqa: E402
@@ -22,7 +22,8 @@ def main() -> None:
     """Seed the demo on first run, print where to go, and serve."""
     cfg = app.config
     with app.app_context():
-        demo = seed_demo() if cfg["DEMO"] else None
+        with startup_lock():  # several processes starting together seed the demo once
+            demo = seed_demo() if cfg["DEMO"] else None
         demo_code = demo.code if demo else None
         phones = public_url()
     local = f"http://localhost:{cfg['PORT']}"

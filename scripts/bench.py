@@ -4,6 +4,7 @@
     python scripts/bench.py --phones 250 --bare     # also the same load on a bare Flask-SocketIO server
     python scripts/bench.py --url http://127.0.0.1:5000 --db instance/charrette.db --phones 100
     python scripts/bench.py --phones 1000 --profile /tmp/prof   # py-spy the server during the vote phase
+    python scripts/bench.py --processes 2 --phones 2000 4000    # scale-out: 2 processes, PostgreSQL, Redis
 
 For each N: a facilitator signs in over HTTP, creates a workshop and opens a console and a
 projector socket; N simulated phones join over HTTP (GET + POST /j/CODE) and connect a
@@ -285,12 +286,13 @@ def server_pid_for(base: str) -> int | None:
 
 
 class ServerMonitor:
-    """Sample a server process's CPU time and RSS in a thread; mark phase boundaries."""
+    """Sample the server processes' CPU time (summed) and RSS (largest) in a thread; mark phases."""
 
-    def __init__(self, pid: int | None, interval: float = 0.2):
+    def __init__(self, pids: list[int], interval: float = 0.2):
         import psutil
 
-        self.proc = psutil.Process(pid) if pid else None
+        self.procs = [psutil.Process(pid) for pid in pids]
+        self.proc = self.procs[0] if self.procs else None
         self.interval = interval
         self.peak_rss = 0
         self.marks: list[tuple[str, float, float, float]] = []  # (name, wall, server cpu, client cpu)
@@ -302,8 +304,7 @@ class ServerMonitor:
         if self.proc is None:
             return float("nan")
         try:
-            t = self.proc.cpu_times()
-            return t.user + t.system
+            return sum(t.user + t.system for t in (p.cpu_times() for p in self.procs))
         except Exception:
             return float("nan")
 
@@ -311,7 +312,7 @@ class ServerMonitor:
         while not self._stop.is_set():
             if self.proc is not None:
                 try:
-                    self.peak_rss = max(self.peak_rss, self.proc.memory_info().rss)
+                    self.peak_rss = max(self.peak_rss, *(p.memory_info().rss for p in self.procs))
                     self.cpu_samples.append((time.perf_counter(), self.cpu()))
                 except Exception:
                     pass
@@ -538,18 +539,19 @@ class Phone:
     async def _join(self):
         f = self.fleet
         self.http = new_http()
-        url = f"{f.base}/j/{f.code}"
+        self.base = f.bases[self.i % len(f.bases)]  # spread over the processes
+        url = f"{self.base}/j/{f.code}"
         token = await csrf(self.http, url)
         async with self.http.post(url, data={"csrf_token": token, "group": self.group}) as resp:
             await resp.read()  # follows the redirect to the phone page, like a browser
             if resp.status != 200 or not resp.history:
                 raise RuntimeError(f"join POST: {resp.status}")
-        self.token = session_token(self.http, f.base, f.code)
+        self.token = session_token(self.http, self.base, f.code)
         SKIM.set(True)  # this task's socket tasks inherit it: skim this phone's views
         self.sio = new_socket(self.http)
         self.sio.on("view", self.on_view)
         self.sio.on("disconnect", self.on_disconnect)
-        await self.sio.connect(f.base, auth={"code": f.code, "role": "phone"},
+        await self.sio.connect(self.base, auth={"code": f.code, "role": "phone"},
                                transports=["websocket"], wait_timeout=f.timeout)
         self.connected = True
         reply = await self.sio.call("sync", {}, timeout=f.timeout)  # what the real phone does first
@@ -611,8 +613,8 @@ class Phone:
 class Fleet:
     """The phones, plus counters the phase waits use."""
 
-    def __init__(self, base: str, code: str, n: int, timeout: float, run_id: str):
-        self.base, self.code, self.timeout, self.run_id = base, code, timeout, run_id
+    def __init__(self, bases: list[str], code: str, n: int, timeout: float, run_id: str):
+        self.bases, self.code, self.timeout, self.run_id = bases, code, timeout, run_id
         self.phones = [Phone(i, self) for i in range(n)]
         self.closing = False
         self.phase_counts: Counter = Counter()
@@ -802,23 +804,29 @@ def summarise_profile(path: str, top: int = 12) -> str:
     return "\n".join(out)
 
 
-async def scenario(base: str, n: int, args, kind: str, db_path: Path | None) -> Result:
+async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | None) -> Result:
+    """Run the workshop: console and projector on the last server, phones spread over all of them."""
     import socketio  # noqa: F401 - fail early if the client is missing
 
     res = Result(n=n, kind=kind)
     rnd = random.Random(args.seed + n)
     run_id = f"{os.getpid()}{n}"
-    pid = server_pid_for(base)
+    base = bases[-1]
+    pids = [server_pid_for(b) for b in bases]
+    pid = pids[-1] if None not in pids else None
     if pid is None:
         res.notes.append("server pid not found: no CPU/RSS")
+    elif len(pids) > 1:
+        res.notes.append(f"{len(pids)} server processes: CPU s summed over them, peak RSS of the largest; "
+                         "console and projector on the last, phones spread over all")
     CLIENT_LOG.take()
-    mon = ServerMonitor(pid).start()
+    mon = ServerMonitor(pids if pid else []).start()
     lag = LoopLag()
     lag.start()
     T = args.timeout
     fac_http, code = await facilitator(base, T)
     console, projector = Screen("console", fac_http), Screen("projector", fac_http)
-    fleet = Fleet(base, code, n, T, run_id)
+    fleet = Fleet(bases, code, n, T, run_id)
     prof = None
     try:
         await console.connect(base, code, T)
@@ -952,8 +960,15 @@ async def scenario(base: str, n: int, args, kind: str, db_path: Path | None) -> 
         if kind == "bare":
             async with fac_http.get(f"{base}/bare/votes") as resp:
                 stored = {(t, i): v for t, i, v in (await resp.json())["votes"]}
-        elif db_path is not None:
-            con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+        elif isinstance(db, str):  # PostgreSQL (scale-out)
+            import psycopg
+
+            with psycopg.connect(db) as con:
+                stored = {(t, i): v for t, i, v in con.execute(
+                    "SELECT p.token, v.item_id, v.value FROM votes v JOIN participants p"
+                    " ON p.id = v.participant_id WHERE v.stage_id = %s", (stage_id,))}
+        elif db is not None:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
             try:
                 stored = {(t, i): v for t, i, v in con.execute(
                     "SELECT p.token, v.item_id, v.value FROM votes v JOIN participants p"
@@ -1041,26 +1056,57 @@ async def scenario(base: str, n: int, args, kind: str, db_path: Path | None) -> 
 
 def run_one(n: int, args, kind: str) -> Result:
     """Start a fresh server (unless --url) and run the scenario for N phones, bounded in time."""
-    async def go(base, db_path):
-        return await asyncio.wait_for(scenario(base, n, args, kind, db_path), args.run_timeout)
+    async def go(bases, db):
+        return await asyncio.wait_for(scenario(bases, n, args, kind, db), args.run_timeout)
 
     if args.url:
-        return asyncio.run(go(args.url.rstrip("/"), Path(args.db) if args.db else None))
+        db = args.db if args.db and "://" in args.db else Path(args.db) if args.db else None
+        return asyncio.run(go([u.rstrip("/") for u in args.url], db))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         try:
             if kind == "bare":
                 with running_bare(tmp) as base:
-                    return asyncio.run(go(base, None))
+                    return asyncio.run(go([base], None))
             from tests.support import running_server
 
-            with running_server(tmp, **dict(kv.split("=", 1) for kv in args.server_env)) as base:
-                return asyncio.run(go(base, tmp / "charrette.db"))
+            env = dict(kv.split("=", 1) for kv in args.server_env)
+            if args.processes > 1:
+                with scaled_out(tmp, args, env) as (bases, db_url):
+                    return asyncio.run(go(bases, db_url))
+            with running_server(tmp, **env) as base:
+                return asyncio.run(go([base], tmp / "charrette.db"))
         finally:
             if args.logs:
                 Path(args.logs).mkdir(parents=True, exist_ok=True)
                 for log in tmp.glob("*.log"):
                     (Path(args.logs) / f"{kind}-{n}-{log.name}").write_bytes(log.read_bytes())
+
+
+@contextlib.contextmanager
+def scaled_out(tmp: Path, args, env: dict):
+    """Start --processes app servers on a fresh PostgreSQL database and Redis channel; yield URLs."""
+    import uuid
+
+    import psycopg
+
+    from tests.support import AppProcess
+
+    name = f"charrette_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.pg, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    db_url = args.pg.rsplit("/", 1)[0] + "/" + name
+    env = {"DATABASE_URL": db_url, "REDIS_URL": args.redis, "REDIS_CHANNEL": name, **env}
+    servers = [AppProcess(tmp, f"app{k}", **env) for k in range(args.processes)]
+    try:
+        for server in servers:  # one after another: the first creates the tables and the demo
+            server.start()
+        yield [server.base for server in servers], db_url
+    finally:
+        for server in servers:
+            server.stop()
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # =====================================================================================
@@ -1162,8 +1208,14 @@ def parse_args(argv=None):
     ap.add_argument("--phones", type=int, nargs="+", default=[250, 1000, 2000], help="N values")
     ap.add_argument("--bare", action="store_true",
                     help="also run each N against a bare Flask-SocketIO server")
-    ap.add_argument("--url", help="use a running server instead of starting one (127.0.0.1 only)")
-    ap.add_argument("--db", help="with --url: its SQLite file, for the lost/duplicated check")
+    ap.add_argument("--url", nargs="+", help="use running servers instead of starting them (127.0.0.1 "
+                    "only); several: phones spread over all, console and projector on the last")
+    ap.add_argument("--db", help="with --url: its SQLite file or PostgreSQL URL (lost/duplicated check)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="scale-out: start this many app processes sharing PostgreSQL and Redis")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test",
+                    help="with --processes: PostgreSQL to create a fresh database in")
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="with --processes: Redis URL")
     ap.add_argument("--ideas", type=int, default=None,
                     help="how many phones add an idea (default: every phone)")
     ap.add_argument("--console-items", type=int, default=2, help="ideas the facilitator adds (item:add)")
@@ -1183,7 +1235,7 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     args = ap.parse_args(argv)
-    if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+    if args.url and any(urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1") for u in args.url):
         ap.error("--url must point at this machine")
     return args
 
@@ -1215,7 +1267,10 @@ def main(argv=None) -> int:
         for r in (app, bare) if bare else (app,):
             print(f"[bench] {row(r)}", file=sys.stderr, flush=True)
 
-    print(f"\nLoad: {' '.join(map(str, args.phones))} phones; joins {args.join_concurrency} at a time; "
+    where = (f"{args.processes} app processes on PostgreSQL + Redis, phones spread over them, console and "
+             "projector on the last; " if args.processes > 1 else "")
+    print(f"\nLoad: {where}{' '.join(map(str, args.phones))} phones; "
+          f"joins {args.join_concurrency} at a time; "
           f"ideas over {args.idea_window:g} s; 4 vote actions per phone over {args.vote_window:g} s; "
           f"one load-generator process (asyncio, python-socketio AsyncClient over WebSocket; phones skip "
           f"json-parsing the HTML of big views, which the server still renders, compresses and sends).\n")

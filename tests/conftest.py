@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import g, request_started
+from flask import g
 
 from config import TestingConfig
 from workshop import create_app, flow
@@ -11,20 +11,17 @@ from workshop.extensions import db, socketio
 from workshop.models import Participant
 
 
-def _forget_user(_sender, **_extra):
-    """Load the signed-in user afresh for each request.
-
-    Tests hold one app context, and Flask-Login caches the user in `g`, which
-    lives in it: without this, a second browser in the same test would be
-    taken for the first one's facilitator.
-    """
-    g.pop("_login_user", None)
-
-
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}"))
-    request_started.connect(_forget_user, app)
+    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}",
+                                   UPLOAD_DIR=str(tmp_path / "uploads")))
+
+    @app.teardown_request
+    def _forget_cached_user(_exc=None):
+        # Tests keep one app context open, so `g` outlives a request; in production
+        # each request has its own. Without this, Flask-Login's cached user would leak
+        # from one test client to another.
+        g.pop("_login_user", None)
     with app.app_context():
         yield app
         db.session.remove()
@@ -84,7 +81,9 @@ class Browser:
         return self.http.post(f"/j/{code}", data={"group": group, "name": name})
 
     def socket(self, code, role):
-        _forget_user(self.app)  # the connect handler reads current_user
+        # The connect handler reads current_user; a socket connect is no request, so the
+        # teardown above does not clear the user the previous client left in `g`.
+        g.pop("_login_user", None)
         return socketio.test_client(self.app, flask_test_client=self.http,
                                     auth={"code": code, "role": role})
 
@@ -100,4 +99,29 @@ def views(sock):
     return [msg["args"][0] for msg in sock.get_received() if msg["name"] == "view"]
 
 
-__all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "Participant"]
+__all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "screens", "goto",
+           "decide", "Participant"]
+
+
+def screens(workshop):
+    """Render what projector, console and phones show now: {audience: html}."""
+    from workshop import live
+    from workshop.extensions import db as _db
+    _db.session.expire_all()
+    return {audience: live.payload(workshop, audience)["html"] for audience in live.AUDIENCES}
+
+
+def goto(workshop, kind, phase=None):
+    """Make the first stage of `kind` current (in `phase`); return it."""
+    stage = next(s for s in workshop.stages if s.kind == kind)
+    flow.goto_stage(workshop, stage.id)
+    if phase:
+        flow.set_phase(workshop, stage.id, phase)
+    return stage
+
+
+def decide(workshop, stage, rationale="Because the room agreed.", **fields):
+    """Record a decision through the same form the console posts."""
+    from workshop import forms
+    return flow.decide(workshop, forms.parse(forms.DecisionForm, {"stage_id": stage.id,
+                                                                  "rationale": rationale, **fields}))

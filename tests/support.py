@@ -25,29 +25,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServerProcess:
-    """`python wsgi.py` (gevent, SQLite file in tmp_dir) in a subprocess: start, kill -9, start again.
+class AppProcess:
+    """`python wsgi.py` (gevent) in a subprocess on one port; its output goes to tmp_dir/NAME.log.
 
-    The port and database stay the same across restarts, as after a laptop's crash.
+    Defaults: an SQLite file in tmp_dir and the demo workshop; `env` overrides them (e.g.
+    DATABASE_URL and REDIS_URL for scale-out). The port stays the same across restarts.
     """
 
-    def __init__(self, tmp_dir: Path, **env):
-        self.tmp_dir = tmp_dir
-        self.port = free_port()
+    def __init__(self, tmp_dir: Path, name: str = "server", port: int | None = None, **env):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.db_path = tmp_dir / "charrette.db"
+        self.log_path = tmp_dir / f"{name}.log"
         self.env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PUBLIC_URL": self.base,
-                    "DATABASE_URL": f"sqlite:///{self.db_path}", "SECRET_KEY": "e2e-secret",
-                    "DEMO": "1", "CHARRETTE_ENV": "development", **env}
+                    "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
+                    "DEMO": "1", "CHARRETTE_ENV": "development",
+                    "UPLOAD_DIR": str(tmp_dir / "uploads"), **env}
         self.proc = None
-        self.log = None
 
-    def start(self) -> str:
-        """Start the server and wait until it answers; return its base URL."""
-        self.log = open(self.tmp_dir / "server.log", "a")
-        self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+    def start(self, timeout: float = 30) -> str:
+        """Start the server and wait until it answers HTTP; return its base URL."""
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 urllib.request.urlopen(self.base + "/", timeout=1).read()
@@ -55,17 +55,17 @@ class ServerProcess:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError("server did not start:\n" + self.log_text()) from None
+                    raise RuntimeError("server did not start:\n" + self.log_path.read_text()) from None
                 time.sleep(0.2)
 
     def kill(self) -> None:
-        """Kill the server at once (SIGKILL): no cleanup, no goodbye to the clients."""
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        self.log.close()
+        """Stop the process at once (SIGKILL), as a crash or a pulled plug would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        """Stop the server politely (SIGTERM), then for good."""
+        """Stop the process politely (SIGTERM), then by force."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -73,18 +73,12 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        if self.log is not None and not self.log.closed:
-            self.log.close()
-
-    def log_text(self) -> str:
-        self.log.flush()
-        return (self.tmp_dir / "server.log").read_text()
 
 
 @contextmanager
-def running_server(tmp_dir: Path, **env):
-    """Run `python wsgi.py` (gevent, SQLite file) on a free port; yield its base URL."""
-    server = ServerProcess(tmp_dir, **env)
+def running_server(tmp_dir: Path, name: str = "server", **env):
+    """Run `python wsgi.py` (gevent, SQLite file unless env says otherwise); yield its base URL."""
+    server = AppProcess(tmp_dir, name, **env)
     try:
         yield server.start()
     finally:

@@ -43,3 +43,21 @@ def test_join_url_uses_public_url_or_the_lan_address(app):
     assert network.display_url("ABC234") == "192.168.4.1:5000/ABC234"
     app.config["PUBLIC_URL"] = ""
     assert re.match(r"http://\d+\.\d+\.\d+\.\d+:\d+/ABC234$", network.join_url("ABC234"))
+
+
+@pytest.mark.parametrize("url", ["postgres://u@db:5432/charrette", "postgresql://u@db:5432/charrette",
+                                 "postgresql+psycopg://u@db:5432/charrette"])
+def test_postgresql_urls_use_psycopg_3_with_a_checked_pool(monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "4")
+    cfg = config.DevelopmentConfig()
+    assert cfg.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db:5432/charrette"
+    assert cfg.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert cfg.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
+
+
+def test_sqlite_gets_no_pool_options_and_no_redis_by_default(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    cfg = config.DevelopmentConfig()
+    assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {} and cfg.REDIS_URL == ""

@@ -22,7 +22,7 @@ import socketio
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support import PHONE, ServerProcess, join_phone, launch_browser, running_server
+from tests.support import PHONE, AppProcess, join_phone, launch_browser, running_server
 
 # When the server drops a connection (killed, or a payload over the limit), python-engineio's
 # client leaves that WebSocket to the garbage collector, which warns in whichever test runs
@@ -143,11 +143,12 @@ def _collect_client_sockets():
 
 @pytest.fixture
 def server(tmp_path):
-    server = ServerProcess(tmp_path)
+    server = AppProcess(tmp_path)
+    server.db_path = tmp_path / "charrette.db"
     server.start()
     yield server
     server.stop()
-    log = (tmp_path / "server.log").read_text()
+    log = server.log_path.read_text()
     assert "Traceback" not in log, log[-3000:]
 
 

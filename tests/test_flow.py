@@ -73,9 +73,9 @@ def test_phases_move_along_the_kind_and_refuse_unknown_ones(app):
     for bad in ("decided", "nonsense"):
         with pytest.raises(Refused):
             flow.set_phase(w, trend.id, bad)
-    with pytest.raises(Refused):  # not playable yet
-        flow.set_phase(w, w.stages[1].id, "collect")
-    assert trend.phase == "collect"
+    with pytest.raises(Refused):  # concepts are prepared by the facilitator, not collected
+        flow.set_phase(w, w.stages[2].id, "collect")
+    assert trend.phase == "collect" and w.stages[2].phase == "pending"
 
 
 def test_steps_lead_to_the_next_stage_once_decided(app):
@@ -112,7 +112,7 @@ def test_ideas_are_idempotent_per_client_id_and_only_while_collecting(app):
     first = flow.add_item(w, person, {"cid": "abcdefgh1", "title": "Fake job ads"})
     again = flow.add_item(w, person, {"cid": "abcdefgh1", "title": "Fake job ads"})
     assert first.id == again.id
-    assert db.session.query(Item).count() == 1
+    assert db.session.query(Item).filter_by(stage_id=w.stages[0].id).count() == 1
     with pytest.raises(Refused):
         flow.add_item(w, person, {"cid": "abcdefgh2", "title": "x" * 121})
     with pytest.raises(Refused):
@@ -201,3 +201,53 @@ def test_settings_go_through_the_kind_form(app):
         with pytest.raises(Refused):
             flow.update_settings(w, bad)
     assert trend.setting("dots") == 5
+
+
+def test_templates_give_the_stages_of_each_workshop_kind(app):
+    host = gen_facilitator()
+    kinds = {t: [s.kind for s in gen_workshop(host, template=t).stages]
+             for t in ("campaign", "concepts", "drafts")}
+    assert kinds == {"campaign": ["trend", "audience", "concepts", "drafts", "strategy"],
+                     "concepts": ["concepts", "strategy"], "drafts": ["drafts", "strategy"]}
+    with pytest.raises(Refused):
+        gen_workshop(host, template="nonsense")
+
+
+def test_the_agenda_can_be_edited_before_and_during_a_workshop(app):
+    w = gen_workshop(template="concepts")
+    concepts, strategy = w.stages
+    extra = flow.add_stage(w, "trend")
+    assert [s.kind for s in w.stages] == ["concepts", "strategy", "trend"] and extra.position == 2
+    flow.move_stage(w, extra.id, -1)
+    flow.move_stage(w, extra.id, -1)
+    assert [s.kind for s in w.stages] == ["trend", "concepts", "strategy"]
+    assert [s.position for s in w.stages] == [0, 1, 2]
+    with pytest.raises(Refused):
+        flow.move_stage(w, extra.id, -1)
+    flow.edit_stage(w, extra.id, "What goes wrong", "What do you see happening to young people?")
+    assert extra.title == "What goes wrong"
+    with pytest.raises(Refused, match="kind"):
+        flow.add_stage(w, "karaoke")
+    with pytest.raises(Refused, match="on screen"):
+        flow.remove_stage(w, concepts.id)
+    flow.goto_stage(w, extra.id)
+    flow.set_phase(w, extra.id, "collect")
+    flow.add_item(w, gen_participant(w), {"cid": "idea-00001", "title": "Fake agencies"})
+    flow.goto_stage(w, concepts.id)
+    with pytest.raises(Refused, match="on record"):
+        flow.remove_stage(w, extra.id)
+    flow.remove_stage(w, strategy.id)
+    assert [(s.kind, s.position) for s in w.stages] == [("trend", 0), ("concepts", 1)]
+
+
+def test_going_back_and_reopening_voting_keeps_earlier_votes(app):
+    w = gen_workshop()
+    trend = w.stages[0]
+    (a,) = gen_ideas(w, "A")
+    flow.set_phase(w, trend.id, "vote")
+    me = gen_participant(w)
+    flow.cast_vote(w, me, {"cid": "cid-00001", "item_id": a.id, "dots": 2})
+    flow.decide(w, decision(trend, [a.id]))
+    flow.goto_stage(w, w.stages[1].id)
+    flow.set_phase(w, trend.id, "vote")  # back to the trend, voting again
+    assert flow.kind_of(trend).mine(trend, me)["dots"] == {a.id: 2}

@@ -44,6 +44,10 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
     path = tmp_path / "old.db"
     with _app(path, migrate=False).app_context():  # db.create_all(), as every release before 0001
         gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
+        # The first released schema (0001): no comments, and strategy stages had no item yet.
+        db.session.execute(text("DROP TABLE comments"))
+        db.session.execute(text("DELETE FROM items"))
+        db.session.commit()
         assert "alembic_version" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
     with _app(path, migrate=True).app_context():
@@ -51,6 +55,10 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         assert _differences() == []
         title = db.session.execute(text("SELECT title FROM workshops")).scalar_one()
         assert title == "Made before migrations"
+        # 0002 gave the old strategy stage the item its fist-of-five is cast on
+        assert db.session.execute(text(
+            "SELECT items.title FROM items JOIN stages ON stages.id = items.stage_id "
+            "WHERE stages.kind = 'strategy'")).scalars().all() == ["The strategy"]
         db.engine.dispose()
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 import config as config_module
 
@@ -49,7 +50,9 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
                       ping_interval=20, ping_timeout=25, max_http_buffer_size=64 * 1024,
                       # Our own pages only: another site cannot open a socket as our user.
-                      cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]))
+                      cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]),
+                      # Several processes: every broadcast goes through Redis to every process's rooms.
+                      message_queue=app.config["REDIS_URL"] or None, channel=app.config["REDIS_CHANNEL"])
 
     from . import auth, cli, facilitate, participate, present, realtime
 
@@ -69,10 +72,11 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
-        if app.config["MIGRATE_ON_START"]:
-            schema.upgrade()
-        else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
-            db.create_all()
+        with startup_lock():  # several processes starting at once on one database
+            if app.config["MIGRATE_ON_START"]:
+                schema.upgrade()
+            else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
+                db.create_all()
     return app
 
 
@@ -97,6 +101,22 @@ def _socket_origins(public_url: str):
         return origin in own | configured
 
     return allowed
+
+
+@contextmanager
+def startup_lock():
+    """Let processes that start together set up a PostgreSQL database one at a time."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as conn:  # a session-level advisory lock, on a connection of its own
+        conn.execute(text("SELECT pg_advisory_lock(727001)"))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(727001)"))
+            conn.commit()
 
 
 def _instance_secret(app: Flask) -> str:

@@ -1,6 +1,8 @@
 """A demo facilitator and workshop, so a fresh install has something to run."""
 from __future__ import annotations
 
+import textwrap
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -26,6 +28,43 @@ DEMO_IDEAS = [
 ]
 
 
+# Two concepts and two drafts from an imagined creative partner, with generated posters.
+DEMO_CONCEPTS = [
+    ("Ask three questions", "Before any job abroad, ask: who, where, what contract?",
+     "Posters and short videos show a young woman asking three calm questions before she says yes.",
+     "Posters, TikTok", (59, 46, 163)),
+    ("Your passport stays with you", "No real employer keeps your passport.",
+     "Bold typographic posters for bus stations and border towns; a radio spot with the same line.",
+     "Posters, radio", (194, 65, 12)),
+]
+DEMO_DRAFTS = [
+    ("30-second video script", "TikTok / Instagram Reels",
+     "A phone buzzes: 'Hotel job in the city, great pay, leave Friday!'\n"
+     "Aruna pauses. Who is the employer? Where exactly? Can I see the contract?\n"
+     "Voice-over: Three questions keep you safe. Call the free helpline first."),
+    ("Bus-stop poster", "Print, 120 x 175 cm", "Headline: YOUR PASSPORT STAYS WITH YOU.\n"
+     "Small print: the helpline number and a QR code to the checklist."),
+]
+
+
+def poster(title: str, colour: tuple[int, int, int]):
+    """Draw a simple poster image (PNG bytes) for a demo concept."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+    image = Image.new("RGB", (1200, 800), colour)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((760, 340, 1160, 740), fill=tuple(min(c + 60, 255) for c in colour))
+    font = ImageFont.load_default(size=84)
+    lines = textwrap.wrap(title.upper(), 16)
+    for i, line in enumerate(lines):
+        draw.text((70, 90 + i * 110), line, font=font, fill="white")
+    out = BytesIO()
+    image.save(out, "PNG")
+    out.seek(0)
+    return out
+
+
 def seed_demo() -> Workshop | None:
     """Create the demo facilitator and one workshop with a few ideas, once."""
     cfg = current_app.config
@@ -45,4 +84,11 @@ def seed_demo() -> Workshop | None:
         person = Participant(workshop=workshop, group=group)
         db.session.add(Item(stage=trend, participant=person, title=title, detail=detail))
     db.session.commit()
+    concepts, drafts = (next(s for s in workshop.stages if s.kind == k) for k in ("concepts", "drafts"))
+    for title, message, detail, channel, colour in DEMO_CONCEPTS:
+        flow.add_item(workshop, None, {"stage_id": concepts.id, "title": title, "message": message,
+                                       "detail": detail, "channel": channel}, upload=poster(title, colour))
+    for title, channel, text in DEMO_DRAFTS:
+        flow.add_item(workshop, None, {"stage_id": drafts.id, "title": title, "channel": channel,
+                                       "detail": text})
     return workshop

@@ -12,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import forms
+from . import forms, images
 from .errors import Refused
 from .extensions import db
-from .models import CODE_ALPHABET, CODE_LENGTH, Item, Participant, Stage, Vote, Workshop, utcnow
-from .stages import TEMPLATES, kind_of
+from .models import CODE_ALPHABET, CODE_LENGTH, Comment, Item, Participant, Stage, Vote, Workshop, utcnow
+from .stages import KINDS, PROMPTS, TEMPLATES, kind_of, stage_plan
 
 # --- loading, or refusing ------------------------------------------------------
 
@@ -57,7 +57,7 @@ def get_item(workshop: Workshop, item_id: int) -> Item:
     """Load one of this workshop's items, or refuse."""
     item = db.session.get(Item, item_id)
     if item is None or item.stage.workshop_id != workshop.id:
-        raise Refused(_l("That idea is not part of this workshop."), 404)
+        raise Refused(_l("That item is not part of this workshop."), 404)
     return item
 
 
@@ -90,13 +90,14 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
                     groups: list[str] | None = None, collect_names: bool = False,
                     template: str = "campaign") -> Workshop:
     """Create a workshop with the stages of a template and a fresh join code."""
+    if template not in TEMPLATES:
+        raise Refused(_l("Choose one of the workshop templates."))
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups or list(forms.DEFAULT_GROUPS),
                             collect_names=collect_names)
-        for position, (kind, stage_title, prompt) in enumerate(TEMPLATES[template]):
-            workshop.stages.append(Stage(position=position, kind=kind, title=str(stage_title),
-                                         prompt=str(prompt), settings={}))
+        for position, (kind, stage_title, prompt) in enumerate(stage_plan(template)):
+            workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)
         try:
             db.session.flush()
@@ -221,11 +222,9 @@ def decide(workshop: Workshop, form: forms.DecisionForm) -> Stage:
     kind = kind_of(stage)
     if "decided" not in kind.phases:
         raise Refused(_l("This stage takes no decision."))
-    choices = dict(kind.decision_choices(stage))
-    chosen = [i for i in form.item_ids.data if i in choices]
-    if not chosen or len(chosen) != len(form.item_ids.data):
-        raise Refused(_l("Choose what was decided from this stage's ideas."))
-    stage.decision = {"item_ids": chosen}
+    if stage.phase not in ("vote", "results", "decided"):
+        raise Refused(_l("Open voting before recording the decision."))
+    stage.decision = kind.decide(stage, form)
     stage.rationale = form.rationale.data.strip()
     stage.minority_view = (form.minority_view.data or "").strip()
     stage.phase = "decided"
@@ -276,35 +275,155 @@ def stop_timer(workshop: Workshop) -> None:
 
 # --- ideas ------------------------------------------------------------------------
 
-def add_item(workshop: Workshop, participant: Participant | None, payload: dict) -> Item:
-    """Add an idea to the current stage; a retry with the same client id adds nothing.
+def add_item(workshop: Workshop, participant: Participant | None, payload: dict, upload=None) -> Item:
+    """Add an item (idea, audience, concept, draft); a retry with the same client id adds nothing.
 
-    Participants may add only while the stage collects; the facilitator
-    (participant None) may add until it is decided.
+    Participants add to the current stage while it collects. The facilitator
+    (participant None) adds to any stage not yet decided (`stage_id` in the
+    payload, default the current one), also before it starts when the kind
+    collects nothing from phones (concepts and drafts are prepared ahead),
+    with an optional image `upload` (a file stream) for kinds that take one.
     """
-    stage = workshop.current_stage
-    kind = kind_of(stage) if stage else None
-    if kind is None or kind.ItemForm is None:
-        raise Refused(_l("This stage does not take ideas."))
     client_id, fields = forms.split_client_id(payload, required=participant is not None)
     if participant is not None:
+        stage = workshop.current_stage
         existing = db.session.scalar(select(Item).filter_by(participant_id=participant.id,
                                                               client_id=client_id))
         if existing is not None:
             return existing
-        if stage.phase != "collect":
-            raise Refused(_l("Ideas are not being collected right now."))
         if not workshop.is_open:
             raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+        if stage is None or stage.phase != "collect":
+            raise Refused(_l("Ideas are not being collected right now."))
     else:
         _lock_workshop(workshop)  # a facilitator action: every screen's view changes
-        if stage.phase in ("pending", "decided"):
+        stage_id = fields.pop("stage_id", None)
+        stage = workshop.current_stage
+        if stage_id not in (None, ""):
+            stage = get_stage(workshop, forms.parse(forms.StageIdForm, {"stage_id": stage_id}).stage_id.data)
+        if stage is None:
+            raise Refused(_l("This stage does not take ideas."))
+        if stage.phase == "decided":
+            raise Refused(_l("This stage is decided: go back to voting to add more."))
+        if stage.phase == "pending" and "collect" in kind_of(stage).phases:
             raise Refused(_l("Open the stage before adding ideas."))
+    kind = kind_of(stage)
+    if kind.ItemForm is None:
+        raise Refused(_l("This stage does not take ideas."))
     form = forms.parse(kind.ItemForm, fields)
-    item = Item(stage=stage, participant=participant, client_id=client_id, **kind.item_fields(form))
+    columns = kind.item_fields(form)
+    if upload is not None:
+        if not kind.takes_images:
+            raise Refused(_l("This stage does not take images."))
+        columns["data"] = {**columns.get("data", {}), "image": images.save(upload)}
+    item = Item(stage=stage, participant=participant, client_id=client_id, **columns)
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def add_comment(workshop: Workshop, participant: Participant, payload: dict) -> Comment:
+    """Add a tagged comment on an item of the current stage; a retry adds nothing."""
+    stage = workshop.current_stage
+    kind = kind_of(stage) if stage else None
+    comment_form = getattr(kind, "CommentForm", None)
+    client_id, fields = forms.split_client_id(payload)
+    existing = db.session.scalar(select(Comment).filter_by(participant_id=participant.id,
+                                                             client_id=client_id))
+    if existing is not None:
+        return existing
+    if not workshop.is_open:
+        raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    if comment_form is None or stage.phase != "vote":
+        raise Refused(_l("Comments are closed."))
+    form = forms.parse(comment_form, fields)
+    item = db.session.get(Item, form.item_id.data)
+    if item is None or item.stage_id != stage.id or not item.active:
+        raise Refused(_l("That item is not open for comments."))
+    comment = Comment(stage_id=stage.id, item_id=item.id, participant_id=participant.id,
+                      client_id=client_id, tag=form.tag.data, text=form.text.data)
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def focus(workshop: Workshop, stage_id: int, item_id: int | None) -> Stage:
+    """Show one item to the whole room (phones follow), or let phones browse (None)."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    if item_id is not None:
+        item = get_item(workshop, item_id)
+        if item.stage_id != stage.id:
+            raise Refused(_l("That item is not part of this stage."))
+    stage.settings = {**(stage.settings or {}), "focus": item_id}
+    db.session.commit()
+    return stage
+
+
+# --- the agenda ----------------------------------------------------------------------
+
+def _new_stage(position: int, kind: str, title: str, prompt: str) -> Stage:
+    stage = Stage(position=position, kind=kind, title=title, prompt=prompt, settings={})
+    KINDS[kind].setup(stage)
+    return stage
+
+
+def add_stage(workshop: Workshop, kind: str) -> Stage:
+    """Add a stage of a kind at the end of the agenda."""
+    _lock_workshop(workshop)
+    if kind not in KINDS:
+        raise Refused(_l("Choose a kind of stage."))
+    stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
+    workshop.stages.append(stage)
+    db.session.commit()
+    return stage
+
+
+def _on_record(stage: Stage) -> bool:
+    """True when participants have given anything in a stage."""
+    return any(db.session.scalar(select(func.count()).select_from(model).where(
+        model.stage_id == stage.id, model.participant_id.is_not(None))) for model in (Item, Vote, Comment))
+
+
+def remove_stage(workshop: Workshop, stage_id: int) -> None:
+    """Remove a stage nobody has contributed to yet; the others close ranks."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    if stage.id == workshop.current_stage_id:
+        raise Refused(_l("This stage is on screen: show another stage first."))
+    if _on_record(stage) or stage.decision:
+        raise Refused(_l("Participants have contributed to this stage: it stays on record."))
+    for item in stage.items:
+        images.delete(item.image)
+    workshop.stages.remove(stage)
+    for position, other in enumerate(workshop.stages):
+        other.position = position
+    db.session.commit()
+
+
+def move_stage(workshop: Workshop, stage_id: int, offset: int) -> None:
+    """Move a stage one place earlier (-1) or later (+1) in the agenda."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    stages = list(workshop.stages)
+    i = stages.index(stage)
+    j = i + (1 if offset > 0 else -1)
+    if not 0 <= j < len(stages):
+        raise Refused(_l("This stage cannot move further."))
+    stages[i], stages[j] = stages[j], stages[i]
+    for position, other in enumerate(stages):
+        other.position = position
+    db.session.commit()
+    db.session.expire(workshop, ["stages"])
+
+
+def edit_stage(workshop: Workshop, stage_id: int, title: str, prompt: str) -> Stage:
+    """Rename a stage and reword its prompt."""
+    _lock_workshop(workshop)
+    stage = get_stage(workshop, stage_id)
+    stage.title, stage.prompt = title, prompt
+    db.session.commit()
+    return stage
 
 
 def hide_item(workshop: Workshop, item_id: int, hidden: bool) -> Item:
@@ -338,7 +457,7 @@ def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
         if kept is None:
             vote.item_id = target.id
         else:
-            kept.value += vote.value
+            kept.value = kind_of(source.stage).combine(kept.value, vote.value)
             db.session.delete(vote)
     source.merged_into = target
     db.session.commit()

@@ -67,6 +67,13 @@ class WorkshopForm(FlaskForm):
                            default="\n".join(DEFAULT_GROUPS),
                            validators=[InputRequired(), Length(max=2000)])
     collect_names = BooleanField(_l("Ask participants for their name (default: anonymous)"))
+    template = SelectField(_l("Stages"), default="campaign", validators=[DataRequired()],
+                           description=_l("You can add, remove, reorder and rename stages later."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .stages import TEMPLATES
+        self.template.choices = [(key, str(label)) for key, (label, _kinds) in TEMPLATES.items()]
 
     def validate_groups(self, field):
         names = self.group_list()
@@ -179,8 +186,12 @@ class RevealForm(StageIdForm):
 
 
 class DecisionForm(StageIdForm):
+    """One form for every kind's decision; the kind checks the parts it uses."""
+
     item_ids = SelectMultipleField(_l("Decision"), coerce=int, validate_choice=False,
-                                   validators=[InputRequired(message=_l("Choose at least one."))])
+                                   validators=[Optional()])
+    primary_id = IntegerField(_l("Primary audience"), validators=[Optional(), NumberRange(min=1)])
+    verdicts = SelectMultipleField(_l("Verdicts"), validate_choice=False, validators=[Optional()])
     rationale = TextAreaField(_l("Rationale"), filters=[strip], validators=[
         DataRequired(message=_l("Say why the group chose this.")), Length(max=4000)])
     minority_view = TextAreaField(_l("Minority view"), validators=[Optional(), Length(max=4000)])
@@ -188,3 +199,22 @@ class DecisionForm(StageIdForm):
 
 class NotesForm(StageIdForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
+
+
+class FocusForm(StageIdForm):
+    item_id = IntegerField(_l("Item"), validators=[InputRequired(), NumberRange(min=0)])  # 0: browse
+
+
+class NewStageForm(Form):
+    kind = StringField(_l("Kind of stage"), validators=[InputRequired(), Length(max=32)])
+
+
+class MoveStageForm(StageIdForm):
+    offset = IntegerField(_l("Move"), validators=[InputRequired(), NumberRange(min=-1, max=1)])
+
+
+class EditStageForm(StageIdForm):
+    title = StringField(_l("Stage title"), filters=[strip], validators=[
+        DataRequired(message=_l("Give the stage a title.")), Length(max=200)])
+    prompt = TextAreaField(_l("Prompt shown to the room"), filters=[strip], validators=[
+        DataRequired(message=_l("Write the question the room answers.")), Length(max=1000)])

@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from . import flow
 from .extensions import db
-from .models import Item, Stage, Workshop, utcnow
-from .stages import LABELS, kind_of
+from .models import Comment, Item, Stage, Workshop, utcnow
+from .stages import KINDS, LABELS, kind_of
 from .stages.base import PHASE_LABELS
 
 AUDIENCES = ("projector", "console", "phone")
@@ -38,6 +38,12 @@ class View:
     participants: int = 0
     steps: tuple = (None, None)
     decision: list[Item] = field(default_factory=list)
+    comments: dict[int, list[Comment]] = field(default_factory=dict)  # item id -> comments
+
+    @property
+    def focus(self) -> Item | None:
+        """The item the facilitator shows to the whole room, if any."""
+        return self.by_id.get(self.setting("focus")) if self.stage else None
 
     @property
     def phase(self) -> str:
@@ -79,6 +85,10 @@ def view_model(workshop: Workshop, audience: str) -> View:
         view.progress = kind.progress(stage)
         if view.revealed or audience == "console":
             view.results = kind.results(stage)
+    if audience == "console" or view.revealed:
+        query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+        for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
+            view.comments.setdefault(comment.item_id, []).append(comment)
     if stage.decision:
         view.decision = [view.by_id[i] for i in stage.decision.get("item_ids", []) if i in view.by_id]
     return view
@@ -87,7 +97,8 @@ def view_model(workshop: Workshop, audience: str) -> View:
 def render(view: View) -> str:
     """Render the live part of one audience's screen as HTML."""
     return render_template(f"live/{view.audience}.html", v=view,
-                           phase_names={k: str(v) for k, v in PHASE_LABELS.items()})
+                           phase_names={k: str(v) for k, v in PHASE_LABELS.items()},
+                           stage_kinds=[(key, str(kind.label)) for key, kind in KINDS.items()])
 
 
 def timer(workshop: Workshop) -> dict | None:

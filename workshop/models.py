@@ -154,6 +154,15 @@ class Item(db.Model):
         """True when the item takes part in voting (not hidden, not merged away)."""
         return not self.hidden and self.merged_into_id is None
 
+    @property
+    def image(self) -> dict | None:
+        """The uploaded image ({name, width, height, sizes}), if the item has one."""
+        return (self.data or {}).get("image")
+
+    def field(self, name: str) -> str:
+        """Return one of the kind's extra text fields (stored in `data`)."""
+        return (self.data or {}).get(name, "")
+
 
 class Vote(db.Model):
     """One participant's value for one item (and criterion): dots, rank, score..."""
@@ -172,3 +181,21 @@ class Vote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     participant: Mapped[Participant] = relationship()
+
+
+class Comment(db.Model):
+    """A participant's (or the facilitator's) comment on an item, tagged keep / change / concern."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant | None] = relationship()

@@ -9,12 +9,15 @@ Events a screen sends (each replies through its acknowledgement with
 
   any role   sync                       -> {"view": <view payload>, "mine": {...}}
   phone      idea:add {cid, title, detail}   -> {"item": {id, title}}
-  phone      vote {cid, item_id, dots}       -> {"mine": {...}, "at": <commit time, epoch s>}
+  phone      vote {cid, item_id, dots | value [, criterion, note]} -> {"mine": {...}, "at": <epoch s>}
+  phone      comment:add {cid, item_id, tag, text}                -> {"comment": {id}, "mine": {...}}
   console    stage:go {stage_id, phase}, stage:settings {stage_id, ...},
              item:add {title, detail}, item:hide {item_id, hidden},
              item:merge {source_id, target_id}, timer:start {seconds}, timer:stop,
              results:reveal {stage_id, revealed}, stage:decide {stage_id, item_ids,
-             rationale, minority_view}, stage:notes {stage_id, notes}
+             rationale, minority_view, primary_id, verdicts}, stage:notes {stage_id, notes},
+             stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
+             agenda:add {kind}, agenda:remove {stage_id}, agenda:move {stage_id, offset}
 
 Events the server sends: `view` (see live.payload), to a room on every
 facilitator action and, coalesced, to projector and console as votes arrive.
@@ -211,6 +214,14 @@ def phone_adds_idea(workshop, participant, payload):
     return {"item": {"id": item.id, "title": item.title}}
 
 
+@on("comment:add", "phone", limit="ideas")
+def phone_comments(workshop, participant, payload):
+    """A phone comments on a concept (keep / change / concern); console refreshes (coalesced)."""
+    comment = flow.add_comment(workshop, participant, payload)
+    push_soon(workshop.id)
+    return {"comment": {"id": comment.id}, "mine": _mine(workshop, participant)}
+
+
 @on("vote", "phone", limit="votes")
 def phone_votes(workshop, participant, payload):
     """A phone casts or moves dots; stored before the ack, tallies refresh coalesced."""
@@ -292,6 +303,44 @@ def console_notes(workshop, _participant, payload):
     """The facilitator keeps private notes on a stage (consoles only)."""
     form = forms.parse(forms.NotesForm, payload)
     flow.save_notes(workshop, form.stage_id.data, form.notes.data or "")
+
+
+@on("stage:focus", "console")
+def console_focuses(workshop, _participant, payload):
+    """The facilitator shows one item to the room (phones follow), or lets phones browse (0)."""
+    form = forms.parse(forms.FocusForm, payload)
+    flow.focus(workshop, form.stage_id.data, form.item_id.data or None)
+    push(workshop)
+
+
+@on("agenda:add", "console")
+def console_adds_stage(workshop, _participant, payload):
+    """The facilitator adds a stage of a kind at the end of the agenda."""
+    flow.add_stage(workshop, forms.parse(forms.NewStageForm, payload).kind.data)
+    push(workshop)
+
+
+@on("agenda:remove", "console")
+def console_removes_stage(workshop, _participant, payload):
+    """The facilitator removes a stage nobody has contributed to."""
+    flow.remove_stage(workshop, forms.parse(forms.StageIdForm, payload).stage_id.data)
+    push(workshop)
+
+
+@on("agenda:move", "console")
+def console_moves_stage(workshop, _participant, payload):
+    """The facilitator moves a stage earlier or later in the agenda."""
+    form = forms.parse(forms.MoveStageForm, payload)
+    flow.move_stage(workshop, form.stage_id.data, form.offset.data)
+    push(workshop)
+
+
+@on("stage:edit", "console")
+def console_edits_stage(workshop, _participant, payload):
+    """The facilitator renames a stage or rewords its prompt."""
+    form = forms.parse(forms.EditStageForm, payload)
+    flow.edit_stage(workshop, form.stage_id.data, form.title.data, form.prompt.data)
+    push(workshop)
 
 
 def init_app(app) -> None:

@@ -1,4 +1,32 @@
-// The console: every control is a [data-event] button or form handled by live.js.
-import { start } from "./live.js";
+// The console: every control is a [data-event] button or form handled by live.js;
+// concept and draft uploads (multipart, with an image) go over HTTP.
+import { start, toast } from "./live.js";
 
 start();
+
+document.addEventListener("submit", async (e) => {
+  const form = e.target.closest("form[data-upload]");
+  if (!form) return;
+  e.preventDefault();
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const res = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json", "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content },
+    });
+    const reply = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
+    if (reply && reply.ok) {
+      form.reset();
+      delete form.dataset.dirty;
+      toast(`${document.querySelector("#i18n").dataset.added || "Added"}: ${reply.item.title}`, "ok");
+    } else {
+      toast((reply && reply.error) || (res.status === 413 ? "File too large" : `Error ${res.status}`));
+    }
+  } catch (err) {
+    toast(document.querySelector("#i18n").dataset.offline || "Offline");
+  } finally {
+    button.disabled = false;
+  }
+});

@@ -69,10 +69,16 @@ function keepDrafts(view, render) {
   for (const form of $$("form[data-event]", view)) {
     if (form.dataset.dirty) drafts[formKey(form)] = collect(form);
   }
+  // An upload form being filled in (a chosen file cannot be set again) is carried over as is.
+  const uploads = $$("form[data-upload][data-dirty]", view);
   const active = document.activeElement;
   const focusId = active && view.contains(active) ? active.id : null;
   const caret = focusId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
   render();
+  for (const old of uploads) {
+    const fresh = $$("form[data-upload]", view).find((f) => f.action === old.action);
+    if (fresh) fresh.replaceWith(old);
+  }
   for (const [key, data] of Object.entries(drafts)) {
     const form = findForm(key, view);
     if (!form) continue;
@@ -245,7 +251,7 @@ export function start(hooks = {}) {
     button.disabled = false;
   });
   const markDirty = (e) => {
-    const form = e.target.closest("form[data-event]");
+    const form = e.target.closest("form[data-event], form[data-upload]");
     if (form) form.dataset.dirty = "1";
   };
   document.addEventListener("input", markDirty);

@@ -1,6 +1,13 @@
-// The phone: ideas and dots go through the outbox; "mine" shows what this phone gave.
+// The phone: every action goes through the outbox; "mine" shows what this phone gave.
+// Kinds mark their controls with data attributes, so one script serves every stage:
+//   [data-dot]            +/- a dot on an idea (Pick a trend, within a budget)
+//   [data-choice]         a button that sets item[:criterion] to a value (ranks, ratings)
+//   [data-choice-input]   a radio in a vote form (verdicts, fist-of-five), [data-note-input] its text
+//   [data-saved-for]      says what the server has stored for an item
 import { start, toast } from "./live.js";
 
+const $$ = (sel) => Array.from(document.querySelectorAll(sel));
+const i18n = () => document.querySelector("#i18n").dataset;
 const key = `charrette:mine:${document.body.dataset.code}`;
 let mine = JSON.parse(localStorage.getItem(key) || "{}");
 
@@ -11,30 +18,76 @@ function stageId() {
   return el ? Number(el.dataset.stage) : null;
 }
 
-function show() {
-  const dots = mine.stage_id === stageId() ? mine.dots || {} : {};
+function current() {
+  if (mine.stage_id !== stageId()) mine = { stage_id: stageId() };
+  mine.dots ||= {};
+  mine.choices ||= {};
+  mine.notes ||= {};
+  return mine;
+}
+
+const choiceKey = (el) => `${el.dataset.item}:${el.dataset.criterion || ""}`;
+
+function showDots(dots) {
   const list = document.querySelector("[data-budget]");
-  if (list) {
-    const budget = Number(list.dataset.budget);
-    const used = Object.values(dots).reduce((a, b) => a + b, 0);
-    for (const out of document.querySelectorAll("[data-dots-for]")) {
-      const n = dots[out.dataset.dotsFor] || 0;
-      out.textContent = n;
-      out.closest(".dot-card").classList.toggle("has-dots", n > 0);
-    }
-    for (const b of document.querySelectorAll("[data-dot]")) {
-      const n = dots[b.dataset.item] || 0;
-      b.disabled = b.dataset.dot === "1" ? used >= budget : n === 0;
-    }
-    const left = document.querySelector("[data-left]");
-    if (left) left.textContent = Math.max(budget - used, 0);
+  if (!list) return;
+  const budget = Number(list.dataset.budget);
+  const used = Object.values(dots).reduce((a, b) => a + b, 0);
+  for (const out of $$("[data-dots-for]")) {
+    const n = dots[out.dataset.dotsFor] || 0;
+    out.textContent = n;
+    out.closest(".dot-card").classList.toggle("has-dots", n > 0);
   }
-  const ideas = mine.stage_id === stageId() ? mine.ideas || [] : [];
+  for (const b of $$("[data-dot]")) {
+    const n = dots[b.dataset.item] || 0;
+    b.disabled = b.dataset.dot === "1" ? used >= budget : n === 0;
+  }
+  const left = document.querySelector("[data-left]");
+  if (left) left.textContent = Math.max(budget - used, 0);
+}
+
+function showChoices(m) {
+  const { choices, notes } = m;
+  for (const b of $$("[data-choice]")) {
+    b.setAttribute("aria-pressed", String(String(choices[choiceKey(b)]) === b.dataset.value));
+  }
+  for (const card of $$("[data-card]")) {
+    card.classList.toggle("has-choice", Object.keys(choices).some((k) => k.startsWith(`${card.dataset.card}:`)));
+  }
+  for (const input of $$("[data-choice-input]")) {
+    if (!input.form.dataset.dirty) input.checked = String(choices[`${input.dataset.item}:`]) === input.value;
+  }
+  for (const text of $$("[data-note-input]")) {
+    if (!text.form.dataset.dirty) text.value = notes[`${text.dataset.item}:`] || "";
+  }
+  for (const line of $$("[data-saved-for]")) {
+    const value = choices[`${line.dataset.savedFor}:`];
+    const input = value === undefined ? null
+      : line.closest("form").querySelector(`[data-choice-input][value="${value}"]`);
+    line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${input.parentElement.textContent.trim()}` : "";
+  }
+  const ranked = document.querySelector("[data-ranked]");
+  if (ranked) {
+    const n = Object.values(choices).filter((v) => v > 0).length;
+    ranked.textContent = (i18n().ranked || "{n} of {top} ranked").replace("{n}", n).replace("{top}", ranked.dataset.top);
+  }
+  for (const ul of $$("[data-my-comments]")) {
+    const mineHere = (m.comments || []).filter((c) => String(c.item_id) === ul.dataset.myComments);
+    ul.replaceChildren(...mineHere.map((c) => Object.assign(document.createElement("li"),
+      { textContent: `${i18n()[`tag_${c.tag}`] || c.tag}: ${c.text}` })));
+  }
+}
+
+function show() {
+  const m = current();
+  showDots(m.dots);
+  showChoices(m);
   const box = document.querySelector("[data-my-ideas]");
   if (box) {
+    const ideas = m.ideas || [];
     box.hidden = ideas.length === 0;
-    const ul = box.querySelector("[data-my-ideas-list]");
-    ul.replaceChildren(...ideas.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
+    box.querySelector("[data-my-ideas-list]").replaceChildren(
+      ...ideas.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
   }
 }
 
@@ -49,42 +102,68 @@ const live = start({
     if (reply.mine && !live.outbox.pending) { mine = { ...mine, ...reply.mine }; save(); show(); }
   },
   onRemap(remap) {
-    const dots = mine.dots || {};
+    const m = current();
     for (const [from, to] of Object.entries(remap)) {
-      if (dots[from]) { dots[to] = (dots[to] || 0) + dots[from]; delete dots[from]; }
+      if (m.dots[from]) { m.dots[to] = (m.dots[to] || 0) + m.dots[from]; delete m.dots[from]; }
+      if (m.choices[`${from}:`] !== undefined) {
+        const moved = m.choices[`${from}:`];
+        delete m.choices[`${from}:`];
+        const kept = m.choices[`${to}:`];
+        m.choices[`${to}:`] = kept === undefined ? moved : Math.min(kept, moved);
+      }
     }
     save();
   },
   beforeSubmit(form, payload) {
+    const m = current();
     if (form.dataset.event === "idea:add") {
       if (!payload.title.trim()) return false;
-      if (mine.stage_id !== stageId()) mine = { stage_id: stageId(), dots: {}, ideas: [] };
-      mine.ideas = [...(mine.ideas || []), payload.title.trim()];
-      save();
-      show();
+      m.ideas = [...(m.ideas || []), payload.title.trim()];
+    } else if (form.dataset.needsNote && form.dataset.needsNote.split(" ").includes(payload.value)
+               && !(payload.note || "").trim()) {
+      toast(form.dataset.noteMissing);
+      form.elements.note.focus();
+      return false;
+    } else if (form.dataset.event === "comment:add") {
+      if (!payload.text.trim()) return false;
+      m.comments = [...(m.comments || []), { item_id: Number(payload.item_id), tag: payload.tag, text: payload.text.trim() }];
     }
+    save();
+    show();
     return true;
   },
-  onDenied(message) {
+  onDenied() {
     // Not joined (new phone, cleared cookies) or the workshop ended: back to the join page.
     setTimeout(() => { window.location.href = window.location.pathname; }, 2500);
   },
 });
 
 document.addEventListener("click", (e) => {
-  const b = e.target.closest("button[data-dot]");
-  if (!b) return;
+  const dot = e.target.closest("button[data-dot]");
+  const choice = e.target.closest("button[data-choice]");
+  if (!dot && !choice) return;
   e.preventDefault();
-  const item = b.dataset.item;
-  const budget = Number(document.querySelector("[data-budget]").dataset.budget);
-  if (mine.stage_id !== stageId()) mine = { stage_id: stageId(), dots: {}, ideas: [] };
-  mine.dots = mine.dots || {};
-  const used = Object.values(mine.dots).reduce((a, c) => a + c, 0);
-  const delta = Number(b.dataset.dot);
-  if (delta > 0 && used >= budget) { toast(document.querySelector("#i18n").dataset.nodots || "No dots left"); return; }
-  const next = Math.max(0, (mine.dots[item] || 0) + delta);
-  mine.dots[item] = next;
+  const m = current();
+  if (dot) {
+    const item = dot.dataset.item;
+    const budget = Number(document.querySelector("[data-budget]").dataset.budget);
+    const used = Object.values(m.dots).reduce((a, c) => a + c, 0);
+    const delta = Number(dot.dataset.dot);
+    if (delta > 0 && used >= budget) { toast(i18n().nodots || "No dots left"); return; }
+    m.dots[item] = Math.max(0, (m.dots[item] || 0) + delta);
+    live.outbox.add("vote", { item_id: item, dots: m.dots[item] });
+  } else {
+    const k = choiceKey(choice);
+    let value = Number(choice.dataset.value);
+    if (choice.dataset.toggle !== undefined && m.choices[k] === value) value = 0;
+    if (choice.dataset.unique !== undefined && value) {
+      for (const [other, v] of Object.entries(m.choices)) if (v === value && other !== k) delete m.choices[other];
+    }
+    if (value) m.choices[k] = value; else delete m.choices[k];
+    const payload = { item_id: choice.dataset.item, value };
+    if (choice.dataset.criterion) payload.criterion = choice.dataset.criterion;
+    live.outbox.add("vote", payload);
+  }
   save();
   show();
-  live.outbox.add("vote", { item_id: item, dots: next });
 });

@@ -1,17 +1,37 @@
-"""What every stage kind provides; the lifecycle itself lives in flow.py."""
+"""What every stage kind provides; the lifecycle itself lives in flow.py.
+
+A kind is one class (here and in its module), one template with a macro per
+screen (`projector`, `phone`, `console`) and one test file. The generic parts
+(phases, timer, reveal, per-group breakdown, decision, notes) are the same for
+every kind; a kind only says what its items are, how a vote is stored and
+how votes are tallied.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+from wtforms import BooleanField, Form
+
+from ..errors import Refused
+from ..extensions import db
+from ..models import Item, Vote, utcnow
 
 PHASE_LABELS = {
     "pending": _l("Not started"),
     "collect": _l("Collecting ideas"),
+    "draft": _l("Drafting"),
     "vote": _l("Voting"),
     "results": _l("Results"),
     "decided": _l("Decided"),
 }
+
+
+class GroupsSettingsForm(Form):
+    """The setting every kind has: show the per-group breakdown on the projector."""
+
+    show_groups = BooleanField(_l("Show groups on projector"))
 
 
 class StageKind:
@@ -22,11 +42,16 @@ class StageKind:
     playable = True
     # The phases this kind walks through, in order; flow.py moves along them.
     phases: tuple[str, ...] = ("pending", "collect", "vote", "results", "decided")
-    defaults: dict[str, Any] = {}
+    defaults: dict[str, Any] = {"show_groups": False}
     template = ""       # Jinja file with macros: projector(v), phone(v), console(v)
     ItemForm = None     # WTForms form for a submitted item, or None
     VoteForm = None     # WTForms form for one vote action, or None
-    SettingsForm = None
+    SettingsForm: type[Form] | None = GroupsSettingsForm
+    takes_images = False  # items get an uploaded image (facilitator's upload form)
+    noun = _l("idea")     # what one item is called, for messages
+
+    def setup(self, stage) -> None:
+        """Prepare a new stage of this kind (e.g. create the items it always has)."""
 
     def item_fields(self, form) -> dict:
         """Map a valid ItemForm to Item columns: title, detail, data."""
@@ -34,7 +59,11 @@ class StageKind:
 
     def vote(self, stage, participant, form, client_id: str) -> dict:
         """Store one vote action atomically and return the participant's votes."""
-        raise TypeError(f"{self.key} stages take no votes")
+        raise Refused(_l("This stage takes no votes."))
+
+    def combine(self, kept: int, moved: int) -> int:
+        """Merge one participant's values on two merged items (dots add up)."""
+        return kept + moved
 
     def mine(self, stage, participant) -> dict:
         """Return what this participant has given in the stage (for their phone)."""
@@ -46,19 +75,81 @@ class StageKind:
 
     def progress(self, stage) -> dict:
         """Return how many participants have voted so far."""
-        return {"voters": 0}
+        voters = db.session.scalar(
+            select(func.count(func.distinct(Vote.participant_id))).join(Item, Vote.item_id == Item.id)
+            .where(Vote.stage_id == stage.id, Item.hidden.is_(False), Item.merged_into_id.is_(None)))
+        return {"voters": voters}
 
     def decision_choices(self, stage) -> list[tuple[int, str]]:
         """Return the (item id, label) pairs a decision can choose from."""
         return [(item.id, item.title) for item in stage.items if item.active]
 
+    def decide(self, stage, form) -> dict:
+        """Check a DecisionForm against this stage; return the decision to store."""
+        choices = dict(self.decision_choices(stage))
+        chosen = [i for i in form.item_ids.data if i in choices]
+        if not chosen or len(chosen) != len(form.item_ids.data):
+            raise Refused(_l("Choose what was decided from this stage's ideas."))
+        return {"item_ids": chosen}
+
+    # --- helpers for the kinds' vote methods -----------------------------------------
+
+    @staticmethod
+    def open_item(stage, item_id: int) -> None:
+        """Refuse a vote on an item that is not in this stage's vote."""
+        item = db.session.execute(select(Item.stage_id, Item.hidden, Item.merged_into_id)
+                                  .where(Item.id == item_id)).first()
+        if item is None or item.stage_id != stage.id or item.hidden or item.merged_into_id:
+            raise Refused(_l("That item is not open for voting."))
+
+    @staticmethod
+    def store(stage, participant, item_id: int, criterion: str, value: int, client_id: str,
+              note: str = "") -> bool:
+        """Insert or update one vote; False when it is a replay of the stored action.
+
+        Plain statements, no ORM objects: this runs once per tap in the room.
+        """
+        where = (Vote.participant_id == participant.id, Vote.item_id == item_id,
+                 Vote.criterion == criterion)
+        existing = db.session.execute(select(Vote.client_id).where(*where)).first()
+        if existing is not None and existing.client_id == client_id:
+            return False
+        if existing is None:
+            db.session.execute(insert(Vote).values(
+                stage_id=stage.id, participant_id=participant.id, item_id=item_id, criterion=criterion,
+                value=value, client_id=client_id, note=note, updated_at=utcnow()))
+        else:
+            db.session.execute(update(Vote).where(*where).values(
+                value=value, note=note, client_id=client_id, updated_at=utcnow())
+                .execution_options(synchronize_session=False))
+        return True
+
+    @staticmethod
+    def my_votes(stage, participant):
+        """Return this participant's votes in the stage on items still in the vote."""
+        return db.session.execute(
+            select(Vote.item_id, Vote.criterion, Vote.value, Vote.note).join(Item, Vote.item_id == Item.id)
+            .where(Vote.stage_id == stage.id, Vote.participant_id == participant.id,
+                   Item.hidden.is_(False), Item.merged_into_id.is_(None))).all()
+
+    @staticmethod
+    def my_items(stage, participant) -> list[str]:
+        """Return the titles this participant proposed in the stage."""
+        return db.session.scalars(select(Item.title).filter_by(
+            stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
+
+    @staticmethod
+    def active_ids(stage) -> list[int]:
+        return [item.id for item in stage.items if item.active]
+
 
 class Upcoming(StageKind):
-    """A kind of the campaign model whose activity is not built yet."""
+    """A stage whose kind this version does not know (e.g. from a newer export)."""
 
     playable = False
     phases = ("pending",)
     template = "stages/upcoming.html"
+    SettingsForm = None
 
     def __init__(self, key: str, label):
         self.key = key

@@ -1,0 +1,187 @@
+"""Review concepts: uploads with verified images, 1-5 ratings on five criteria, tagged comments, focus."""
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from tests.conftest import decide, gen_facilitator, gen_participant, gen_workshop, goto, screens
+from workshop import flow
+from workshop.errors import Refused
+from workshop.extensions import db
+from workshop.models import Comment, Item, Vote
+
+
+def png(width=1200, height=800, fmt="PNG", color=(200, 80, 40)) -> io.BytesIO:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, fmt)
+    buf.seek(0)
+    return buf
+
+
+def concept(w, title, image=None, **fields):
+    stage = next(s for s in w.stages if s.kind == "concepts")
+    payload = {"stage_id": stage.id, "title": title, "message": f"{title}: ask before you go",
+               "detail": "A poster series", "channel": "Posters, TikTok", **fields}
+    return flow.add_item(w, None, payload, upload=image)
+
+
+@pytest.fixture
+def rating(app):
+    w = gen_workshop()
+    a = concept(w, "Check the job", png())
+    b = concept(w, "Your passport is yours")
+    stage = goto(w, "concepts", "vote")
+    return w, stage, a, b
+
+
+def rate(w, person, item, criterion, value, cid):
+    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "criterion": criterion, "value": value})
+
+
+def test_concepts_are_prepared_before_the_stage_with_a_reencoded_image(app):
+    w = gen_workshop()
+    item = concept(w, "Check the job", png(3000, 2000, "JPEG"))
+    assert item.stage.phase == "pending"
+    image = item.image
+    assert image["ext"] == "jpg" and image["width"] == 3000 and image["widths"] == [800, 1600]
+    with Image.open(app.config["UPLOAD_DIR"] + f"/{image['name']}-1600.jpg") as stored:
+        assert stored.size == (1600, 1067)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"GIF89a not really", "not a readable image"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not a readable image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a readable image"),
+])
+def test_fake_images_are_refused_and_nothing_is_stored(app, data, message):
+    w = gen_workshop()
+    with pytest.raises(Refused, match=message):
+        concept(w, "Bad", io.BytesIO(data))
+    assert db.session.scalar(select(func.count(Item.id)).where(Item.title == "Bad")) == 0
+
+
+def test_gif_and_decompression_bombs_are_refused(app):
+    w = gen_workshop()
+    with pytest.raises(Refused, match="PNG, JPEG or WebP"):
+        concept(w, "Gif", png(10, 10, "GIF"))
+    bomb = io.BytesIO()
+    Image.new("1", (10000, 10000)).save(bomb, "PNG")  # 100 megapixels in a few kB
+    bomb.seek(0)
+    assert len(bomb.getvalue()) < 100_000
+    with pytest.raises(Refused, match="too large"):
+        concept(w, "Bomb", bomb)
+
+
+def test_upload_route_checks_owner_size_and_type(app, client, browser):
+    w = gen_workshop()
+    stage = next(s for s in w.stages if s.kind == "concepts")
+    owner = browser()
+    owner.login()
+    url = f"/w/{w.code}/stages/{stage.id}/items"
+    ok = owner.http.post(url, headers={"Accept": "application/json"}, data={
+        "title": "Ask first", "message": "Ask three questions", "image": (png(), "poster.png")},
+        content_type="multipart/form-data")
+    assert ok.status_code == 200 and ok.json["ok"]
+    bad = owner.http.post(url, headers={"Accept": "application/json"}, data={
+        "title": "Script", "message": "x", "image": (io.BytesIO(b"#!/bin/sh\nrm -rf /"), "../../evil.png")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 415 and "not a readable image" in bad.json["error"]
+    missing = owner.http.post(url, headers={"Accept": "application/json"}, data={"title": "No message"})
+    assert missing.status_code == 400 and "Key message" in missing.json["error"]
+    gen_facilitator("other@example.org")
+    other = browser()
+    other.login("other@example.org")
+    r = other.http.post(url, data={"title": "Intruder", "message": "x"})
+    assert r.status_code == 403, r.headers
+    names = db.session.scalars(select(Item.title).where(Item.stage_id == stage.id)).all()
+    assert names == ["Ask first"]
+    item = db.session.scalar(select(Item).where(Item.title == "Ask first"))
+    media = client.get(f"/media/{item.image['name']}-800.png")
+    assert media.status_code == 200 and media.mimetype == "image/png"
+    assert media.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in media.headers[
+        "Content-Security-Policy"]
+    media.close()
+    assert client.get("/media/..%2Fsecret_key").status_code == 404
+    assert client.get("/media/abc-800.svg").status_code == 404
+
+
+def test_ratings_per_criterion_are_stored_once_and_refused_out_of_range(rating):
+    w, stage, a, b = rating
+    me = gen_participant(w)
+    rate(w, me, a, "clear", 4, "cid-00001")
+    mine = rate(w, me, a, "clear", 5, "cid-00002")  # changing one's mind
+    rate(w, me, a, "clear", 5, "cid-00002")  # replay
+    mine = rate(w, me, a, "action", 2, "cid-00003")
+    assert mine["choices"] == {f"{a.id}:clear": 5, f"{a.id}:action": 2}
+    for bad in ({"item_id": a.id, "criterion": "clear", "value": 6},
+                {"item_id": a.id, "criterion": "clear", "value": 0},
+                {"item_id": a.id, "criterion": "beauty", "value": 3},
+                {"item_id": a.id, "value": 3}):
+        with pytest.raises(Refused):
+            flow.cast_vote(w, me, {"cid": "cid-00009", **bad})
+    assert db.session.scalar(select(func.count(Vote.id))) == 2
+
+
+def test_results_average_each_criterion_with_counts(rating):
+    w, stage, a, b = rating
+    p1, p2 = gen_participant(w, group="Youth"), gen_participant(w, group="Government")
+    rate(w, p1, a, "clear", 5, "cid-00001")
+    rate(w, p2, a, "clear", 3, "cid-00002")
+    rate(w, p2, a, "appealing", 4, "cid-00003")
+    rows = {r.item_id: r for r in flow.kind_of(stage).results(stage)}
+    assert rows[a.id].detail["clear"] == (4.0, 2) and rows[a.id].detail["appealing"] == (4.0, 1)
+    assert rows[a.id].count == 2 and rows[a.id].by_group == {"Youth": 5.0, "Government": 3.5}
+    assert rows[b.id].count == 0
+    flow.reveal(w, stage.id)
+    html = screens(w)["projector"]
+    assert "4.0" in html and "Culturally fitting" in html and "2 rated" in html
+
+
+def test_comments_are_tagged_idempotent_and_only_while_voting(rating):
+    w, stage, a, _b = rating
+    me = gen_participant(w)
+    payload = {"cid": "com-00001", "item_id": a.id, "tag": "change", "text": "Use a local face"}
+    flow.add_comment(w, me, payload)
+    flow.add_comment(w, me, payload)
+    for bad in ({"cid": "com-00002", "item_id": a.id, "tag": "love", "text": "x"},
+                {"cid": "com-00003", "item_id": a.id, "tag": "keep", "text": "  "},
+                {"cid": "com-00004", "item_id": a.id, "tag": "keep", "text": "x" * 1001}):
+        with pytest.raises(Refused):
+            flow.add_comment(w, me, bad)
+    assert db.session.scalar(select(func.count(Comment.id))) == 1
+    assert flow.kind_of(stage).mine(stage, me)["comments"] == [
+        {"item_id": a.id, "tag": "change", "text": "Use a local face"}]
+    html = screens(w)
+    assert "Use a local face" in html["console"] and "Use a local face" not in html["projector"]
+    flow.reveal(w, stage.id)
+    with pytest.raises(Refused, match="closed"):
+        flow.add_comment(w, me, {**payload, "cid": "com-00005"})
+
+
+def test_focus_puts_one_concept_on_every_screen(rating):
+    w, stage, a, b = rating
+    html = screens(w)
+    assert "Concept 1 of 2" in html["phone"] and "Your passport is yours" in html["phone"]
+    flow.focus(w, stage.id, b.id)
+    html = screens(w)
+    assert "Concept 1 of 2" not in html["phone"] and "Check the job" not in html["phone"]
+    assert "Your passport is yours" in html["projector"] and "Let phones browse" in html["console"]
+    flow.focus(w, stage.id, None)
+    assert "Concept 1 of 2" in screens(w)["phone"]
+
+
+def test_images_are_on_phone_and_projector_in_two_sizes(rating):
+    w, _stage, a, _b = rating
+    html = screens(w)
+    name = a.image["name"]
+    for audience in ("phone", "projector"):
+        assert f"/media/{name}-800.png 800w" in html[audience] and f"/media/{name}-1600.png 1200w" in html[
+            audience]
+
+
+def test_decision_picks_one_concept_or_a_combination(rating):
+    w, stage, a, b = rating
+    flow.reveal(w, stage.id)
+    decide(w, stage, item_ids=[a.id, b.id], rationale="Combine the two: the face of one, the words of other")
+    assert stage.decision == {"item_ids": [a.id, b.id]} and stage.phase == "decided"

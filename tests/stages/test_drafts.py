@@ -1,0 +1,81 @@
+"""Vote on drafts: approve / approve with changes / reject, reasons required, per-draft verdicts."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import decide, gen_participant, gen_workshop, goto, screens
+from workshop import flow
+from workshop.errors import Refused
+from workshop.extensions import db
+from workshop.models import Vote
+
+
+@pytest.fixture
+def drafts(app):
+    w = gen_workshop()
+    stage = next(s for s in w.stages if s.kind == "drafts")
+    video = flow.add_item(w, None, {"stage_id": stage.id, "title": "Video script", "channel": "TikTok",
+                                    "detail": "Scene 1: a phone lights up with a job offer..."})
+    poster = flow.add_item(w, None, {"stage_id": stage.id, "title": "Bus-stop poster", "channel": "Print"})
+    goto(w, "drafts", "vote")
+    return w, stage, video, poster
+
+
+def verdict(w, person, item, value, note="", cid="cid-00001"):
+    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "value": value, "note": note})
+
+
+def test_changes_and_rejections_need_a_reason(drafts):
+    w, _stage, video, _poster = drafts
+    me = gen_participant(w)
+    for value in ("changes", "reject"):
+        with pytest.raises(Refused, match="what must change"):
+            verdict(w, me, video, value, note="   ")
+    for bad in ({"value": "maybe"}, {"value": "approve", "note": "x" * 1001}, {"value": 2}):
+        with pytest.raises(Refused):
+            flow.cast_vote(w, me, {"cid": "cid-00009", "item_id": video.id, **bad})
+    assert db.session.scalar(select(func.count(Vote.id))) == 0
+    mine = verdict(w, me, video, "changes", note="Show the hotline number longer")
+    assert mine == {"choices": {f"{video.id}:": "changes"},
+                    "notes": {f"{video.id}:": "Show the hotline number longer"}}
+    mine = verdict(w, me, video, "approve", cid="cid-00002")  # changed their mind
+    assert mine["choices"] == {f"{video.id}:": "approve"} and mine["notes"] == {}
+
+
+def test_results_count_and_share_per_draft_with_changes_grouped(drafts):
+    w, stage, video, poster = drafts
+    youth, gov, other = (gen_participant(w, group=g) for g in ("Youth", "Government", "Youth"))
+    verdict(w, youth, video, "approve")
+    verdict(w, gov, video, "changes", "Add the ministry logo", cid="cid-00002")
+    verdict(w, other, video, "reject", "Too dark for teenagers", cid="cid-00003")
+    verdict(w, youth, poster, "approve", cid="cid-00004")
+    rows = {r.item_id: r for r in flow.kind_of(stage).results(stage)}
+    assert rows[video.id].detail == {"approve": (1, 0.333), "changes": (1, 0.333), "reject": (1, 0.333)}
+    assert rows[video.id].by_group == {"Youth": 0.5, "Government": 1.0}
+    assert [c["note"] for c in rows[video.id].changes] == ["Add the ministry logo", "Too dark for teenagers"]
+    assert rows[poster.id].score == 1.0
+    html = screens(w)
+    assert "Add the ministry logo" in html["console"] and "Add the ministry logo" not in html["projector"]
+    flow.reveal(w, stage.id)
+    html = screens(w)["projector"]
+    assert "Add the ministry logo" in html and "Approve with changes: <strong>1</strong> (33%)" in html
+
+
+def test_decision_needs_a_verdict_for_every_draft(drafts):
+    w, stage, video, poster = drafts
+    flow.reveal(w, stage.id)
+    with pytest.raises(Refused, match="each draft"):
+        decide(w, stage, verdicts=[f"{video.id}:approved"])
+    with pytest.raises(Refused, match="each draft"):
+        decide(w, stage, verdicts=[f"{video.id}:approved", f"{poster.id}:perhaps"])
+    decide(w, stage, verdicts=[f"{video.id}:changes", f"{poster.id}:rejected"])
+    assert stage.decision == {"item_ids": [video.id], "verdicts": {str(video.id): "changes",
+                                                                   str(poster.id): "rejected"}}
+    html = screens(w)["phone"]
+    assert "Approved with the listed changes" in html and "Rejected" in html
+
+
+def test_phones_see_each_draft_with_a_verdict_form(drafts):
+    w, _stage, video, poster = drafts
+    html = screens(w)["phone"]
+    assert "Draft 1 of 2" in html and "Scene 1: a phone lights up" in html
+    assert html.count('data-event="vote" data-outbox data-needs-note="changes reject"') == 2
