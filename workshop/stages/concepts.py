@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .. import voting
@@ -53,10 +53,6 @@ class CommentForm(Form):
         DataRequired(message=_l("Write your comment.")), Length(max=1000)])
 
 
-class ConceptSettingsForm(Form):
-    show_groups = BooleanField(_l("Show groups on projector"))
-
-
 class ConceptsStage(StageKind):
     key = "concepts"
     label = _l("Review concepts")
@@ -66,7 +62,6 @@ class ConceptsStage(StageKind):
     ItemForm = ConceptForm
     VoteForm = RatingForm
     CommentForm = CommentForm
-    SettingsForm = ConceptSettingsForm
     takes_images = True
     noun = _l("concept")
     criteria = CRITERIA

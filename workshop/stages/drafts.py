@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import voting
@@ -45,10 +45,6 @@ class VerdictForm(Form):
             raise ValidationError(_l("Say what must change (or why you reject it)."))
 
 
-class DraftSettingsForm(Form):
-    show_groups = BooleanField(_l("Show groups on projector"))
-
-
 class DraftsStage(StageKind):
     key = "drafts"
     label = _l("Vote on drafts")
@@ -56,7 +52,6 @@ class DraftsStage(StageKind):
     template = "stages/drafts.html"
     ItemForm = DraftForm
     VoteForm = VerdictForm
-    SettingsForm = DraftSettingsForm
     takes_images = True
     noun = _l("draft")
     labels = LABELS
