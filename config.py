@@ -65,6 +65,8 @@ SETTINGS = [
             "(0 = push at once, used by tests)."),
     Setting("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"),
             "Folder for concept and draft images (re-encoded copies only)."),
+    Setting("REPORT_DIR", str(INSTANCE_DIR / "reports"),
+            "Folder for rendered reports (PDF and HTML). With several processes, share it like UPLOAD_DIR."),
     Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
     Setting("LOG_LEVEL", "INFO", "Python log level."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",

@@ -44,8 +44,12 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
     path = tmp_path / "old.db"
     with _app(path, migrate=False).app_context():  # db.create_all(), as every release before 0001
         gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
-        # The first released schema (0001): no comments, and strategy stages had no item yet.
-        db.session.execute(text("DROP TABLE comments"))
+        # The first released schema (0001): no comments, and strategy stages had no item yet;
+        # no reports, share links, nor the workshop's language, organisation and paper (0003).
+        for table in ("comments", "reports", "share_links"):
+            db.session.execute(text(f"DROP TABLE {table}"))
+        for column in ("language", "org_name", "org_logo", "page_size"):
+            db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))
         db.session.execute(text("DELETE FROM items"))
         db.session.commit()
         assert "alembic_version" not in inspect(db.engine).get_table_names()
@@ -53,8 +57,9 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
     with _app(path, migrate=True).app_context():
         assert _version() == _head()
         assert _differences() == []
-        title = db.session.execute(text("SELECT title FROM workshops")).scalar_one()
-        assert title == "Made before migrations"
+        title, language, paper = db.session.execute(
+            text("SELECT title, language, page_size FROM workshops")).one()
+        assert (title, language, paper) == ("Made before migrations", "en", "A4")
         # 0002 gave the old strategy stage the item its fist-of-five is cast on
         assert db.session.execute(text(
             "SELECT items.title FROM items JOIN stages ON stages.id = items.stage_id "

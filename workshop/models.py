@@ -65,6 +65,12 @@ class Workshop(db.Model):
         ForeignKey("stages.id", use_alter=True, ondelete="SET NULL"))
     timer_ends_at: Mapped[datetime | None]
     timer_seconds: Mapped[int] = mapped_column(default=300)
+    # The projector's and the report's language (each phone picks its own).
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # The report's cover: who sends it, their logo (an images.store() dict), and the paper.
+    org_name: Mapped[str] = mapped_column(String(200), default="")
+    org_logo: Mapped[dict | None] = mapped_column(JSON)
+    page_size: Mapped[str] = mapped_column(String(8), default="A4")  # A4 | Letter
     # Bumped by every facilitator action: a stale console's action is refused.
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -77,6 +83,10 @@ class Workshop(db.Model):
         back_populates="workshop", cascade="all, delete-orphan")
     current_stage: Mapped[Stage | None] = relationship(
         foreign_keys=[current_stage_id], post_update=True)
+    reports: Mapped[list[Report]] = relationship(
+        back_populates="workshop", order_by="Report.id.desc()", cascade="all, delete-orphan")
+    share_links: Mapped[list[ShareLink]] = relationship(
+        back_populates="workshop", order_by="ShareLink.id.desc()", cascade="all, delete-orphan")
 
     @property
     def is_open(self) -> bool:
@@ -199,3 +209,47 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant | None] = relationship()
+
+
+class Report(db.Model):
+    """One rendering of a workshop's report: queued, rendering, done (with its files) or failed."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|rendering|done|failed
+    page_size: Mapped[str] = mapped_column(String(8), default="A4")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # File names (random, no path) inside REPORT_DIR.
+    pdf_file: Mapped[str | None] = mapped_column(String(80))
+    html_file: Mapped[str | None] = mapped_column(String(80))
+    pages: Mapped[int | None]
+    seconds: Mapped[float | None]
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    workshop: Mapped[Workshop] = relationship(back_populates="reports")
+
+
+class ShareLink(db.Model):
+    """An unguessable, revocable link that lets a partner download the report without an account."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True,
+                                       default=lambda: secrets.token_urlsafe(32))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    workshop: Mapped[Workshop] = relationship(back_populates="share_links")
+
+    @property
+    def usable(self) -> bool:
+        """True while the link is neither revoked nor expired."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
