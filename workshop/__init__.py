@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from sqlalchemy import event, text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 
@@ -53,6 +54,9 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
                       cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]),
                       # Several processes: every broadcast goes through Redis to every process's rooms.
                       message_queue=app.config["REDIS_URL"] or None, channel=app.config["REDIS_CHANNEL"])
+    if proxies := app.config["PROXY_COUNT"]:
+        # Outside the Socket.IO middleware, so socket connections see the phone's address too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from . import auth, cli, facilitate, participate, present, realtime
 
