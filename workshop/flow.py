@@ -322,6 +322,37 @@ def add_item(workshop: Workshop, participant: Participant | None, payload: dict,
     return item
 
 
+def edit_item(workshop: Workshop, item_id: int, payload: dict, upload=None) -> Item:
+    """Correct an item the facilitator prepared (text, and the image if a new one is given).
+
+    What phones wrote stays as they wrote it: only the facilitator's own items
+    (concepts, drafts, seeded ideas) can be edited, and not once the stage is decided.
+    """
+    _lock_workshop(workshop)
+    item = get_item(workshop, item_id)
+    if item.participant_id is not None:
+        raise Refused(_l("Participants' ideas stay as they wrote them: hide it or merge it instead."))
+    if item.stage.phase == "decided":
+        raise Refused(_l("This stage is decided: go back to voting to edit it."))
+    kind = kind_of(item.stage)
+    if kind.ItemForm is None:
+        raise Refused(_l("This stage does not take ideas."))
+    columns = kind.item_fields(forms.parse(kind.ItemForm, payload))
+    old_image = item.image
+    data = {**(item.data or {}), **columns.pop("data", {})}  # keeps the image and any role
+    if upload is not None:
+        if not kind.takes_images:
+            raise Refused(_l("This stage does not take images."))
+        data["image"] = images.save(upload)
+    for name, value in columns.items():
+        setattr(item, name, value)
+    item.data = data
+    db.session.commit()
+    if upload is not None:
+        images.delete(old_image)  # only once the new one is stored
+    return item
+
+
 def add_comment(workshop: Workshop, participant: Participant, payload: dict) -> Comment:
     """Add a tagged comment on an item of the current stage; a retry adds nothing."""
     stage = workshop.current_stage
