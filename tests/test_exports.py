@@ -55,7 +55,7 @@ def test_the_zip_holds_every_item_vote_rating_and_comment(anonymous):
     assert by_title["Debt bondage through travel loans"]["participant"] == "facilitator"
     assert by_title["Вербовка через Telegram"]["detail"] == "Каналы с вакансиями"
     audience = by_title["Women 18-25 seeking work abroad"]
-    assert audience["kind"] == "audience" and audience["age"] == "18-25" and audience["place"] == "Two provinces"
+    assert (audience["kind"], audience["age"], audience["place"]) == ("audience", "18-25", "Two provinces")
     concept = by_title["Check the job"]
     assert concept["message"] == "Ask 3 questions" and concept["image"].endswith("-1600.png")
     assert {row["kind"] for row in items} == {"trend", "audience", "concepts", "drafts", "strategy"}
@@ -74,8 +74,8 @@ def test_the_zip_holds_every_item_vote_rating_and_comment(anonymous):
 
     ratings = tables["ratings.csv"]
     assert len(ratings) == counts["ratings"]
-    assert sorted((r["item_title"], r["criterion"], r["score"]) for r in ratings if r["participant"] == "P1") == [
-        ("Check the job", "clear", "5"), ("Check the job", "relevant", "4")]
+    mine = sorted((r["item_title"], r["criterion"], r["score"]) for r in ratings if r["participant"] == "P1")
+    assert mine == [("Check the job", "clear", "5"), ("Check the job", "relevant", "4")]
 
     comments = tables["comments.csv"]
     assert len(comments) == counts["comments"]

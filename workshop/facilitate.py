@@ -280,7 +280,7 @@ def import_workshop():
     form = ImportForm()
     if form.validate_on_submit():
         try:
-            workshop = imports.import_workshop(current_user, form.file.data.read())
+            workshop = imports.import_workshop(current_user._get_current_object(), form.file.data.read())
         except Refused as refusal:
             form.file.errors.append(refusal.message)
         else:

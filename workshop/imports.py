@@ -153,7 +153,7 @@ def import_workshop(facilitator, raw: bytes) -> Workshop:
     try:
         plan = _check(data)
     except _Bad as bad:
-        raise Refused(_l("This file cannot be imported: %(where)s %(problem)s.",
+        raise Refused(_l("This file cannot be imported: %(where)s: %(problem)s.",
                          where=bad.where, problem=bad.problem)) from None
     saved: list[dict] = []
     try:
@@ -355,7 +355,7 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
         try:
             image = images.save(BytesIO(raw))
         except Refused as refusal:
-            raise Refused(_l("This file cannot be imported: %(where)s %(problem)s",
+            raise Refused(_l("This file cannot be imported: %(where)s: %(problem)s",
                              where=where, problem=refusal.message), refusal.status) from None
         saved.append(image)
         return image
@@ -369,6 +369,7 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
     stage_map = {}
     for old, s in plan["stages"].items():
         stage = Stage(workshop=workshop, **{k: v for k, v in s.items() if k != "decision"})
+        db.session.add(stage)
         stage_map[old] = stage
     people_map = {old: Participant(workshop=workshop, **_given(p)) for old, p in plan["people"].items()}
     db.session.add_all(people_map.values())
