@@ -251,7 +251,7 @@ class SendReportForm(FlaskForm):
             except EmailNotValidError:
                 wrong.append(part[:80])
                 continue
-            if address not in addresses:
+            if address.lower() not in {a.lower() for a in addresses}:  # one copy per mailbox in practice
                 addresses.append(address)
         if wrong:
             raise ValidationError(_l("Not an e-mail address: %(list)s", list=", ".join(wrong[:5])))
