@@ -154,7 +154,7 @@ def _security_headers(response):
     """Add the headers every response carries."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # share links ask for no-referrer
     response.headers["X-Frame-Options"] = "DENY"
     return response
 

@@ -216,8 +216,9 @@ def shared(token: str):
         link, _report, pdf = sharing.get_shared(token)
     except Refused as refusal:
         return render_template("facilitate/shared_missing.html", message=refusal.message), 404, NO_STORE
-    response = send_file(pdf, mimetype="application/pdf", max_age=0, download_name=_report_name(link, "pdf"))
-    response.headers.update(NO_STORE)
+    # Read whole (a report is a few MB at most): no-store leaves nothing for conditional requests.
+    response = Response(pdf.read_bytes(), mimetype="application/pdf", headers=NO_STORE)
+    response.headers["Content-Disposition"] = f'inline; filename="{_report_name(link, "pdf")}"'
     return response
 
 
@@ -232,9 +233,7 @@ def shared_html(token: str):
     if html is None:
         message = _("This report has no web version; open the PDF instead.")
         return render_template("facilitate/shared_missing.html", message=message), 404, NO_STORE
-    response = send_file(html, mimetype="text/html", max_age=0, download_name=_report_name(link, "html"))
-    response.headers.update(NO_STORE)
-    response.headers["Content-Disposition"] = "inline"
+    response = Response(html.read_bytes(), mimetype="text/html", headers=NO_STORE)
     # Our own rendering, but it quotes participants: no scripts, no requests elsewhere.
     response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
                                                    "img-src 'self' data:; font-src 'self' data:; sandbox")
