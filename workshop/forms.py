@@ -265,7 +265,7 @@ class SendReportForm(FlaskForm):
 class ShareLinkForm(FlaskForm):
     label = StringField(_l("Who is it for?"), filters=[strip], validators=[Optional(), Length(max=200)],
                         description=_l("e.g. Ministry of Labour: only you see this."))
-    days = IntegerField(_l("Expires after (days)"), validators=[Optional(), NumberRange(min=1, max=365)],
+    days = IntegerField(_l("Valid for (days)"), validators=[Optional(), NumberRange(min=1, max=365)],
                         description=_l("Empty: works until you revoke it."))
 
 
