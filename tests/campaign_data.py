@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -141,3 +142,16 @@ def gen_report(workshop, html: bool = True, status: str = "done") -> Report:
     db.session.add(report)
     db.session.commit()
     return report
+
+
+def add_report_row(db_path: Path, reports: Path, code: str) -> None:
+    """Store a finished report in a running server's SQLite file, as the report renderer would."""
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "demo-report.pdf").write_bytes(report_pdf())
+    with sqlite3.connect(db_path) as conn:
+        (wid,) = conn.execute("SELECT id FROM workshops WHERE code = ?", (code,)).fetchone()
+        now = utcnow().isoformat(" ")
+        conn.execute("INSERT INTO reports (workshop_id, status, page_size, language, pdf_file, pages, error, "
+                     "requested_at, finished_at) "
+                     "VALUES (?, 'done', 'A4', 'en', 'demo-report.pdf', 1, '', ?, ?)", (wid, now, now))
+    conn.close()

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.campaign_data import report_pdf
+from tests.campaign_data import add_report_row, report_pdf
 from tests.support import PHONE, launch_browser, running_server, sign_in
-from workshop.models import utcnow
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"viewport": {"width": 1440, "height": 900}}
@@ -29,18 +27,6 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def add_report(db_path: Path, reports: Path, code: str) -> None:
-    """Store a finished report for a workshop, as the report renderer would."""
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / "demo-report.pdf").write_bytes(report_pdf())
-    with sqlite3.connect(db_path) as conn:
-        (wid,) = conn.execute("SELECT id FROM workshops WHERE code = ?", (code,)).fetchone()
-        now = utcnow().isoformat(" ")
-        conn.execute("INSERT INTO reports (workshop_id, status, page_size, language, pdf_file, pages, error, "
-                     "requested_at, finished_at) "
-                     "VALUES (?, 'done', 'A4', 'en', 'demo-report.pdf', 1, '', ?, ?)", (wid, now, now))
-
-
 def test_share_page_links_downloads_import_and_delete(tmp_path):
     reports = tmp_path / "reports"
     with running_server(tmp_path, REPORT_DIR=str(reports)) as base, sync_playwright() as pw:
@@ -50,7 +36,7 @@ def test_share_page_links_downloads_import_and_delete(tmp_path):
             page = laptop.new_page()
             sign_in(page, base)
             code = page.locator(".workshop-card .code").first.inner_text()
-            add_report(tmp_path / "charrette.db", reports, code)
+            add_report_row(tmp_path / "charrette.db", reports, code)
 
             page.click(".workshop-card a:has-text('Console')")
             expect(page.locator("[data-conn=connected]")).to_be_visible()

@@ -1,14 +1,18 @@
 """Sending the report by e-mail through a real SMTP server (aiosmtpd on localhost)."""
+import asyncio
 import email
 import email.policy
+import re
+import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.campaign_data import gen_report, report_pdf
+from tests.campaign_data import add_report_row, gen_report, report_pdf
 from tests.conftest import gen_facilitator, gen_workshop
-from tests.support import free_port
+from tests.support import free_port, running_server
 
 
 class Inbox:
@@ -159,3 +163,62 @@ def test_only_the_owner_sends(app, client, smtp, browser):
     phone.join(w.code)
     assert send(phone.http, w).status_code == 302  # to the sign-in page
     assert smtp.messages == []
+
+
+class SlowInbox(Inbox):
+    """A mail server that takes its time to accept a message, like a congested relay."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(3)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.slow
+def test_a_slow_mail_server_does_not_hold_up_the_live_session(tmp_path):
+    """On the real gevent server, phones' pages answer at once while a send waits on SMTP."""
+    import requests
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    env = {"REPORT_DIR": str(tmp_path / "reports"), "SMTP_HOST": "127.0.0.1",
+           "SMTP_PORT": str(controller.port), "SMTP_SECURITY": "none",
+           "SMTP_FROM": "reports@charrette.example"}
+    try:
+        with running_server(tmp_path, **env) as base:
+            laptop = requests.Session()
+            login = laptop.get(f"{base}/login").text
+            laptop.post(f"{base}/login", data={"email": "demo@example.org", "password": "demo-facilitator",
+                                               "csrf_token": csrf(login)})
+            code = re.search(r'class="code">(\w{6})<', laptop.get(f"{base}/workshops").text).group(1)
+            add_report_row(tmp_path / "charrette.db", tmp_path / "reports", code)
+            form = {"csrf_token": csrf(laptop.get(f"{base}/w/{code}/share").text),
+                    "recipients": "ministry@example.org", "subject": "Report", "message": "Here it is."}
+            sent = {}
+
+            def send_now():
+                started = time.monotonic()
+                sent["response"] = laptop.post(f"{base}/w/{code}/share/send", data=form,
+                                               allow_redirects=False)
+                sent["seconds"] = time.monotonic() - started
+
+            sender = threading.Thread(target=send_now)
+            sender.start()
+            time.sleep(0.5)  # the send is now waiting on the mail server
+            waits = []
+            while sender.is_alive():
+                started = time.monotonic()
+                assert requests.get(f"{base}/j/{code}", timeout=5).status_code == 200
+                waits.append(time.monotonic() - started)
+                time.sleep(0.2)
+            sender.join()
+        assert sent["response"].status_code == 302 and sent["seconds"] >= 3
+        assert len(inbox.messages) == 1
+        print(f"send {sent['seconds']:.2f} s; phone page during it: {len(waits)} loads, "
+              f"slowest {max(waits) * 1000:.0f} ms")
+        assert len(waits) >= 5 and max(waits) < 1.0, waits
+    finally:
+        controller.stop()
