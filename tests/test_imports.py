@@ -140,6 +140,12 @@ def other_stage_item(data):
     return next(i["id"] for i in data["items"] if i["stage_id"] != vote["stage_id"])
 
 
+def merged_index(data):
+    """Return the index of an unmerged idea followed by another of the same stage (the first two trends)."""
+    return next(n for n, i in enumerate(data["items"][:-1]) if i["merged_into_id"] is None
+                and data["items"][n + 1]["stage_id"] == i["stage_id"])
+
+
 def concept_index(data):
     return next(n for n, i in enumerate(data["items"]) if i["image"])
 
@@ -167,6 +173,14 @@ HOSTILE = [
     ("comment on nothing", mutate(["comments", 0, "item_id"], 999_999), "points to nothing"),
     ("merge across stages", mutate(["items", 1, "merged_into_id"], lambda d: d["items"][-1]["id"]),
      "another stage"),
+    ("merge loop", lambda d: mutate(["items", merged_index(d) + 1, "merged_into_id"],
+                                    d["items"][merged_index(d)]["id"])(
+        mutate(["items", merged_index(d), "merged_into_id"], d["items"][merged_index(d) + 1]["id"])(d)),
+     "not merged itself"),
+    ("setting type", mutate(["stages", 1, "settings"], {"top": "three"}), "stages[1].settings.top"),
+    ("setting range", mutate(["stages", 0, "settings"], {"dots": 10**6}), "stages[0].settings.dots"),
+    ("setting bool", mutate(["stages", 0, "settings"], {"show_groups": 1}), "wrong type"),
+    ("setting unknown", mutate(["stages", 0, "settings"], {"admin": True}), "unknown field admin"),
     ("decision elsewhere", mutate(["stages", 0, "decision", "item_ids"], lambda d: [d["items"][-1]["id"]]),
      "stages[0].decision"),
     ("current stage", mutate(["workshop", "current_stage_id"], 999_999), "current_stage_id"),

@@ -18,6 +18,7 @@ from io import BytesIO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
+from werkzeug.datastructures import MultiDict
 
 from . import images
 from .errors import Refused
@@ -209,9 +210,7 @@ def _check(data: dict) -> dict:
             raise _Bad(where + ".kind", _l("is not a kind of stage this version knows"))
         if s["phase"] not in KINDS[s["kind"]].phases:
             raise _Bad(where + ".phase", _l("is not a phase of this kind of stage"))
-        settings = _plain(s.get("settings") or {}, where + ".settings")
-        if not isinstance(settings, dict):
-            raise _Bad(where + ".settings", _l("should be an object"))
+        settings = _settings(KINDS[s["kind"]], s.get("settings") or {}, where + ".settings")
         stages[sid] = {
             "position": n, "kind": s["kind"], "title": _text(s["title"], where + ".title", 200),
             "prompt": _text(s.get("prompt", ""), where + ".prompt", 5000), "phase": s["phase"],
@@ -262,8 +261,8 @@ def _check(data: dict) -> dict:
         if target is None:
             continue
         _in_stage(target, items, item["stage_id"], f"items[{n}].merged_into_id")
-        if target == iid:
-            raise _Bad(f"items[{n}].merged_into_id", _l("points to the item itself"))
+        if target == iid or items[target]["merged_into_id"] is not None:  # the app keeps merges flat
+            raise _Bad(f"items[{n}].merged_into_id", _l("should point to an item that is not merged itself"))
 
     votes, seen = [], set()
     for n, v in enumerate(_list(data["votes"], "votes", LIMITS["votes"])):
@@ -308,6 +307,38 @@ def _check(data: dict) -> dict:
             _in_stage(focus, items, sid, where + ".settings.focus")
     return {"workshop": workshop, "logo": logo, "current": current, "stages": stages, "people": people,
             "items": items, "votes": votes, "comments": comments}
+
+
+def _settings(kind, value, where: str) -> dict:
+    """Check a stage's settings with its kind's settings form, as the console's changes are."""
+    settings = _plain(value, where)
+    if not isinstance(settings, dict):
+        raise _Bad(where, _l("should be an object"))
+    form_class = kind.SettingsForm
+    known = set(kind.defaults) | (set(form_class().data) if form_class else set())
+    unknown = set(settings) - known
+    if unknown:
+        raise _Bad(where, _l("has an unknown field %(name)s", name=sorted(unknown)[0][:40]))
+    given = {k: v for k, v in settings.items() if k != "focus" and v is not None}
+    pairs = []
+    for key, v in given.items():
+        for one in v if isinstance(v, list) else [v]:
+            if isinstance(one, bool):
+                pairs += [(key, "y")] if one else []
+            elif isinstance(one, (int, str)):
+                pairs.append((key, str(one)))
+            else:
+                raise _Bad(f"{where}.{key}", _l("has a value of an unknown type"))
+    if form_class is not None:
+        form = form_class(formdata=MultiDict(pairs))
+        form.validate()
+        for key in given:  # only what the file gives: a missing setting takes the kind's default
+            if form.errors.get(key):
+                raise _Bad(f"{where}.{key}", str(form.errors[key][0]))
+            if isinstance(given[key], bool) != isinstance(form.data[key], bool) or \
+                    isinstance(given[key], list) != isinstance(form.data[key], list):
+                raise _Bad(f"{where}.{key}", _l("has a value of the wrong type"))
+    return settings
 
 
 def _decision(value, where: str) -> dict | None:
