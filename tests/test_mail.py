@@ -134,9 +134,18 @@ def test_smtp_errors_are_shown_not_a_500(app, client, smtp):
     r = send(client, w, recipients="ok@example.org, nobody@refused.example")
     assert "Sent, except to: nobody@refused.example" in r.get_data(as_text=True)
     assert [rcpts for _s, rcpts, _c in smtp.messages] == [["ok@example.org"]]
-    app.config["SMTP_PORT"] = free_port()  # nobody listens there
+    app.config["SMTP_SECURITY"] = "starttls"  # this server offers no TLS: never fall back to plain text
     r = send(client, w)
-    assert r.status_code == 200 and "Could not reach the mail server" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "STARTTLS extension not supported" in r.get_data(as_text=True)
+    app.config["SMTP_SECURITY"] = "ssl"
+    r = send(client, w)
+    assert r.status_code == 200 and "Could not send through the mail server" in r.get_data(as_text=True)
+    app.config["SMTP_SECURITY"] = "tls please"
+    assert "SMTP_SECURITY must be starttls, ssl or none" in send(client, w).get_data(as_text=True)
+    app.config.update(SMTP_SECURITY="none", SMTP_PORT=free_port())  # nobody listens there
+    r = send(client, w)
+    assert r.status_code == 200 and "Could not send through the mail server" in r.get_data(as_text=True)
+    assert len(smtp.messages) == 1
 
 
 def test_without_smtp_or_report_the_page_says_so(app, client, tmp_path):

@@ -75,7 +75,7 @@ def send(message: EmailMessage) -> None:
         raise Refused(_("The mail server said: %(code)s %(text)s", code=error.smtp_code,
                         text=_decode(error.smtp_error)), 502) from None
     except (smtplib.SMTPException, OSError) as error:  # OSError covers timeouts and TLS errors
-        raise Refused(_("Could not reach the mail server %(host)s:%(port)d (%(error)s).",
+        raise Refused(_("Could not send through the mail server %(host)s:%(port)d (%(error)s).",
                         host=host, port=port, error=str(error) or type(error).__name__), 502) from None
     if refused:
         raise Refused(_("Sent, except to: %(who)s", who=_describe(refused)), 502)
