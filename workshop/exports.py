@@ -62,6 +62,7 @@ def safe_cell(value):
 
 
 def _csv(header: list[str], rows) -> bytes:
+    """Return one CSV file: a header, safe cells, CRLF lines, UTF-8 with a byte-order mark."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -88,6 +89,7 @@ def csv_zip(workshop: Workshop) -> bytes:
     who_header = ["participant", "group"] + (["name"] if named else [])
 
     def stage_cells(stage_id):
+        """Return the (stage number, stage title) cells of a row."""
         return [stage_of[stage_id].position + 1, stage_of[stage_id].title]
 
     files = {}
@@ -108,6 +110,7 @@ def csv_zip(workshop: Workshop) -> bytes:
           *(_flat((i.data or {}).get(key, "")) for key in extra)] for i in items))
 
     def vote_row(v):
+        """Return one vote as a row: what was voted on, by whom, what the value means."""
         kind = stage_of[v.stage_id].kind
         what = v.criterion or VALUE_MEANING.get(kind, "value")
         value = VERDICT_OF.get(v.value, v.value) if kind == "drafts" else v.value
@@ -149,6 +152,7 @@ def _flat(value) -> str:
 # --- JSON -------------------------------------------------------------------------
 
 def _time(value: datetime | None) -> str | None:
+    """Return a time as ISO 8601 (UTC, seconds), or None."""
     return value.isoformat(timespec="seconds") if value else None
 
 

@@ -138,6 +138,7 @@ def _share_page(workshop, status: int = 200, **forms):
         mail_ready=mail.configured(), send_form=send_form,
         link_form=forms.get("link_form") or ShareLinkForm(),
         delete_form=forms.get("delete_form") or DeleteWorkshopForm(),
+        public_base=network.public_url(),
         link_url=lambda link: network.public_url() + url_for("facilitate.shared", token=link.token))
     return response, status, NO_STORE  # the page lists live share links
 

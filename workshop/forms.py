@@ -240,6 +240,7 @@ class SendReportForm(FlaskForm):
     message = TextAreaField(_l("Message"), filters=[strip], validators=[InputRequired(), Length(max=5000)])
 
     def validate_recipients(self, field):
+        """Split the addresses, check each one, drop duplicates; keep them in `addresses`."""
         from email_validator import EmailNotValidError, validate_email
         addresses, wrong = [], []
         for part in (field.data or "").replace(";", ",").replace("\n", ",").split(","):

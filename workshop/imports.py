@@ -36,6 +36,7 @@ class _Bad(Exception):
     """A problem in the file, with where it is."""
 
     def __init__(self, where: str, problem):
+        """Keep where in the file the problem is (e.g. `votes[3].item_id`) and what it is."""
         super().__init__(f"{where}: {problem}")
         self.where, self.problem = where, problem
 
@@ -43,6 +44,7 @@ class _Bad(Exception):
 # --- checking one value -----------------------------------------------------------
 
 def _text(value, where: str, size: int, required: bool = False) -> str:
+    """Check a text field's type and length."""
     if not isinstance(value, str):
         raise _Bad(where, _l("should be text"))
     if len(value) > size:
@@ -53,18 +55,21 @@ def _text(value, where: str, size: int, required: bool = False) -> str:
 
 
 def _int(value, where: str, low: int = 1, high: int = 2**53) -> int:
+    """Check a whole number (not a bool) within a range."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _Bad(where, _l("should be a whole number from %(low)d to %(high)d", low=low, high=high))
     return value
 
 
 def _bool(value, where: str) -> bool:
+    """Check a true/false field."""
     if not isinstance(value, bool):
         raise _Bad(where, _l("should be true or false"))
     return value
 
 
 def _time(value, where: str) -> datetime | None:
+    """Parse an ISO 8601 time (or None), dropping any zone: times are stored as naive UTC."""
     if value is None:
         return None
     try:
@@ -75,6 +80,7 @@ def _time(value, where: str) -> datetime | None:
 
 
 def _list(value, where: str, limit: int) -> list:
+    """Check a list and its length."""
     if not isinstance(value, list):
         raise _Bad(where, _l("should be a list"))
     if len(value) > limit:
@@ -83,6 +89,7 @@ def _list(value, where: str, limit: int) -> list:
 
 
 def _record(value, where: str, required: set[str], optional: set[str] = frozenset()) -> dict:
+    """Check an object: every required field present, nothing beyond the optional ones."""
     if not isinstance(value, dict):
         raise _Bad(where, _l("should be an object"))
     missing, unknown = required - set(value), set(value) - required - optional
@@ -131,7 +138,8 @@ def parse(raw: bytes) -> dict:
         raise Refused(_l("The file is larger than %(mb)d MB.", mb=current_app.config["IMPORT_MAX_MB"]), 413)
 
     def no_constants(name):
-        raise ValueError(name)  # NaN and Infinity are not JSON
+        """Refuse NaN and Infinity, which Python's json accepts and JSON does not."""
+        raise ValueError(name)
 
     try:
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=no_constants)
@@ -381,6 +389,7 @@ def _in_stage(value, items: dict, stage_id, where: str) -> int:
 def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
     """Create the rows of a checked plan with new ids; re-encode the images."""
     def picture(raw: bytes | None, where: str) -> dict | None:
+        """Decode, check and re-encode an embedded image like an upload; remember it for clean-up."""
         if raw is None:
             return None
         try:

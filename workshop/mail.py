@@ -82,6 +82,7 @@ def send(message: EmailMessage) -> None:
 
 
 def _decode(raw) -> str:
+    """Return an SMTP server's reply text as a string."""
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
