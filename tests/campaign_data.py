@@ -11,7 +11,7 @@ from flask import current_app
 from PIL import Image
 
 from tests.conftest import decide, gen_participant, gen_workshop, goto
-from workshop import flow
+from workshop import flow, images
 from workshop.extensions import db
 from workshop.models import Report, utcnow
 
@@ -36,6 +36,8 @@ def gen_campaign(facilitator=None, named: bool = False):
     Returns (workshop, people, counts) where counts holds how many rows each table got.
     """
     w = gen_workshop(facilitator, collect_names=named, title="Safe migration: Østfold & Київ")
+    w.org_name, w.org_logo = "IOM Norway", images.save(png(400, 160, (20, 60, 160)))  # the report's cover
+    db.session.commit()
     people = [gen_participant(w, group=group, name=name) for name, group in PEOPLE]
     a, b, c, d, e, f = people
 

@@ -101,6 +101,8 @@ def test_round_trip_into_a_fresh_app_gives_the_same_workshop(app, exported, tmp_
         with Image.open(stored) as picture:
             assert picture.size == (1200, 800)
         assert normalise(again) == normalise(original)
+        assert original["workshop"]["org_logo"]["width"] == 400 and imported.org_name == "IOM Norway"
+        assert (Path(other.config["UPLOAD_DIR"]) / f"{imported.org_logo['name']}-800.png").exists()
         # The phones of the old server hold no token that works here.
         assert all(p.token for p in imported.participants)
         db.session.remove()

@@ -146,8 +146,10 @@ def test_deleting_a_workshop_removes_rows_files_and_its_code(app, client, browse
     assert not (uploads / f"{image['name']}-800.png").exists()
     assert not any((reports / name).exists() for name in report_files)
     assert (reports / keep_report.pdf_file).exists()
-    keep_image = next(i.image for s in keep.stages for i in s.items if i.image)
-    assert {p.name for p in uploads.iterdir()} == {n for n in mine if n.startswith(keep_image["name"])}
+    keep_concept = next(i.image for s in keep.stages for i in s.items if i.image)
+    keep_images = (keep.org_logo["name"], keep_concept["name"])
+    assert {p.name for p in uploads.iterdir()} == {n for n in mine if n.startswith(keep_images)}
+    assert len(mine) == 8  # two images (a concept, the cover logo) in two widths, per workshop
     # The code stops working: joining, the phone page, sockets, the console.
     assert not live.is_connected()
     assert phone.http.get(f"/j/{code}").status_code == 404
