@@ -64,6 +64,20 @@ def normalise(data: dict) -> dict:
 EXPORT: dict[str, bytes] = {}
 
 
+@pytest.fixture(autouse=True)
+def _collect_spooled_bodies():
+    """Close the test client's spooled request bodies now, not in some later test.
+
+    Werkzeug's test client writes bodies over 500 kB (an export with images) to
+    temporary files it never closes; their ResourceWarning would surface, as an
+    error, in whichever test the garbage collector happens to run.
+    """
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 @pytest.fixture
 def exported(app, client):
     """The JSON export of a full, named campaign workshop (with a concept image), built once."""
@@ -243,10 +257,6 @@ def test_an_oversized_file_is_refused(app, client):
         assert "larger than 1 MB" in r.get_data(as_text=True)
     big = post(client, b" " * (3 * 1024 * 1024))  # beyond the request limit itself
     assert big.status_code == 413 and Workshop.query.count() == 0
-    # Werkzeug's test client spools bodies over 500 kB to temporary files it never closes.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 def test_import_needs_a_signed_in_facilitator_and_a_file(app, client):
