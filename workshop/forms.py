@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -223,3 +224,62 @@ class EditStageForm(StageIdForm):
         DataRequired(message=_l("Give the stage a title.")), Length(max=200)])
     prompt = TextAreaField(_l("Prompt shown to the room"), filters=[strip], validators=[
         DataRequired(message=_l("Write the question the room answers.")), Length(max=1000)])
+
+
+# --- share & data: the report by e-mail, share links, import, delete ----------------
+
+MAX_RECIPIENTS = 20  # a report goes to a handful of partners; more is a mailing list's job
+
+
+def one_line(value):
+    """Filter: collapse a header-bound value (e-mail subject) onto one line."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class SendReportForm(FlaskForm):
+    recipients = TextAreaField(
+        _l("Send to"), validators=[InputRequired(), Length(max=5000)],
+        description=_l("E-mail addresses, one per line or separated by commas (at most %(n)d).",
+                       n=MAX_RECIPIENTS))
+    subject = StringField(_l("Subject"), filters=[one_line], validators=[InputRequired(), Length(max=200)])
+    message = TextAreaField(_l("Message"), filters=[strip], validators=[InputRequired(), Length(max=5000)])
+
+    def validate_recipients(self, field):
+        """Split the addresses, check each one, drop duplicates; keep them in `addresses`."""
+        from email_validator import EmailNotValidError, validate_email
+        addresses, wrong = [], []
+        for part in (field.data or "").replace(";", ",").replace("\n", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                address = validate_email(part, check_deliverability=False).normalized
+            except EmailNotValidError:
+                wrong.append(part[:80])
+                continue
+            if address.lower() not in {a.lower() for a in addresses}:  # one copy per mailbox in practice
+                addresses.append(address)
+        if wrong:
+            raise ValidationError(_l("Not an e-mail address: %(list)s", list=", ".join(wrong[:5])))
+        if not addresses:
+            raise ValidationError(_l("Give at least one e-mail address."))
+        if len(addresses) > MAX_RECIPIENTS:
+            raise ValidationError(_l("At most %(n)d recipients at a time.", n=MAX_RECIPIENTS))
+        self.addresses = addresses
+
+
+class ShareLinkForm(FlaskForm):
+    label = StringField(_l("Who is it for?"), filters=[strip], validators=[Optional(), Length(max=200)],
+                        description=_l("e.g. Ministry of Labour: only you see this."))
+    days = IntegerField(_l("Valid for (days)"), validators=[Optional(), NumberRange(min=1, max=365)],
+                        description=_l("Empty: works until you revoke it."))
+
+
+class DeleteWorkshopForm(FlaskForm):
+    confirm = StringField(_l("Type the workshop code to confirm"), filters=[strip],
+                          validators=[InputRequired(), Length(max=12)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Workshop file (.json)"), validators=[
+        FileRequired(message=_l("Choose a workshop file exported from Charrette."))])

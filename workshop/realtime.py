@@ -350,3 +350,16 @@ def init_app(app) -> None:
     socketio.on_event("disconnect", _disconnect)
     for event, handler in HANDLERS.items():
         socketio.on_event(event, handler)
+
+
+def forget(workshop_id: int) -> None:
+    """Drop this process's sockets of a deleted workshop, so none acts on a reused id."""
+    for sid, client in list(CLIENTS.items()):
+        if client.workshop_id == workshop_id:
+            CLIENTS.pop(sid, None)
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except (KeyError, ValueError):  # already gone
+                pass
+    for audience in ROLES:
+        socketio.close_room(room(workshop_id, audience))
