@@ -88,14 +88,14 @@ def _lock_participant(participant: Participant) -> None:
 
 def create_workshop(facilitator, *, title: str, topic: str = "", description: str = "",
                     groups: list[str] | None = None, collect_names: bool = False,
-                    template: str = "campaign") -> Workshop:
+                    template: str = "campaign", language: str = "en") -> Workshop:
     """Create a workshop with the stages of a template and a fresh join code."""
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups or list(forms.DEFAULT_GROUPS),
-                            collect_names=collect_names)
+                            collect_names=collect_names, language=language)
         for position, (kind, stage_title, prompt) in enumerate(stage_plan(template)):
             workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)
@@ -114,6 +114,13 @@ def set_open(workshop: Workshop, is_open: bool) -> None:
     """Open or close a workshop for joining and taking part."""
     _lock_workshop(workshop)
     workshop.status = "open" if is_open else "closed"
+    db.session.commit()
+
+
+def set_language(workshop: Workshop, language: str) -> None:
+    """Set the language of the workshop's projector and report."""
+    _lock_workshop(workshop)
+    workshop.language = language
     db.session.commit()
 
 

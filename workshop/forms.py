@@ -28,6 +28,8 @@ from wtforms.validators import (
 )
 
 from .errors import Refused
+from .i18n import LANGUAGES
+from .i18n import current as current_language
 
 DEFAULT_GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner", "Youth", "Other"]
 MIN_PASSWORD = 10
@@ -67,6 +69,8 @@ class WorkshopForm(FlaskForm):
                            default="\n".join(DEFAULT_GROUPS),
                            validators=[InputRequired(), Length(max=2000)])
     collect_names = BooleanField(_l("Ask participants for their name (default: anonymous)"))
+    language = SelectField(_l("Language of the projector and report"), validators=[DataRequired()],
+                           description=_l("Each participant picks the language of their own phone."))
     template = SelectField(_l("Stages"), default="campaign", validators=[DataRequired()],
                            description=_l("You can add, remove, reorder and rename stages later."))
 
@@ -74,6 +78,9 @@ class WorkshopForm(FlaskForm):
         super().__init__(*args, **kwargs)
         from .stages import TEMPLATES
         self.template.choices = [(key, str(label)) for key, (label, _kinds) in TEMPLATES.items()]
+        self.language.choices = list(LANGUAGES.items())
+        if self.language.data is None:  # a new form starts in the facilitator's own language
+            self.language.data = current_language()
 
     def validate_groups(self, field):
         names = self.group_list()
@@ -90,6 +97,14 @@ class WorkshopForm(FlaskForm):
             if name and name not in seen:
                 seen.append(name)
         return seen
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language of the projector and report"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(LANGUAGES.items())
 
 
 class CodeForm(FlaskForm):
