@@ -59,9 +59,9 @@ def update() -> None:
             _pybabel(command, "-i", str(pot), "-d", str(TRANSLATIONS), "-l", lang, "--width", "100")
 
 
-def compiled(lang: str) -> bytes:
-    """Return the .mo a language's .po compiles to (fuzzy entries left out)."""
-    with po_path(lang).open("rb") as f:
+def compiled(po: Path, lang: str) -> bytes:
+    """Return the .mo a .po file compiles to (fuzzy entries left out)."""
+    with po.open("rb") as f:
         catalog = read_po(f, locale=lang)
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
@@ -73,7 +73,7 @@ def compile_all() -> list[Path]:
     written = []
     for lang in languages():
         mo = po_path(lang).with_suffix(".mo")
-        mo.write_bytes(compiled(lang))
+        mo.write_bytes(compiled(po_path(lang), lang))
         written.append(mo)
     return written
 
@@ -83,11 +83,12 @@ def placeholders(text: str) -> list[str]:
     return sorted(set(PLACEHOLDER.findall(text or "")))
 
 
-def problems(pot: Path, lang: str) -> list[str]:
-    """List what a catalogue lacks against a .pot: missing, empty, fuzzy, placeholders changed."""
+def problems(pot: Path, lang: str, po: Path | None = None) -> list[str]:
+    """List what a catalogue lacks against a .pot: missing, empty, fuzzy, placeholders changed, stale .mo."""
+    po = po or po_path(lang)
     with pot.open("rb") as f:
         template = read_po(f)
-    with po_path(lang).open("rb") as f:
+    with po.open("rb") as f:
         catalog = read_po(f, locale=lang)
     found = []
     for message in template:
@@ -107,7 +108,7 @@ def problems(pot: Path, lang: str) -> list[str]:
         for string in strings:
             if placeholders(string) != expected:
                 found.append(f"{lang}: placeholders {placeholders(string)} != {expected} in {key!r}")
-    if not found and po_path(lang).with_suffix(".mo").read_bytes() != compiled(lang):
+    if not found and po.with_suffix(".mo").read_bytes() != compiled(po, lang):
         found.append(f"{lang}: messages.mo is stale; run `flask --app wsgi translate compile`")
     return found
 

@@ -46,7 +46,7 @@ def workshop_locale(workshop):
 
 def decimal(value, digits: int = 1) -> str:
     """Format a number with `digits` decimals the way the current language writes it (3,5 in nb)."""
-    return _babel_decimal(value, format="0." + "0" * digits, locale=get_locale() or DEFAULT)
+    return _babel_decimal(value, format="#,##0." + "0" * digits, locale=get_locale() or DEFAULT)
 
 
 def _safe_next(target: str | None) -> str:
