@@ -234,3 +234,12 @@ def test_changing_the_workshop_language_reaches_the_open_projector(app, browser)
     laptop.http.post(f"/w/{workshop.code}/language", data={"language": "nb"})
     (view,) = views(projector)
     assert view["lang"] == "nb"  # live.js reloads the page when this differs from <html lang>
+
+
+def test_stage_titles_and_prompts_start_in_the_workshop_language(app):
+    from workshop import flow
+    workshop = gen_workshop(language="mn", template="problem")
+    assert [s.title for s in workshop.stages] == ["Хандлага сонгох", "Зорилтот бүлгээ сонгох"]
+    assert workshop.stages[1].prompt == "Энэ хандлага өөрчлөгдөхийн тулд хэн зан үйлээ өөрчлөх ёстой вэ?"
+    flow.add_stage(workshop, "drafts")
+    assert workshop.stages[-1].title == "Ноорогт санал өгөх"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -96,7 +97,9 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups or list(forms.DEFAULT_GROUPS),
                             collect_names=collect_names, language=language)
-        for position, (kind, stage_title, prompt) in enumerate(stage_plan(template)):
+        with force_locale(language):  # default titles and prompts in the workshop's language
+            plan = stage_plan(template)
+        for position, (kind, stage_title, prompt) in enumerate(plan):
             workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)
         try:
@@ -380,7 +383,8 @@ def add_stage(workshop: Workshop, kind: str) -> Stage:
     _lock_workshop(workshop)
     if kind not in KINDS:
         raise Refused(_l("Choose a kind of stage."))
-    stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
+    with force_locale(workshop.language):  # written in the workshop's language, like the first ones
+        stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
     workshop.stages.append(stage)
     db.session.commit()
     return stage
