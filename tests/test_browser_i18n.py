@@ -34,7 +34,7 @@ OVERFLOW_JS = """() => {
     + ".choice span";
   for (const el of document.querySelectorAll(sel)) {
     const box = el.getBoundingClientRect();
-    if (!box.width || getComputedStyle(el).visibility === "hidden") continue;
+    if (!box.width || getComputedStyle(el).visibility === "hidden" || el.closest(".sr-only")) continue;
     if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "auto")
       bad.push(`${el.tagName} overflows its box: ${el.textContent.trim().slice(0, 40)}`);
     if (box.right > width + 1 || box.left < -1)
@@ -60,7 +60,8 @@ def world(tmp_path_factory):
         console.click("a.button:has-text('Console')")
         code = console.inner_text(".big-code").strip()
         try:
-            yield {"base": base, "browser": browser, "console": console, "code": code, "shots": shots}
+            yield {"base": base, "browser": browser, "console": console, "code": code, "shots": shots,
+                   "db": tmp / "charrette.db", "tmp": tmp}
         finally:
             browser.close()
 
@@ -73,6 +74,16 @@ def phone(world, lang: str, scale: int):
         context.add_init_script("document.addEventListener('DOMContentLoaded', () => "
                                 f"{{ document.documentElement.style.fontSize = '{scale * 100}%'; }})")
     return context.new_page()
+
+
+def join(page, world, code: str) -> None:
+    """Enter a code on a phone, pick the first group, and wait until the live page is connected."""
+    page.goto(world["base"] + "/")
+    page.fill("#code", code)
+    page.click("form.code-form button")
+    page.locator("input[name=group]").first.check()
+    page.click("main form button.primary")
+    expect(page.locator("[data-conn]")).to_have_attribute("data-conn", re.compile("connected|saved"))
 
 
 def check(page, world, lang: str, name: str) -> list[str]:
@@ -126,3 +137,58 @@ def test_picking_a_language_on_the_phone_page_keeps_it_live(world):
     page.reload()  # remembered: a cookie, not the browser's Norwegian
     expect(page.locator("#view .eyebrow")).to_contain_text("Алхам 1/5")
     assert check(page, world, "mn", "picked-mn") == []
+
+
+SEGMENTS = [("Ажил хайж буй 18–25 насны хөдөөгийн эмэгтэйчүүд", "18–25", "Хөвсгөл, Завхан аймаг",
+             "Facebook, найз нөхөд"),
+            ("Хилийн чанад дахь ажлын зар тавьдаг зуучлагчид", "25–45", "Улаанбаатар", "Telegram")]
+
+
+def seed_every_kind(world):
+    """Create a Mongolian workshop with audiences, concepts and drafts, in the server's database."""
+    from config import TestingConfig
+    from workshop import create_app, flow
+    from workshop.auth import find_facilitator
+    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{world['db']}", UPLOAD_DIR=str(world["tmp"])))
+    with app.app_context():
+        workshop = flow.create_workshop(
+            find_facilitator("demo@example.org"), title="Аюулгүй хөдөлмөрийн шилжилт хөдөлгөөн",
+            topic="Хүний наймаа", groups=["Засгийн газар", "Иргэний нийгэм", "Залуучууд"], language="mn")
+        stages = {stage.kind: stage for stage in workshop.stages}
+        flow.goto_stage(workshop, stages["audience"].id)
+        flow.set_phase(workshop, stages["audience"].id, "collect")
+        for title, age, place, channels in SEGMENTS:
+            flow.add_item(workshop, None, {"title": title, "age": age, "place": place, "channels": channels})
+        for n in (1, 2):
+            flow.add_item(workshop, None, {
+                "stage_id": stages["concepts"].id, "title": f"Концепц {n}: Итгэлтэй алхам",
+                "message": "Гэрээгээ гарын үсэг зурахаас өмнө шалгаарай"})
+            flow.add_item(workshop, None, {
+                "stage_id": stages["drafts"].id, "title": f"Ноорог {n}: богино видео", "channel": "TikTok",
+                "detail": "Зуучлагч залуу эмэгтэйд ажлын санал тавина…"})
+        plan = [(stages[kind].id, phase) for kind, phase in
+                [("audience", "vote"), ("concepts", "vote"), ("drafts", "vote"), ("strategy", "vote")]]
+    return workshop.code, app, plan
+
+
+def test_every_stage_kind_on_the_phone_in_every_language_and_at_200_percent(world):
+    from workshop import flow
+    from workshop.models import Workshop
+    code, app, plan = seed_every_kind(world)
+    pages, overflows = {}, []
+    for lang in LANGS:
+        for scale in (1, 2):
+            page = phone(world, lang, scale)
+            join(page, world, code)
+            pages[f"{lang}-{scale * 100}"] = (lang, page)
+    for stage_id, phase in plan:
+        with app.app_context():
+            workshop = Workshop.query.filter_by(code=code).one()
+            flow.goto_stage(workshop, stage_id)
+            flow.set_phase(workshop, stage_id, phase)
+            kind = workshop.current_stage.kind
+        for name, (lang, page) in pages.items():
+            page.reload()  # this process is not the server: the phones fetch the new view themselves
+            expect(page.locator(f"#view [data-stage='{stage_id}']")).to_be_attached()
+            overflows += check(page, world, lang, f"kinds-{name}-{kind}")
+    assert not overflows, "\n".join(overflows)
