@@ -149,7 +149,7 @@ export function start(hooks = {}) {
     status: setConn,
     onReply(event, payload, reply) {
       if (!reply || !reply.ok) {
-        toast((reply && reply.error) || "Error");
+        toast((reply && reply.error) || i18n().error || "Error");
         hooks.onRefused?.(event, payload, reply);
         sync();
       } else {
