@@ -181,6 +181,8 @@ def test_every_stage_kind_on_the_phone_in_every_language_and_at_200_percent(worl
             page = phone(world, lang, scale)
             join(page, world, code)
             pages[f"{lang}-{scale * 100}"] = (lang, page)
+    projector = world["console"].context.new_page()  # the facilitator's laptop, English browser
+    projector.set_viewport_size({"width": 1920, "height": 1080})
     for stage_id, phase in plan:
         with app.app_context():
             workshop = Workshop.query.filter_by(code=code).one()
@@ -191,4 +193,8 @@ def test_every_stage_kind_on_the_phone_in_every_language_and_at_200_percent(worl
             page.reload()  # this process is not the server: the phones fetch the new view themselves
             expect(page.locator(f"#view [data-stage='{stage_id}']")).to_be_attached()
             overflows += check(page, world, lang, f"kinds-{name}-{kind}")
+        projector.goto(f"{world['base']}/w/{code}/present")  # in the workshop's language
+        expect(projector.locator(".stage-body .phase")).to_have_text("Санал хураалт")
+        assert projector.get_attribute("html", "lang") == "mn"
+        projector.screenshot(path=world["shots"] / f"kinds-projector-{kind}.png")
     assert not overflows, "\n".join(overflows)
