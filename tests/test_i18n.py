@@ -243,3 +243,18 @@ def test_stage_titles_and_prompts_start_in_the_workshop_language(app):
     assert workshop.stages[1].prompt == "Энэ хандлага өөрчлөгдөхийн тулд хэн зан үйлээ өөрчлөх ёстой вэ?"
     flow.add_stage(workshop, "drafts")
     assert workshop.stages[-1].title == "Ноорогт санал өгөх"
+
+
+def test_shares_are_written_the_way_the_language_writes_percentages(app):
+    from flask import render_template_string
+    for lang, expected in (("en", "33%"), ("nb", "33\xa0%"), ("sv", "33\xa0%")):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            g.pop("_flask_babel", None)
+            assert render_template_string("{{ 0.333|percentformat }}") == expected
+
+
+def test_facilitators_find_the_picker_on_sign_in_and_their_workshops(client):
+    facilitator = gen_facilitator()
+    assert 'class="lang-picker"' in client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    assert 'class="lang-picker"' in client.get("/workshops").get_data(as_text=True)
