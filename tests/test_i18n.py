@@ -258,3 +258,17 @@ def test_facilitators_find_the_picker_on_sign_in_and_their_workshops(client):
     assert 'class="lang-picker"' in client.get("/login").get_data(as_text=True)
     client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
     assert 'class="lang-picker"' in client.get("/workshops").get_data(as_text=True)
+
+
+def test_only_languages_in_use_are_rendered_and_all_of_them_across_processes(app, browser):
+    from workshop import realtime
+    workshop = gen_workshop(gen_facilitator())
+    assert realtime.languages_in_use(workshop.id, "phone") == []  # nobody connected: no render at all
+    phone = browser()
+    phone.http.get("/lang/sv")
+    phone.join(workshop.code)
+    phone.socket(workshop.code, "phone")
+    assert realtime.languages_in_use(workshop.id, "phone") == ["sv"]
+    assert realtime.languages_in_use(workshop.id, "console") == []
+    app.config["REDIS_URL"] = "redis://other-processes-may-hold-any-language"
+    assert realtime.languages_in_use(workshop.id, "phone") == list(i18n.LANGUAGES)
