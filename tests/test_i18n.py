@@ -23,10 +23,12 @@ def pot(tmp_path_factory):
 
 
 def html_lang(html: str) -> str:
+    """Return the language a page declares on <html>."""
     return re.search(r'<html lang="([\w-]+)"', html).group(1)
 
 
 def h1(html: str) -> str:
+    """Return the text of a page's first heading."""
     return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip()
 
 
