@@ -194,7 +194,7 @@ def test_each_phone_gets_its_own_language_rendered_once_per_language(app, browse
         phone = browser()
         if lang:
             phone.http.get(f"/lang/{lang}")
-        assert phone.join(workshop.code).status_code == 302
+        assert phone.join(workshop.code, group=workshop.groups[0]).status_code == 302  # "Myndigheter"
         phones[name] = phone.socket(workshop.code, "phone")
     for sock in [console, projector, *phones.values()]:
         sock.get_received()
@@ -274,3 +274,12 @@ def test_only_languages_in_use_are_rendered_and_all_of_them_across_processes(app
     assert realtime.languages_in_use(workshop.id, "console") == []
     app.config["REDIS_URL"] = "redis://other-processes-may-hold-any-language"
     assert realtime.languages_in_use(workshop.id, "phone") == list(i18n.LANGUAGES)
+
+
+def test_default_stakeholder_groups_are_offered_in_the_facilitators_language(client):
+    facilitator = gen_facilitator()
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    client.get("/lang/sv")
+    form = client.get("/workshops/new").get_data(as_text=True)
+    assert "Myndigheter\nCivilsamhälle\nFN / givare\nKreativ partner\nUnga\nÖvrigt" in form
+    assert gen_workshop(facilitator, language="mn").groups[0] == "Засгийн газар"

@@ -93,12 +93,13 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
     """Create a workshop with the stages of a template and a fresh join code."""
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
+    with force_locale(language):  # default groups, titles and prompts in the workshop's language
+        groups = groups or forms.default_groups()
+        plan = stage_plan(template)
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
-                            description=description, groups=groups or list(forms.DEFAULT_GROUPS),
+                            description=description, groups=groups,
                             collect_names=collect_names, language=language)
-        with force_locale(language):  # default titles and prompts in the workshop's language
-            plan = stage_plan(template)
         for position, (kind, stage_title, prompt) in enumerate(plan):
             workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)

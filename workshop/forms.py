@@ -31,11 +31,18 @@ from .errors import Refused
 from .i18n import LANGUAGES
 from .i18n import current as current_language
 
-DEFAULT_GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner", "Youth", "Other"]
+# Offered in the language of whoever creates the workshop; afterwards they are the workshop's own words.
+DEFAULT_GROUPS = [_l("Government"), _l("Civil society"), _l("UN / donor"), _l("Creative partner"),
+                  _l("Youth"), _l("Other")]
 MIN_PASSWORD = 10
 # WTForms' own messages have no Mongolian catalogue: the ones people meet are worded here.
 REQUIRED = InputRequired(message=_l("Fill in this field."))
 EMAIL = [REQUIRED, Email(message=_l("Enter a valid e-mail address.")), Length(max=254)]
+
+
+def default_groups() -> list[str]:
+    """Return the default stakeholder groups in the current language."""
+    return [str(group) for group in DEFAULT_GROUPS]
 
 
 def strip(value):
@@ -69,7 +76,7 @@ class WorkshopForm(FlaskForm):
     description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=2000)],
                                 filters=[strip])
     groups = TextAreaField(_l("Stakeholder groups (one per line)"),
-                           default="\n".join(DEFAULT_GROUPS),
+                           default=lambda: "\n".join(default_groups()),
                            validators=[REQUIRED, Length(max=2000)])
     collect_names = BooleanField(_l("Ask participants for their name (default: anonymous)"))
     language = SelectField(_l("Language of the projector and report"), validators=[DataRequired()],
