@@ -117,6 +117,11 @@ class LanguageForm(FlaskForm):
         self.language.choices = list(LANGUAGES.items())
 
 
+class InvitationForm(FlaskForm):
+    label = StringField(_l("Who is it for?"), filters=[strip], description=_l("E.g. the agency's name."),
+                        validators=[DataRequired(message=_l("Say who the link is for.")), Length(max=120)])
+
+
 class CodeForm(FlaskForm):
     code = StringField(_l("Workshop code"), validators=[
         REQUIRED, Length(min=6, max=12, message=_l("A workshop code has 6 characters."))], filters=[

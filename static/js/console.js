@@ -4,7 +4,7 @@ import { start, toast } from "./live.js";
 
 const strings = () => document.querySelector("#i18n").dataset;
 
-start();
+const live = start();
 
 document.addEventListener("submit", async (e) => {
   const form = e.target.closest("form[data-upload]");
@@ -22,7 +22,10 @@ document.addEventListener("submit", async (e) => {
     if (reply && reply.ok) {
       form.reset();
       delete form.dataset.dirty;
-      toast(`${document.querySelector("#i18n").dataset.added || "Added"}: ${reply.item.title}`, "ok");
+      // A push during the request kept this form as typed; render the saved values now.
+      if (form.dataset.upload === "edit") live.sync();
+      const done = form.dataset.upload === "edit" ? "saved" : "added";
+      toast(`${document.querySelector("#i18n").dataset[done]}: ${reply.item.title}`, "ok");
     } else {
       toast((reply && reply.error) || (res.status === 413 ? strings().toolarge : strings().error) || `Error ${res.status}`);
     }

@@ -1,7 +1,30 @@
 // The projector: read-only. F toggles full screen, J toggles the big join panel.
+// Whatever a stage shows (forty ideas, a long strategy) is scaled down to fit the screen,
+// never cut off, and never below a size the back of the room can still read.
 import { start } from "./live.js";
 
-start();
+const MIN_ZOOM = 0.55;
+
+function fit() {
+  const view = document.getElementById("view");
+  const body = view.querySelector(".stage-body");
+  if (!body) return;
+  const bottom = view.getBoundingClientRect().bottom - parseFloat(getComputedStyle(view).paddingBottom);
+  const fits = () => body.getBoundingClientRect().bottom <= bottom + 1;
+  body.style.zoom = "";
+  if (fits()) return;
+  // Zooming reflows the text (lines get longer), so search for the largest zoom that fits.
+  let low = MIN_ZOOM, high = 1;
+  for (let i = 0; i < 7; i++) {
+    const mid = (low + high) / 2;
+    body.style.zoom = mid;
+    if (fits()) low = mid; else high = mid;
+  }
+  body.style.zoom = low;
+}
+
+start({ onView: fit });
+window.addEventListener("resize", fit);
 document.addEventListener("keydown", (e) => {
   if (e.key === "f" || e.key === "F") {
     if (document.fullscreenElement) document.exitFullscreen();
