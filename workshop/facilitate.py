@@ -21,7 +21,8 @@ from werkzeug.utils import secure_filename
 
 from . import exports, flow, images, imports, mail, network, realtime, sharing
 from .errors import Refused
-from .forms import DeleteWorkshopForm, ImportForm, SendReportForm, ShareLinkForm, WorkshopForm
+from .forms import DeleteWorkshopForm, ImportForm, LanguageForm, SendReportForm, ShareLinkForm, WorkshopForm
+from .i18n import LANGUAGES
 from .limits import code_guesses
 
 bp = Blueprint("facilitate", __name__)
@@ -44,7 +45,8 @@ def new():
         workshop = flow.create_workshop(
             current_user, title=form.title.data, topic=form.topic.data,
             description=form.description.data or "", groups=form.group_list(),
-            collect_names=form.collect_names.data, template=form.template.data)
+            collect_names=form.collect_names.data, template=form.template.data,
+            language=form.language.data)
         flash(_("Workshop created. Its join code is %(code)s.", code=workshop.code), "success")
         return redirect(url_for("facilitate.console", code=workshop.code))
     return render_template("facilitate/new.html", form=form)
@@ -57,7 +59,25 @@ def console(code: str):
     """Show the live console that runs the session."""
     workshop = flow.get_workshop(code, facilitator=current_user)
     return render_template("facilitate/console.html", workshop=workshop,
-                           join_url=network.display_url(workshop.code))
+                           join_url=network.display_url(workshop.code),
+                           language_form=LanguageForm(language=workshop.language))
+
+
+@bp.route("/w/<code>/language", methods=["POST"])
+@login_required
+@code_guesses
+def set_language(code: str):
+    """Change the language of the projector and the report; an open projector reloads in it."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    form = LanguageForm()
+    if form.validate_on_submit():
+        flow.set_language(workshop, form.language.data)
+        realtime.push(workshop)
+        flash(_("The projector and the report are now in %(language)s.",
+                language=LANGUAGES[workshop.language]), "success")
+    else:
+        flash(_("Choose one of the languages."), "error")
+    return redirect(url_for("facilitate.console", code=workshop.code))
 
 
 @bp.route("/w/<code>/status", methods=["POST"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -99,15 +100,18 @@ def _lock_participant(participant: Participant) -> None:
 
 def create_workshop(facilitator, *, title: str, topic: str = "", description: str = "",
                     groups: list[str] | None = None, collect_names: bool = False,
-                    template: str = "campaign") -> Workshop:
+                    template: str = "campaign", language: str = "en") -> Workshop:
     """Create a workshop with the stages of a template and a fresh join code."""
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
+    with force_locale(language):  # default groups, titles and prompts in the workshop's language
+        groups = groups or forms.default_groups()
+        plan = stage_plan(template)
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
-                            description=description, groups=groups or list(forms.DEFAULT_GROUPS),
-                            collect_names=collect_names)
-        for position, (kind, stage_title, prompt) in enumerate(stage_plan(template)):
+                            description=description, groups=groups,
+                            collect_names=collect_names, language=language)
+        for position, (kind, stage_title, prompt) in enumerate(plan):
             workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)
         try:
@@ -125,6 +129,13 @@ def set_open(workshop: Workshop, is_open: bool) -> None:
     """Open or close a workshop for joining and taking part."""
     _lock_workshop(workshop)
     workshop.status = "open" if is_open else "closed"
+    db.session.commit()
+
+
+def set_language(workshop: Workshop, language: str) -> None:
+    """Set the language of the workshop's projector and report."""
+    _lock_workshop(workshop)
+    workshop.language = language
     db.session.commit()
 
 
@@ -468,7 +479,8 @@ def add_stage(workshop: Workshop, kind: str) -> Stage:
     _lock_workshop(workshop)
     if kind not in KINDS:
         raise Refused(_l("Choose a kind of stage."))
-    stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
+    with force_locale(workshop.language):  # written in the workshop's language, like the first ones
+        stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
     workshop.stages.append(stage)
     db.session.commit()
     return stage

@@ -2,6 +2,8 @@
 // concept and draft uploads (multipart, with an image) go over HTTP.
 import { start, toast } from "./live.js";
 
+const strings = () => document.querySelector("#i18n").dataset;
+
 const live = start();
 
 document.addEventListener("submit", async (e) => {
@@ -25,7 +27,7 @@ document.addEventListener("submit", async (e) => {
       const done = form.dataset.upload === "edit" ? "saved" : "added";
       toast(`${document.querySelector("#i18n").dataset[done]}: ${reply.item.title}`, "ok");
     } else {
-      toast((reply && reply.error) || (res.status === 413 ? "File too large" : `Error ${res.status}`));
+      toast((reply && reply.error) || (res.status === 413 ? strings().toolarge : strings().error) || `Error ${res.status}`);
     }
   } catch (err) {
     toast(document.querySelector("#i18n").dataset.offline || "Offline");

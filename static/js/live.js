@@ -149,7 +149,7 @@ export function start(hooks = {}) {
     status: setConn,
     onReply(event, payload, reply) {
       if (!reply || !reply.ok) {
-        toast((reply && reply.error) || "Error");
+        toast((reply && reply.error) || i18n().error || "Error");
         hooks.onRefused?.(event, payload, reply);
         sync();
       } else {
@@ -179,6 +179,8 @@ export function start(hooks = {}) {
   }
 
   function render(payload) {
+    // The facilitator changed the workshop's language: the projector's whole page follows.
+    if (payload.lang && payload.lang !== document.documentElement.lang) { location.reload(); return; }
     keepDrafts(view, () => { view.innerHTML = payload.html; });
     numbers(payload);
     hooks.onView?.(payload, live);
