@@ -253,16 +253,25 @@ export function start(hooks = {}) {
   });
   view.addEventListener("focusout", () => setTimeout(() => { if (!selecting()) release(); }, 0));
 
+  // Busy, not disabled, while a reply is awaited: disabling the focused button would drop a
+  // keyboard user's focus to the top of the page.
+  const setBusy = (el, on) => {
+    if (!el) return;
+    if (on) { el.dataset.busy = "1"; el.setAttribute("aria-disabled", "true"); }
+    else { delete el.dataset.busy; el.removeAttribute("aria-disabled"); }
+  };
+
   // One listener for every action on the page: buttons and forms carry data-event.
   document.addEventListener("click", async (e) => {
     const button = e.target.closest("button[data-event]");
     if (!button || button.form?.dataset.event) return;
     e.preventDefault();
+    if (button.dataset.busy) return;
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
     const { event, confirm, ...payload } = button.dataset;
-    button.disabled = true;
+    setBusy(button, true);
     await live.send(event, payload);
-    button.disabled = false;
+    setBusy(button, false);
   });
   const markDirty = (e) => {
     const form = e.target.closest("form[data-event], form[data-upload]");
@@ -290,9 +299,10 @@ export function start(hooks = {}) {
       return;
     }
     const submit = form.querySelector("button:not([type=button])");
-    if (submit) submit.disabled = true;
+    if (submit?.dataset.busy) return;
+    setBusy(submit, true);
     const reply = await live.send(form.dataset.event, payload);
-    if (submit) submit.disabled = false;
+    setBusy(submit, false);
     if (reply && reply.ok) {
       done();
       if (form.dataset.saved !== undefined) toast(i18n().saved || "Saved", "ok");
