@@ -230,3 +230,58 @@ def test_phone_screens_fit_360px_at_200_percent_text_and_in_landscape(room, tmp_
         context.close()
     print(f"\nscreenshots in {out}")
     assert not {k: v for k, v in overflow.items() if v > 0}, overflow
+
+
+def test_a_phone_votes_by_role_and_name_as_a_screen_reader_user_would(room):
+    """Find every control the way TalkBack or VoiceOver names it; hear the result in the status line."""
+    walk, phone = room["walk"], room["phone"]
+    from workshop import flow
+    status = phone.get_by_role("status").filter(has_text=re.compile("Live|Saved|Sending|Offline|Waiting"))
+
+    def show(kind):
+        stage = walk.stage(kind)
+        flow.goto_stage(walk.fresh(), stage.id)
+        if kind == "audience" and not stage.items:  # when this test runs on its own
+            flow.set_phase(walk.fresh(), stage.id, "collect")
+            walk.contribute(kind)
+        flow.set_phase(walk.fresh(), stage.id, "vote")
+        settled(phone, "#view [data-phase='vote']")
+
+    show("trend")
+    title = walk.stage("trend").items[1].title
+    group = phone.get_by_role("group", name=title)
+    before = int(group.locator("output").inner_text())
+    group.get_by_role("button", name=f"Add a dot: {title}").click()
+    expect(status).to_have_text("Saved ✓")
+    expect(group.locator("output")).to_have_text(str(before + 1))
+    expect(phone.get_by_role("status").filter(has_text="dots left")).to_be_visible()
+
+    show("audience")
+    first = walk.stage("audience").items[0].title
+    rank = phone.get_by_role("group", name=f"Rank for: {first}").get_by_role("button", name="2nd")
+    rank.click()
+    expect(rank).to_have_attribute("aria-pressed", "true")
+    expect(status).to_have_text("Saved ✓")
+
+    show("concepts")
+    clear = phone.get_by_role("radiogroup", name="Clear").first
+    four = clear.get_by_role("radio", name="4", exact=True)
+    four.click()
+    expect(four).to_be_checked()
+    expect(clear.get_by_role("radio", name="5 – excellent")).not_to_be_checked()
+    four.press("ArrowRight")  # arrow keys move within the group, as in any radio group
+    expect(clear.get_by_role("radio", name="5 – excellent")).to_be_focused()
+    expect(status).to_have_text("Saved ✓")
+
+    show("drafts")
+    draft = walk.stage("drafts").items[0].title
+    verdicts = phone.get_by_role("group", name=re.compile(rf"^Your verdict\s*: {re.escape(draft)}$"))
+    verdicts.get_by_role("radio", name="Approve with changes").check()
+    phone.get_by_role("textbox", name="Reason / change needed").first.fill("Add the helpline")
+    phone.get_by_role("button", name="Save my vote").first.click()
+    expect(phone.get_by_role("status").filter(has_text="Saved: Approve with changes").first).to_be_visible()
+
+    show("strategy")
+    phone.get_by_role("radio", name=re.compile(r"^4 ")).check()
+    phone.get_by_role("button", name="Send my support").click()
+    expect(phone.get_by_role("status").filter(has_text=re.compile(r"Saved: 4"))).to_be_visible()

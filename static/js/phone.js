@@ -26,6 +26,13 @@ function current() {
   return mine;
 }
 
+// An element's text as a screen reader says it: without decorative symbols (aria-hidden).
+function spoken(el) {
+  const copy = el.cloneNode(true);
+  for (const hidden of copy.querySelectorAll("[aria-hidden=true]")) hidden.remove();
+  return copy.textContent.replace(/\s+/g, " ").trim();
+}
+
 const choiceKey = (el) => `${el.dataset.item}:${el.dataset.criterion || ""}`;
 
 function showDots(dots) {
@@ -66,7 +73,7 @@ function showChoices(m) {
     const value = choices[`${line.dataset.savedFor}:`];
     const input = value === undefined ? null
       : line.closest("form").querySelector(`[data-choice-input][value="${value}"]`);
-    line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${input.parentElement.textContent.trim()}` : "";
+    line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${spoken(input.parentElement)}` : "";
   }
   const ranked = document.querySelector("[data-ranked]");
   if (ranked) {
