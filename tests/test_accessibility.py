@@ -223,6 +223,7 @@ def test_phone_screens_fit_360px_at_200_percent_text_and_in_landscape(room, tmp_
         overflow["code page text 200%"] = page.evaluate(OVERFLOW, 360)
         page.fill("#code", walk.code)
         page.click("button:has-text('Join')")
+        expect(page.locator("legend")).to_contain_text("Which group")  # the join page has loaded
         page.add_style_tag(content=TEXT_200)
         page.screenshot(path=out / "phone-join-text200.png", full_page=True)
         overflow["join page text 200%"] = page.evaluate(OVERFLOW, 360)
