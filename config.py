@@ -51,6 +51,9 @@ SETTINGS = [
             "Socket.IO then passes every broadcast through Redis so all processes share rooms."),
     Setting("REDIS_CHANNEL", "charrette",
             "Redis pub/sub channel of the broadcasts (distinct per deployment sharing one Redis)."),
+    Setting("PROXY_COUNT", 0,
+            "Reverse proxies in front of the app (deploy/haproxy.cfg: 1). Their X-Forwarded-For/-Proto/-Host "
+            "are trusted, so rate limits count each phone, not the proxy; 0 ignores these headers."),
     Setting("HOST", "0.0.0.0", "Address to listen on (all interfaces, so phones on the LAN reach it)."),
     Setting("PORT", 5000, "Port to listen on."),
     Setting("PUBLIC_URL", "",

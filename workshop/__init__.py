@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from sqlalchemy import event, text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 
@@ -53,13 +54,17 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
                       cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]),
                       # Several processes: every broadcast goes through Redis to every process's rooms.
                       message_queue=app.config["REDIS_URL"] or None, channel=app.config["REDIS_CHANNEL"])
+    if proxies := app.config["PROXY_COUNT"]:
+        # Outside the Socket.IO middleware, so socket connections see the phone's address too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from . import auth, cli, facilitate, participate, present, realtime
+    from . import auth, cli, facilitate, participate, partners, present, realtime
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(facilitate.bp)
     app.register_blueprint(present.bp)
     app.register_blueprint(participate.bp)
+    app.register_blueprint(partners.bp)
     realtime.init_app(app)
     cli.init_app(app)
 
@@ -154,7 +159,7 @@ def _security_headers(response):
     """Add the headers every response carries."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
     response.headers["X-Frame-Options"] = "DENY"
     return response
 

@@ -85,12 +85,26 @@ def qr(code: str):
 def add_item(code: str, stage_id: int):
     """Add a concept or draft with an optional image (the console posts it with fetch)."""
     workshop = flow.get_workshop(code, facilitator=current_user)
+    return _item_form_reply(workshop, lambda fields, upload: flow.add_item(
+        workshop, None, {**fields, "stage_id": stage_id}, upload=upload), _("Added “%(title)s”."))
+
+
+@bp.route("/w/<code>/items/<int:item_id>", methods=["POST"])
+@login_required
+def edit_item(code: str, item_id: int):
+    """Correct a prepared concept, draft or idea, optionally with a new image."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    return _item_form_reply(workshop, lambda fields, upload: flow.edit_item(
+        workshop, item_id, fields, upload=upload), _("Saved “%(title)s”."))
+
+
+def _item_form_reply(workshop, action, done: str):
+    """Run an item action on the posted form and file; answer JSON (console.js) or redirect."""
     fields = {k: v for k, v in request.form.items() if k != "csrf_token"}
     upload = request.files.get("image")
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        item = flow.add_item(workshop, None, {**fields, "stage_id": stage_id},
-                             upload=upload.stream if upload and upload.filename else None)
+        item = action(fields, upload.stream if upload and upload.filename else None)
     except Refused as refusal:
         if wants_json:
             return jsonify(ok=False, error=refusal.message), refusal.status
@@ -99,7 +113,7 @@ def add_item(code: str, stage_id: int):
     realtime.push(workshop)
     if wants_json:
         return jsonify(ok=True, item={"id": item.id, "title": item.title})
-    flash(_("Added “%(title)s”.", title=item.title), "success")
+    flash(done % {"title": item.title}, "success")
     return redirect(url_for("facilitate.console", code=workshop.code))
 
 

@@ -92,6 +92,11 @@ class WorkshopForm(FlaskForm):
         return seen
 
 
+class InvitationForm(FlaskForm):
+    label = StringField(_l("Who is it for?"), filters=[strip], description=_l("E.g. the agency's name."),
+                        validators=[DataRequired(message=_l("Say who the link is for.")), Length(max=120)])
+
+
 class CodeForm(FlaskForm):
     code = StringField(_l("Workshop code"), validators=[
         InputRequired(), Length(min=6, max=12)], filters=[
