@@ -308,7 +308,7 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
         expect_row(page, 3, titles[1], "0 dots", "4=tied")
         expect_row(page, 4, titles[5], "0 dots", "4=tied")
     expect(bar_rows(projector).first).to_have_class(re.compile(r"\btop\b"))
-    expect(phone_a.locator("h2", has_text="Results")).to_be_visible()
+    expect(phone_a.get_by_role("heading", name="Results", level=1)).to_be_visible()
     expect(projector.locator(".idea-list")).to_have_count(0)
 
     # Decision: first choice (idea 1), rationale and minority view.

@@ -39,6 +39,9 @@ class View:
     steps: tuple = (None, None)
     decision: list[Item] = field(default_factory=list)
     comments: dict[int, list[Comment]] = field(default_factory=dict)  # item id -> comments
+    # One phone's own votes, only in the page a phone loads over HTTP (the no-JavaScript
+    # path); pushed views are shared by every phone, and phone.js fills this in itself.
+    mine: dict = field(default_factory=dict)
 
     @property
     def focus(self) -> Item | None:
@@ -58,6 +61,14 @@ class View:
 
     def setting(self, name: str):
         return self.stage.setting(name) if self.stage else None
+
+    def chosen(self, item_id: int, criterion: str = ""):
+        """Return this phone's value for an item (and criterion), or None."""
+        return (self.mine.get("choices") or {}).get(f"{item_id}:{criterion}")
+
+    def dots_on(self, item_id: int) -> int:
+        """Return how many of this phone's dots are on an item."""
+        return (self.mine.get("dots") or {}).get(item_id, 0)
 
 
 def view_model(workshop: Workshop, audience: str) -> View:
@@ -144,3 +155,17 @@ def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
         view = view_model(workshop, audience)
         return {"html": render(view), "participants": view.participants, "progress": view.progress,
                 **common}
+
+
+def phone_page_html(workshop: Workshop, mine: dict) -> str:
+    """Return the phone's view for its first HTTP load, with its own votes drawn in.
+
+    A phone without votes in the stage (most of a join storm) gets the shared,
+    cached HTML; one that has voted gets its choices rendered, so the page is
+    right even when JavaScript never runs.
+    """
+    if not any(mine.get(key) for key in ("dots", "choices", "notes", "ideas", "comments")):
+        return phone_html(workshop)
+    view = view_model(workshop, "phone")
+    view.mine = mine
+    return render(view)
