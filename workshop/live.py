@@ -126,6 +126,25 @@ def phone_html(workshop: Workshop) -> str:
     return html
 
 
+def numbers(workshop: Workshop, audience: str, tally: bool = True) -> dict:
+    """Return a `view` event with the live numbers only, for projector or console while votes come in.
+
+    No HTML: the page keeps its view and updates the numbers in place
+    (`[data-num]`, `[data-bar]`). With `tally`, the console also gets its live
+    tally's top rows (`parts.tally`); the room never gets results before the reveal.
+    """
+    stage = workshop.current_stage
+    kind = kind_of(stage) if stage else None
+    progress = kind.progress(stage) if stage and stage.phase in ("vote", "results", "decided") else {}
+    out = {"numbers": True, "coalesced": True, "rendered_at": time.time(), "timer": timer(workshop),
+           "open": workshop.is_open, "stage_id": workshop.current_stage_id,
+           "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
+           "progress": progress}
+    if tally and audience == "console" and stage is not None and stage.phase == "vote":
+        out["parts"] = {"tally": render_template("live/tally.html", v=view_model(workshop, audience))}
+    return out
+
+
 def payload(workshop: Workshop, audience: str) -> dict:
     """Return the `view` event for an audience: HTML plus the live numbers.
 

@@ -178,10 +178,32 @@ export function start(hooks = {}) {
     setTimer(payload.timer);
   }
 
+  let shown = {}; // stage and phase of the view on screen
   function render(payload) {
     keepDrafts(view, () => { view.innerHTML = payload.html; });
+    shown = { stage_id: payload.stage_id, phase: payload.phase };
     numbers(payload);
     hooks.onView?.(payload, live);
+  }
+
+  // A numbers-only push (votes coming in): update the figures in place, keep the view.
+  function liveNumbers(payload) {
+    numbers(payload);
+    const progress = payload.progress || {};
+    const figures = { ...progress, participants: payload.participants };
+    for (const el of $$("[data-num]", view)) {
+      if (figures[el.dataset.num] !== undefined) el.textContent = figures[el.dataset.num];
+    }
+    for (const el of $$("[data-bar]", view)) {
+      const n = progress[el.dataset.bar];
+      if (n !== undefined) el.setAttribute("width", (payload.participants ? (100 * n) / payload.participants : 0).toFixed(2));
+    }
+    // Parts belong to one stage's phase: never pour another stage's tally into this view.
+    if (payload.stage_id !== shown.stage_id || payload.phase !== shown.phase) return;
+    for (const [name, html] of Object.entries(payload.parts || {})) {
+      const el = $(`[data-part="${name}"]`, view);
+      if (el) el.innerHTML = html;
+    }
   }
 
   async function sync() {
@@ -227,6 +249,7 @@ export function start(hooks = {}) {
     if (held) { const p = held; held = null; render(p); }
   };
   socket.on("view", (payload) => {
+    if (payload.numbers) { liveNumbers(payload); return; }
     if (payload.remap) hooks.onRemap?.(payload.remap);
     if (payload.coalesced && selecting()) {
       held = payload;
