@@ -35,6 +35,7 @@ from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.orm import joinedload
 
 from . import flow, forms, limits, live
 from .auth import sign_in_expired
@@ -239,7 +240,9 @@ def on(event: str, *roles: str, limit: str | None = None):
             if client is None or client.role not in roles:
                 return {"ok": False, "error": _("You are not allowed to do that.")}
             try:
-                workshop = db.session.get(Workshop, client.workshop_id)
+                # One query for the workshop and its current stage, which every handler reads.
+                workshop = db.session.get(Workshop, client.workshop_id,
+                                          options=[joinedload(Workshop.current_stage)])
                 if workshop is None:
                     raise Refused(_("This workshop no longer exists."))
                 participant = (db.session.get(Participant, client.participant_id)

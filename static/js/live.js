@@ -224,7 +224,8 @@ export function start(hooks = {}) {
   });
   socket.on("disconnect", () => live.status(outbox.pending ? "queued" : "offline"));
   socket.on("connect_error", (err) => {
-    if (err.type === "TransportError" || !err.message) {
+    // "timeout": the connection was not up in time (a slow network), not a refusal.
+    if (err.type === "TransportError" || !err.message || err.message === "timeout") {
       // WebSocket blocked or server down: try long-polling too, keep retrying.
       socket.io.opts.transports = ["websocket", "polling"];
       live.status(outbox.pending ? "queued" : "offline");
