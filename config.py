@@ -135,10 +135,13 @@ class Config:
                 "pool_timeout": 10,
                 "pool_recycle": 3600,
             }
-        elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///") and ":memory:" not in self.DATABASE_URL:
-            # SQLite file: enough pooled connections that a burst of votes does not open and
-            # close overflow connections (each runs the PRAGMAs again; seen in profiles).
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 30}
+        elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite:") and self.ASYNC_MODE == "gevent":
+            # One connection per process, handed from greenlet to greenlet. SQLite has one
+            # writer; with several connections a greenlet waiting for the write lock sleeps
+            # in SQLite's busy handler, in C, which blocks every greenlet of the process,
+            # the lock holder's included, until busy_timeout: measured, 250 phones exhausted
+            # a pool of 40 that way. Waiting for the pool instead is cooperative.
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
 
 
 class DevelopmentConfig(Config):

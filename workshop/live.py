@@ -126,23 +126,27 @@ def phone_html(workshop: Workshop) -> str:
     return html
 
 
-def numbers(workshop: Workshop, audience: str, tally: bool = True) -> dict:
-    """Return a `view` event with the live numbers only, for projector or console while votes come in.
+def numbers(workshop: Workshop) -> dict:
+    """Return a `view` event with the live numbers only, for projector and console while votes come in.
 
     No HTML: the page keeps its view and updates the numbers in place
-    (`[data-num]`, `[data-bar]`). With `tally`, the console also gets its live
-    tally's top rows (`parts.tally`); the room never gets results before the reveal.
+    (`[data-num]`, `[data-bar]`); the room never gets results before the reveal.
     """
     stage = workshop.current_stage
-    kind = kind_of(stage) if stage else None
-    progress = kind.progress(stage) if stage and stage.phase in ("vote", "results", "decided") else {}
-    out = {"numbers": True, "coalesced": True, "rendered_at": time.time(), "timer": timer(workshop),
-           "open": workshop.is_open, "stage_id": workshop.current_stage_id,
-           "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
-           "progress": progress}
-    if tally and audience == "console" and stage is not None and stage.phase == "vote":
-        out["parts"] = {"tally": render_template("live/tally.html", v=view_model(workshop, audience))}
-    return out
+    voting = stage is not None and stage.phase in ("vote", "results", "decided")
+    progress = kind_of(stage).progress(stage) if voting else {}
+    return {"numbers": True, "coalesced": True, "rendered_at": time.time(), "timer": timer(workshop),
+            "open": workshop.is_open, "stage_id": workshop.current_stage_id,
+            "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
+            "progress": progress}
+
+
+def tally(workshop: Workshop) -> dict:
+    """Return the console's live tally as a part of a numbers push (`parts.tally`), while voting."""
+    stage = workshop.current_stage
+    if stage is None or stage.phase != "vote":
+        return {}
+    return {"parts": {"tally": render_template("live/tally.html", v=view_model(workshop, "console"))}}
 
 
 def payload(workshop: Workshop, audience: str) -> dict:

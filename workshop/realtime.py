@@ -35,7 +35,7 @@ from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from . import flow, forms, limits, live
 from .auth import sign_in_expired
@@ -73,8 +73,11 @@ def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
 
 def push_numbers(workshop: Workshop, tally: bool = True) -> None:
     """Send projector and console the live numbers only (no HTML but the console's tally)."""
-    for audience in ("projector", "console"):
-        socketio.emit("view", live.numbers(workshop, audience, tally=tally), to=room(workshop.id, audience))
+    figures = live.numbers(workshop)
+    socketio.emit("view", figures, to=room(workshop.id, "projector"))
+    if tally:
+        figures = {**figures, **live.tally(workshop)}
+    socketio.emit("view", figures, to=room(workshop.id, "console"))
 
 
 # A whole view (the console lists every idea: megabytes with a thousand of them) is
@@ -245,10 +248,13 @@ def on(event: str, *roles: str, limit: str | None = None):
                                           options=[joinedload(Workshop.current_stage)])
                 if workshop is None:
                     raise Refused(_("This workshop no longer exists."))
-                participant = (db.session.get(Participant, client.participant_id)
-                               if client.participant_id else None)
-                if client.role == "phone" and participant is None:
-                    raise Refused(_("Join the workshop first."))
+                participant = None
+                if client.participant_id:
+                    # Checked when the socket connected, and only deleted with its workshop:
+                    # attach it without a query; what a handler reads of it loads on access.
+                    participant = Participant(id=client.participant_id)
+                    make_transient_to_detached(participant)  # its other columns load when read
+                    participant = db.session.merge(participant, load=False)
                 if limit and participant is not None and not limits.allow(limit, str(participant.id)):
                     raise Refused(limits.TOO_FAST, 429)
                 return {"ok": True, **(fn(workshop, participant, payload) or {})}
