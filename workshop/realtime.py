@@ -19,9 +19,12 @@ Events a screen sends (each replies through its acknowledgement with
              stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
              agenda:add {kind}, agenda:remove {stage_id}, agenda:move {stage_id, offset}
 
-Events the server sends: `view` (see live.payload), to a room on every
-facilitator action and, coalesced, to projector and console as votes arrive.
-Phones never get a broadcast per vote.
+Events the server sends: `view`, to a room. On every facilitator action, the
+whole view (live.payload: HTML plus numbers). Coalesced, to projector and
+console: for a join or a vote only the numbers (live.numbers: `numbers: true`,
+progress, participants, no HTML; the console's live tally rides along as
+`parts.tally` at most once a second), for a new idea or comment the whole view
+(at most once a second). Phones never get a broadcast per vote.
 """
 from __future__ import annotations
 
