@@ -61,8 +61,8 @@ SETTINGS = [
     Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),
     Setting("ASYNC_MODE", "gevent", "Socket.IO async mode: `gevent` (default) or `threading`."),
     Setting("PUSH_INTERVAL", 0.1,
-            "Seconds between coalesced live-tally pushes to projector and console "
-            "(0 = push at once, used by tests)."),
+            "Seconds between coalesced number pushes (joins, votes) to projector and console, "
+            "across all processes (0 = push at once, used by tests)."),
     Setting("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"),
             "Folder for concept and draft images (re-encoded copies only)."),
     Setting("REPORT_DIR", str(INSTANCE_DIR / "reports"),
