@@ -219,6 +219,13 @@ def serve_bare(port: int) -> None:
         st["dirty"] = True
         return {"ok": True, "mine": mine(token), "at": time.time()}
 
+    wsgi = app.wsgi_app
+
+    def without_compression(environ, start_response):  # as the app: no permessage-deflate
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi(environ, start_response)
+
+    app.wsgi_app = without_compression
     sio.start_background_task(coalescer)
     sio.run(app, host="127.0.0.1", port=port, log_output=False)
 
