@@ -501,6 +501,8 @@ def _first_application(participant: Participant, client_id: str) -> bool:
     """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    action = insert(models.VoteAction).values(participant_id=participant.id, client_id=client_id)
-    result = db.session.execute(action.on_conflict_do_nothing())
-    return result.rowcount == 1
+    table = models.VoteAction.__table__  # Core, not an ORM bulk insert: one plain statement
+    action = insert(table).values(participant_id=participant.id, client_id=client_id)
+    # RETURNING, not rowcount: a row comes back only when this copy was the first.
+    first = db.session.execute(action.on_conflict_do_nothing().returning(table.c.client_id)).first()
+    return first is not None
