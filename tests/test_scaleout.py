@@ -351,7 +351,7 @@ def test_coalesced_pushes_are_coalesced_across_processes(slow_push_cluster):
             k = 0
             while time.monotonic() < until and k < 50:  # under the 120-a-minute limit
                 k += 1
-                phone.vote(f"burst-{n:04d}-{k:04d}", item_ids[k % 3], k % 2 + 1)
+                phone.vote(f"burst-{n:04d}-{k:04d}", item_ids[n % 3], k % 3 + 1)  # one idea: in budget
                 time.sleep(0.05)
 
         start = time.monotonic()
