@@ -64,8 +64,8 @@ SETTINGS = [
     Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),
     Setting("ASYNC_MODE", "gevent", "Socket.IO async mode: `gevent` (default) or `threading`."),
     Setting("PUSH_INTERVAL", 0.1,
-            "Seconds between coalesced live-tally pushes to projector and console "
-            "(0 = push at once, used by tests)."),
+            "Seconds between coalesced number pushes (joins, votes) to projector and console, "
+            "across all processes (0 = push at once, used by tests)."),
     Setting("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"),
             "Folder for concept and draft images (re-encoded copies only)."),
     Setting("REPORT_DIR", str(INSTANCE_DIR / "reports"),
@@ -148,6 +148,13 @@ class Config:
                 "pool_timeout": 10,
                 "pool_recycle": 3600,
             }
+        elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite:") and self.ASYNC_MODE == "gevent":
+            # One connection per process, handed from greenlet to greenlet. SQLite has one
+            # writer; with several connections a greenlet waiting for the write lock sleeps
+            # in SQLite's busy handler, in C, which blocks every greenlet of the process,
+            # the lock holder's included, until busy_timeout: measured, 250 phones exhausted
+            # a pool of 40 that way. Waiting for the pool instead is cooperative.
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
 
 
 class DevelopmentConfig(Config):

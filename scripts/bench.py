@@ -219,6 +219,13 @@ def serve_bare(port: int) -> None:
         st["dirty"] = True
         return {"ok": True, "mine": mine(token), "at": time.time()}
 
+    wsgi = app.wsgi_app
+
+    def without_compression(environ, start_response):  # as the app: no permessage-deflate
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi(environ, start_response)
+
+    app.wsgi_app = without_compression
     sio.start_background_task(coalescer)
     sio.run(app, host="127.0.0.1", port=port, log_output=False)
 
@@ -445,10 +452,17 @@ def new_socket(http, reconnect: bool = False):
     import socketio
 
     # max_msg_size 0: no client-side cap (a browser has none); views can be megabytes.
+    # compress 15: offer permessage-deflate as every browser does (the server should decline it).
     return socketio.AsyncClient(reconnection=reconnect, reconnection_delay=0.5, reconnection_attempts=20,
                                 handle_sigint=False, http_session=http, request_timeout=30, json=SkimJSON,
                                 logger=CLIENT_LOGGER, engineio_logger=CLIENT_LOGGER,
-                                websocket_extra_options={"max_msg_size": 0})
+                                websocket_extra_options={"max_msg_size": 0, "compress": 15})
+
+
+def deflate_in_use(sio) -> bool | None:
+    """Tell whether a connected client's WebSocket negotiated permessage-deflate."""
+    ws = getattr(getattr(sio, "eio", None), "ws", None)
+    return None if ws is None else bool(getattr(ws, "compress", 0))
 
 
 def session_token(http, base: str, code: str) -> str | None:
@@ -670,8 +684,9 @@ class Screen:
     def on_view(self, data):
         now = time.perf_counter()
         self.views.append((now, data.get("rendered_at") or 0.0, data.get("phase"), data.get("progress") or {},
-                           len(data.get("html") or "")))
-        self.last_html = data.get("html") or ""
+                           len(data.get("html") or "") + sum(map(len, (data.get("parts") or {}).values()))))
+        if "html" in data:  # a numbers-only push keeps the view on screen
+            self.last_html = data["html"]
         self.changed.set()
 
     def on_disconnect(self, *reason):
@@ -740,6 +755,7 @@ class Result:
     projector_views: int = 0
     projector_max_kb: float = 0.0
     profile: str = ""
+    deflate: bool | None = None
     aborted: str = ""
     notes: list = field(default_factory=list)
 
@@ -845,6 +861,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.join_fail = len(failed)
         res.join_errors = Counter(p.error[:80] for p in failed)
         res.join_lat = [p.join_s for p in fleet.phones if p.join_s is not None]
+        res.deflate = next((deflate_in_use(p.sio) for p in fleet.phones if p.connected), None)
         res.loop_lag["join"] = lag.take()
         live = fleet.live
 
@@ -1157,6 +1174,7 @@ def details(r: Result) -> str:
     lines.append(f"- join: per phone p50/p95/p99 {ms3(r.join_lat)} ms"
                  + (f"; errors {dict(r.join_errors)}" if r.join_errors else ""))
     lines.append(f"- ideas: ack p50/p95/p99 {ms3(r.idea_lat)} ms, failures {r.idea_fail}")
+    lines.append(f"- permessage-deflate offered by the phones (as browsers do), negotiated: {r.deflate}")
     lines.append(f"- open voting -> every phone has the ballot: {fmt(r.open_vote_all_s, '.2f')} s"
                  + (f" ({r.open_vote_missing} phones never got it)" if r.open_vote_missing else ""))
     lines.append(f"- votes: {r.votes_sent} actions over a {r.vote_window:g} s window "

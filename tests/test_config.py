@@ -56,8 +56,10 @@ def test_postgresql_urls_use_psycopg_3_with_a_checked_pool(monkeypatch, url):
     assert cfg.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
 
 
-def test_sqlite_gets_no_pool_options_and_no_redis_by_default(monkeypatch):
+def test_sqlite_under_gevent_gets_one_connection_and_no_redis_by_default(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("ASYNC_MODE", raising=False)
     cfg = config.DevelopmentConfig()
-    assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {} and cfg.REDIS_URL == ""
+    assert cfg.REDIS_URL == "" and cfg.ASYNC_MODE == "gevent"
+    assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}

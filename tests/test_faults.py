@@ -239,6 +239,15 @@ def test_double_submits_and_replays_are_stored_once(server):
         replay = vote(phone, a, 3, "vote-twice-final")
         assert replay["ok"] and replay["mine"]["dots"] == {str(a): 3}
         assert sorted(stored_votes(server.db_path).values()) == [0, 3]
+
+        # A late copy of an older action (its ack was lost in the other tab, or a retry
+        # that overtook its original) must not overwrite the newer vote on the same idea.
+        assert vote(tab, a, 1, "vote-twice-newer")["ok"]
+        late = vote(phone, a, 3, "vote-twice-final")
+        assert late["ok"] and late["mine"]["dots"] == {str(a): 1}
+        late = vote(phone, a, 2, "vote-twice-0002")
+        assert late["ok"] and late["mine"]["dots"] == {str(a): 1}
+        assert sorted(stored_votes(server.db_path).values()) == [0, 1]
     finally:
         room.close()
 

@@ -72,11 +72,16 @@ def test_votes_are_acked_with_mine_and_reach_the_projector_without_results(room)
         s.get_received()
     reply = socks["phone"].emit("vote", {"cid": "vote-00001", "item_id": a.id, "dots": 2}, callback=True)
     assert reply["ok"] and reply["mine"]["dots"] == {str(a.id): 2} and reply["mine"]["left"] == 1
+    # A vote changes numbers only: the projector gets them without any HTML (nothing
+    # it could show before the reveal), the console its live tally as a part.
     (projector_view,) = views(socks["projector"])
-    assert projector_view["progress"] == {"voters": 1, "dots": 2}
-    assert 'class="bars' not in projector_view["html"]  # hidden until the reveal
+    assert projector_view["numbers"] and projector_view["progress"] == {"voters": 1, "dots": 2}
+    assert "html" not in projector_view and "parts" not in projector_view
+    assert "Fake job offers" not in str(projector_view)  # hidden until the reveal
     (console_view,) = views(socks["console"])
-    assert 'class="bars' in console_view["html"]  # the facilitator sees the live tally
+    assert "html" not in console_view
+    tally = console_view["parts"]["tally"]
+    assert 'class="bars' in tally and tally.index("Fake job offers") < tally.index("Debt bondage")
     assert socks["phone2"].get_received() == []  # no broadcast per vote to phones
     over = socks["phone"].emit("vote", {"cid": "vote-00002", "item_id": b.id, "dots": 2}, callback=True)
     assert over["ok"] is False and "dots left" in over["error"]

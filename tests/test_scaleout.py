@@ -11,6 +11,7 @@ of its own, dropped afterwards.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -54,12 +55,12 @@ def database():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def cluster(tmp_path, database):
-    """Processes A and B on two ports, sharing the database and a Redis channel of this run."""
+@contextlib.contextmanager
+def two_processes(tmp_path, database, push_interval: float):
+    """Run processes A and B on two ports, sharing the database and a Redis channel of this run."""
     redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()  # fail here, clearly, without Redis
     env = {"DATABASE_URL": database, "REDIS_URL": REDIS_URL,
-           "REDIS_CHANNEL": f"charrette-test-{uuid.uuid4().hex[:10]}", "PUSH_INTERVAL": "0.1"}
+           "REDIS_CHANNEL": f"charrette-test-{uuid.uuid4().hex[:10]}", "PUSH_INTERVAL": str(push_interval)}
     a, b = AppProcess(tmp_path, "a", **env), AppProcess(tmp_path, "b", **env)
     try:
         a.start()
@@ -68,6 +69,20 @@ def cluster(tmp_path, database):
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path, database):
+    """Processes A and B, pushing coalesced updates every 0.1 s (the default)."""
+    with two_processes(tmp_path, database, 0.1) as processes:
+        yield processes
+
+
+@pytest.fixture
+def slow_push_cluster(tmp_path, database):
+    """Processes A and B pushing every 0.5 s: long enough that both always have news each turn."""
+    with two_processes(tmp_path, database, 0.5) as processes:
+        yield processes
 
 
 def form_post(http: requests.Session, url: str, **fields) -> requests.Response:
@@ -309,5 +324,53 @@ def test_phones_behind_the_proxy_stick_to_a_process_by_cookie(cluster, proxy):
             for _ in range(3):  # a few more round trips on the same (polling) socket
                 assert phone.call("sync")["mine"]["dots"] == {str(item_id): 1}
         projector.wait_view(lambda v: (v.get("progress") or {}).get("dots") == len(phones), since=voted)
+    finally:
+        close_all([*phones, console, projector])
+
+
+def test_coalesced_pushes_are_coalesced_across_processes(slow_push_cluster):
+    """Votes on both processes at once: the projector gets one push per interval, not one per process."""
+    a, b, database = slow_push_cluster
+    facilitator = requests.Session()
+    response = form_post(facilitator, f"{b.base}/login", email="demo@example.org",
+                         password="demo-facilitator")
+    code = CONSOLE_RE.search(response.text).group(1)
+    console = Screen(b.base, facilitator, code, "console").connect()
+    projector = Screen(b.base, facilitator, code, "projector").connect()
+    phones = [Phone(base, code, "Youth") for base in (a.base, b.base) * 8]
+    try:
+        for phone in phones:
+            phone.connect()
+        stage_id = console.call("sync")["view"]["stage_id"]
+        console.call("stage:go", {"stage_id": stage_id, "phase": "vote"})
+        with psycopg.connect(database) as con:
+            item_ids = [i for (i,) in con.execute(
+                "SELECT id FROM items WHERE stage_id = %s ORDER BY id", (stage_id,))]
+
+        def keep_voting(n: int, phone: Phone, until: float) -> None:
+            k = 0
+            while time.monotonic() < until and k < 50:  # under the 120-a-minute limit
+                k += 1
+                phone.vote(f"burst-{n:04d}-{k:04d}", item_ids[n % 3], k % 3 + 1)  # one idea: in budget
+                time.sleep(0.05)
+
+        start = time.monotonic()
+        window = 5.0
+        with ThreadPoolExecutor(max_workers=len(phones)) as pool:
+            list(pool.map(lambda args: keep_voting(*args, start + window), enumerate(phones)))
+        end = time.monotonic()
+        # Every acknowledged vote is on the projector in the end ...
+        final = sum(sum(p.mine.values()) for p in phones)
+        projector.wait_view(lambda v: (v.get("progress") or {}).get("dots") == final, since=start)
+        # ... and while both processes took votes, pushes came at most once per interval
+        # (0.5 s) between them: each process pushing its own would be about twice that.
+        pushes = [v for at, v in projector.views if start <= at <= end and v.get("numbers")]
+        allowed = (end - start) / 0.5 + 2
+        assert 3 <= len(pushes) <= allowed, f"{len(pushes)} numbers pushes in {end - start:.1f}s"
+        # Whichever process pushed, two pushes were never closer than one turn (server clock).
+        stamps = sorted(v["rendered_at"] for v in pushes)
+        gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
+        assert min(gaps) >= 0.4, f"two pushes {min(gaps):.3f}s apart: not coalesced across processes"
+        assert all("html" not in v and "parts" not in v for v in pushes)  # numbers, never results
     finally:
         close_all([*phones, console, projector])

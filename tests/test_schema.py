@@ -46,8 +46,8 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
         # The first released schema (0001): no comments, and strategy stages had no item yet;
         # no reports, share links, nor the workshop's language, organisation and paper (0003),
-        # nor invitations (0004).
-        for table in ("comments", "reports", "share_links", "invitations"):
+        # nor invitations (0004), nor a record of applied vote actions (0005).
+        for table in ("comments", "reports", "share_links", "invitations", "vote_actions"):
             db.session.execute(text(f"DROP TABLE {table}"))
         for column in ("language", "org_name", "org_logo", "page_size"):
             db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))

@@ -11,9 +11,10 @@ from datetime import timedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from . import forms, images
+from . import forms, images, models
 from .errors import Refused
 from .extensions import db
 from .models import (
@@ -588,6 +589,9 @@ def cast_vote(workshop: Workshop, participant: Participant, payload: dict) -> di
     if db.session.scalar(select(Stage.phase).where(Stage.id == stage.id)) != "vote":
         db.session.rollback()
         raise Refused(_l("Voting is closed."))
+    if not _first_application(participant, client_id):
+        db.session.commit()  # a copy of an action already applied: change nothing, say what is stored
+        return kind.ballot(stage, participant)
     try:
         mine = kind.vote(stage, participant, form, client_id)
     except Refused:
@@ -595,3 +599,17 @@ def cast_vote(workshop: Workshop, participant: Participant, payload: dict) -> di
         raise
     db.session.commit()
     return mine
+
+
+def _first_application(participant: Participant, client_id: str) -> bool:
+    """Record that this vote action is applied; False when it already was (a late copy).
+
+    Runs after the participant's row lock, so two copies racing cannot both pass.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = models.VoteAction.__table__  # Core, not an ORM bulk insert: one plain statement
+    action = insert(table).values(participant_id=participant.id, client_id=client_id)
+    # RETURNING, not rowcount: a row comes back only when this copy was the first.
+    first = db.session.execute(action.on_conflict_do_nothing().returning(table.c.client_id)).first()
+    return first is not None

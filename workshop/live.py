@@ -137,6 +137,30 @@ def phone_html(workshop: Workshop) -> str:
     return html
 
 
+def numbers(workshop: Workshop) -> dict:
+    """Return a `view` event with the live numbers only, for projector and console while votes come in.
+
+    No HTML: the page keeps its view and updates the numbers in place
+    (`[data-num]`, `[data-bar]`); the room never gets results before the reveal.
+    """
+    stage = workshop.current_stage
+    voting = stage is not None and stage.phase in ("vote", "results", "decided")
+    progress = kind_of(stage).progress(stage) if voting else {}
+    return {"numbers": True, "coalesced": True, "rendered_at": time.time(), "timer": timer(workshop),
+            "open": workshop.is_open, "stage_id": workshop.current_stage_id,
+            "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
+            "progress": progress}
+
+
+def tally(workshop: Workshop, lang: str) -> dict:
+    """Return the console's live tally in a language as a part of a numbers push (`parts.tally`)."""
+    stage = workshop.current_stage
+    if stage is None or stage.phase != "vote":
+        return {}
+    with force_locale(lang):
+        return {"parts": {"tally": render_template("live/tally.html", v=view_model(workshop, "console"))}}
+
+
 def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
     """Return the `view` event for an audience in a language: HTML plus the live numbers.
 

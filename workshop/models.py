@@ -195,6 +195,21 @@ class Vote(db.Model):
     participant: Mapped[Participant] = relationship()
 
 
+class VoteAction(db.Model):
+    """A vote action (by its client id) already applied for a participant.
+
+    A late copy of an old action (a retry that overtook its original, a second tab
+    replaying its outbox) must not overwrite a newer vote: the vote row only keeps
+    the client id of its latest action, so the applied ids are kept here.
+    """
+
+    __tablename__ = "vote_actions"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Comment(db.Model):
     """A participant's (or the facilitator's) comment on an item, tagged keep / change / concern."""
 

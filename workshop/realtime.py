@@ -22,9 +22,12 @@ Events a screen sends (each replies through its acknowledgement with
              stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
              agenda:add {kind}, agenda:remove {stage_id}, agenda:move {stage_id, offset}
 
-Events the server sends: `view` (see live.payload), to a room on every
-facilitator action and, coalesced, to projector and console as votes arrive.
-Phones never get a broadcast per vote.
+Events the server sends: `view`, to a room. On every facilitator action, the
+whole view (live.payload: HTML plus numbers). Coalesced, to projector and
+console: for a join or a vote only the numbers (live.numbers: `numbers: true`,
+progress, participants, no HTML; the console's live tally rides along as
+`parts.tally` at most once a second), for a new idea or comment the whole view
+(at most once a second). Phones never get a broadcast per vote.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from . import flow, forms, i18n, limits, live
 from .auth import sign_in_expired
@@ -91,18 +95,47 @@ def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
                           to=room(workshop.id, audience, lang))
 
 
+def push_numbers(workshop: Workshop, tally: bool = True) -> None:
+    """Send projector and console the live numbers only (no HTML but the console's tally)."""
+    figures = live.numbers(workshop)
+    socketio.emit("view", figures, to=room(workshop.id, "projector"))
+    for lang in languages_in_use(workshop.id, "console"):  # consoles have one room per language
+        parts = live.tally(workshop, lang) if tally else {}
+        socketio.emit("view", {**figures, **parts}, to=room(workshop.id, "console", lang))
+
+
+# A whole view (the console lists every idea: megabytes with a thousand of them) is
+# re-rendered for a new idea at most this often; numbers go out every PUSH_INTERVAL.
+FULL_INTERVAL = 1.0
+
+
 class _Coalescer:
-    """Collect workshops whose tallies changed; refresh them at most every interval."""
+    """Collect workshops whose views changed; refresh them at most every interval.
+
+    What a workshop needs is a set: "numbers" (a join or a vote), "tally" (a vote:
+    the console's live tally, re-rendered at most every FULL_INTERVAL) and "full"
+    (a new idea or comment: whole views, at most every FULL_INTERVAL). With several
+    processes (Redis), a short-lived Redis key per workshop and kind of push lets one
+    process push per interval for all of them; a process that does not get the key
+    keeps the workshop dirty and tries again next interval, so no change is missed.
+    """
 
     def __init__(self, app):
         self.app = app
-        self.dirty: set[int] = set()
+        self.dirty: dict[int, set[str]] = {}
         self.lock = threading.Lock()
         self.started = False
+        self.due: dict[tuple[str, int], float] = {}  # without Redis: (what, workshop id) -> next turn
+        self.redis = None
+        if app.config["REDIS_URL"]:
+            import redis
 
-    def mark(self, workshop_id: int) -> None:
+            self.redis = redis.Redis.from_url(app.config["REDIS_URL"])
+            self.prefix = f"{app.config['REDIS_CHANNEL']}:push"
+
+    def mark(self, workshop_id: int, needs: set[str]) -> None:
         with self.lock:
-            self.dirty.add(workshop_id)
+            self.dirty.setdefault(workshop_id, set()).update(needs)
             if not self.started:
                 self.started = True
                 socketio.start_background_task(self.run)
@@ -111,29 +144,74 @@ class _Coalescer:
         while True:
             socketio.sleep(self.app.config["PUSH_INTERVAL"])
             with self.lock:
-                ids, self.dirty = self.dirty, set()
-            if ids:
+                batch, self.dirty = self.dirty, {}
+            if batch:
                 with self.app.app_context():
-                    self.flush(ids)
+                    for workshop_id, needs in self.flush(batch).items():
+                        self.mark(workshop_id, needs)
 
-    @staticmethod
-    def flush(ids) -> None:
-        for workshop_id in ids:
+    def claim(self, what: str, workshop_id: int, seconds: float) -> bool:
+        """Take this interval's turn to push `what` for a workshop (in one process of all)."""
+        if self.redis is None:
+            key, now = (what, workshop_id), time.monotonic()
+            if now < self.due.get(key, 0.0):
+                return False
+            self.due[key] = now + seconds
+            return True
+        try:
+            return bool(self.redis.set(f"{self.prefix}:{what}:{workshop_id}", 1, nx=True,
+                                       px=max(int(seconds * 1000), 1)))
+        except Exception:  # Redis down: pushing twice is better than not at all
+            log.warning("push claim failed", exc_info=True)
+            return True
+
+    def flush(self, batch: dict[int, set[str]]) -> dict[int, set[str]]:
+        """Push what each workshop needs and may have now; return what must wait for a later turn."""
+        later: dict[int, set[str]] = {}
+        interval = self.app.config["PUSH_INTERVAL"]
+        slow = max(FULL_INTERVAL, interval)
+        for workshop_id, needs in batch.items():
             try:
                 workshop = db.session.get(Workshop, workshop_id)
-                if workshop is not None:
-                    push(workshop, ("projector", "console"), coalesced=True)
+                if workshop is None:
+                    continue
+                if "full" in needs:
+                    if self.claim("full", workshop_id, slow):
+                        push(workshop, ("projector", "console"), coalesced=True)
+                        continue  # whole views carry the numbers and the tally too
+                    later[workshop_id] = {"full"}
+                if not needs & {"numbers", "tally"}:
+                    continue
+                if not self.claim("numbers", workshop_id, interval * 0.9):
+                    later.setdefault(workshop_id, set()).update(needs - {"full"})
+                    continue
+                tally = "tally" in needs and self.claim("tally", workshop_id, slow)
+                if tally or "numbers" in needs:
+                    push_numbers(workshop, tally=tally)
+                if "tally" in needs and not tally:
+                    later.setdefault(workshop_id, set()).add("tally")
             except Exception:  # one broken workshop must not stop the others' updates
                 log.exception("refreshing workshop %s failed", workshop_id)
                 db.session.rollback()
+        return later
 
 
-def push_soon(workshop_id: int) -> None:
-    """Refresh the projector and console of a workshop soon, coalescing bursts of votes."""
+def push_soon(workshop_id: int, *needs: str) -> None:
+    """Refresh projector and console soon, coalescing bursts; `needs`: "numbers", "tally", "full".
+
+    A join changes numbers; a vote numbers and the console's tally; a new idea or
+    comment what the views list ("full").
+    """
+    needs = set(needs or ("numbers",))
     if current_app.config["PUSH_INTERVAL"] <= 0:
-        _Coalescer.flush([workshop_id])
+        workshop = db.session.get(Workshop, workshop_id)
+        if workshop is not None:
+            if "full" in needs:
+                push(workshop, ("projector", "console"), coalesced=True)
+            else:
+                push_numbers(workshop, tally="tally" in needs)
     else:
-        current_app.extensions["charrette.coalescer"].mark(workshop_id)
+        current_app.extensions["charrette.coalescer"].mark(workshop_id, needs)
 
 
 # --- connecting -------------------------------------------------------------------
@@ -192,13 +270,18 @@ def on(event: str, *roles: str, limit: str | None = None):
             if client is None or client.role not in roles:
                 return {"ok": False, "error": _("You are not allowed to do that.")}
             try:
-                workshop = db.session.get(Workshop, client.workshop_id)
+                # One query for the workshop and its current stage, which every handler reads.
+                workshop = db.session.get(Workshop, client.workshop_id,
+                                          options=[joinedload(Workshop.current_stage)])
                 if workshop is None:
                     raise Refused(_("This workshop no longer exists."))
-                participant = (db.session.get(Participant, client.participant_id)
-                               if client.participant_id else None)
-                if client.role == "phone" and participant is None:
-                    raise Refused(_("Join the workshop first."))
+                participant = None
+                if client.participant_id:
+                    # Checked when the socket connected, and only deleted with its workshop:
+                    # attach it without a query; what a handler reads of it loads on access.
+                    participant = Participant(id=client.participant_id)
+                    make_transient_to_detached(participant)  # its other columns load when read
+                    participant = db.session.merge(participant, load=False)
                 if limit and participant is not None and not limits.allow(limit, str(participant.id)):
                     raise Refused(limits.TOO_FAST, 429)
                 return {"ok": True, **(fn(workshop, participant, payload) or {})}
@@ -234,7 +317,7 @@ def sync(workshop, participant, _payload):
 def phone_adds_idea(workshop, participant, payload):
     """A phone submits an idea; projector and console refresh (coalesced)."""
     item = flow.add_item(workshop, participant, payload)
-    push_soon(workshop.id)
+    push_soon(workshop.id, "full")
     return {"item": {"id": item.id, "title": item.title}}
 
 
@@ -242,7 +325,7 @@ def phone_adds_idea(workshop, participant, payload):
 def phone_comments(workshop, participant, payload):
     """A phone comments on a concept (keep / change / concern); console refreshes (coalesced)."""
     comment = flow.add_comment(workshop, participant, payload)
-    push_soon(workshop.id)
+    push_soon(workshop.id, "full")
     return {"comment": {"id": comment.id}, "mine": _mine(workshop, participant)}
 
 
@@ -250,7 +333,7 @@ def phone_comments(workshop, participant, payload):
 def phone_votes(workshop, participant, payload):
     """A phone casts or moves dots; stored before the ack, tallies refresh coalesced."""
     mine = flow.cast_vote(workshop, participant, payload)
-    push_soon(workshop.id)
+    push_soon(workshop.id, "numbers", "tally")
     return {"mine": {"stage_id": workshop.current_stage_id, **mine}, "at": time.time()}
 
 

@@ -190,12 +190,34 @@ export function start(hooks = {}) {
     setTimer(payload.timer);
   }
 
+  let shown = {}; // stage and phase of the view on screen
   function render(payload) {
     // The facilitator changed the workshop's language: the projector's whole page follows.
     if (payload.lang && payload.lang !== document.documentElement.lang) { location.reload(); return; }
     keepDrafts(view, () => { view.innerHTML = payload.html; });
+    shown = { stage_id: payload.stage_id, phase: payload.phase };
     numbers(payload);
     hooks.onView?.(payload, live);
+  }
+
+  // A numbers-only push (votes coming in): update the figures in place, keep the view.
+  function liveNumbers(payload) {
+    numbers(payload);
+    const progress = payload.progress || {};
+    const figures = { ...progress, participants: payload.participants };
+    for (const el of $$("[data-num]", view)) {
+      if (figures[el.dataset.num] !== undefined) el.textContent = figures[el.dataset.num];
+    }
+    for (const el of $$("[data-bar]", view)) {
+      const n = progress[el.dataset.bar];
+      if (n !== undefined) el.setAttribute("width", (payload.participants ? (100 * n) / payload.participants : 0).toFixed(2));
+    }
+    // Parts belong to one stage's phase: never pour another stage's tally into this view.
+    if (payload.stage_id !== shown.stage_id || payload.phase !== shown.phase) return;
+    for (const [name, html] of Object.entries(payload.parts || {})) {
+      const el = $(`[data-part="${name}"]`, view);
+      if (el) el.innerHTML = html;
+    }
   }
 
   async function sync() {
@@ -216,7 +238,8 @@ export function start(hooks = {}) {
   });
   socket.on("disconnect", () => live.status(outbox.pending ? "queued" : "offline"));
   socket.on("connect_error", (err) => {
-    if (err.type === "TransportError" || !err.message) {
+    // "timeout": the connection was not up in time (a slow network), not a refusal.
+    if (err.type === "TransportError" || !err.message || err.message === "timeout") {
       // WebSocket blocked or server down: start with long-polling, which gets through venue
       // proxies, and upgrade to WebSocket once it works. (Listing WebSocket first would retry
       // only WebSocket: the client tries the first transport alone.)
@@ -243,6 +266,7 @@ export function start(hooks = {}) {
     if (held) { const p = held; held = null; render(p); }
   };
   socket.on("view", (payload) => {
+    if (payload.numbers) { liveNumbers(payload); return; }
     if (payload.remap) hooks.onRemap?.(payload.remap);
     if (payload.coalesced && selecting()) {
       held = payload;

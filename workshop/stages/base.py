@@ -73,6 +73,10 @@ class StageKind:
         """Return what this participant has given in the stage (for their phone)."""
         return {}
 
+    def ballot(self, stage, participant) -> dict:
+        """Return what a vote's acknowledgement carries (what `vote` returns); default `mine`."""
+        return self.mine(stage, participant)
+
     def results(self, stage) -> list:
         """Return the tally rows for the stage, computed from stored votes."""
         return []

@@ -92,13 +92,16 @@ class TrendStage(StageKind):
         budget = stage.setting("dots")
         return {"dots": dots, "budget": budget, "left": budget - sum(dots.values())}
 
-    def mine(self, stage, participant):
+    def ballot(self, stage, participant):
         rows = db.session.execute(
             select(Vote.item_id, Vote.value).join(Item, Vote.item_id == Item.id)
             .where(*_counted(stage), Vote.participant_id == participant.id))
+        return self._summary(stage, dict(rows.all()))
+
+    def mine(self, stage, participant):
         ideas = db.session.scalars(select(Item.title).filter_by(
             stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
-        return {**self._summary(stage, dict(rows.all())), "ideas": ideas}
+        return {**self.ballot(stage, participant), "ideas": ideas}
 
     def results(self, stage):
         active = [item.id for item in stage.items if item.active]
