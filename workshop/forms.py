@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -218,3 +219,16 @@ class EditStageForm(StageIdForm):
         DataRequired(message=_l("Give the stage a title.")), Length(max=200)])
     prompt = TextAreaField(_l("Prompt shown to the room"), filters=[strip], validators=[
         DataRequired(message=_l("Write the question the room answers.")), Length(max=1000)])
+
+
+# --- the report (issue 4) ---------------------------------------------------------
+
+class ReportSettingsForm(FlaskForm):
+    """The report's cover and paper: who sends it, their logo, A4 or US Letter."""
+
+    org_name = StringField(_l("Organisation name"), filters=[strip], validators=[Optional(), Length(max=200)],
+                           description=_l("Shown on the cover and at the foot of every page."))
+    logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 8 MB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    page_size = SelectField(_l("Paper size"), choices=[("A4", _l("A4")), ("Letter", _l("US Letter"))],
+                            validators=[InputRequired(message=_l("Choose A4 or US Letter."))])
