@@ -67,7 +67,7 @@ SETTINGS = [
             "Folder for concept and draft images (re-encoded copies only)."),
     Setting("REPORT_DIR", str(INSTANCE_DIR / "reports"),
             "Folder for rendered reports (PDF and HTML). With several processes, share it like UPLOAD_DIR."),
-    Setting("REPORT_TIMEOUT", 120,
+    Setting("REPORT_TIMEOUT", 120.0,
             "Seconds a report may take to render; its process is then stopped and the report marked failed."),
     Setting("REPORT_MEMORY_MB", 1536,
             "Address-space limit (MB) of the process that renders a report (0 = no limit)."),

@@ -62,6 +62,7 @@ class Truth:
     verdicts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # draft -> approve/changes/reject
     fist: list[int] = field(default_factory=list)           # how many gave 0..5
     raters: dict[str, int] = field(default_factory=dict)    # concept -> how many rated
+    means: dict[str, float] = field(default_factory=dict)   # concept -> mean of all its ratings
     names: list[str] = field(default_factory=list)          # participants' names (named workshops)
 
 
@@ -174,14 +175,15 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     truth.ideas += names
     flow.goto_stage(workshop, concepts.id)
     flow.set_phase(workshop, concepts.id, "vote")
-    rows, comments, raters = [], [], Counter()
+    rows, comments, raters, ratings = [], [], Counter(), defaultdict(list)
     criteria = [key for key, _label in flow.kind_of(concepts).criteria]
     for n, person in enumerate(people):
         for card in cards:
             if rng.random() < 0.9:
                 raters[card.title] += 1
                 for criterion in criteria:
-                    rows.append(_vote(concepts, person, card, rng.randint(2, 5),
+                    ratings[card.title].append(rng.randint(2, 5))
+                    rows.append(_vote(concepts, person, card, ratings[card.title][-1],
                                       f"c{person.id}-{card.id}-{criterion}", criterion=criterion, at=now))
         for k in range(2):
             tag, text = COMMENTS[(n + k) % len(COMMENTS)]
@@ -196,6 +198,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     _bulk(Comment, comments)
     truth.comments += [c["text"] for c in comments]
     truth.raters = dict(raters)
+    truth.means = {title: sum(values) / len(values) for title, values in ratings.items()}
     flow.reveal(workshop, concepts.id)
     _decide(workshop, concepts, "Highest on clarity and call to action in every group.",
             "Two partners found the second concept more striking.", item_ids=[cards[0].id])

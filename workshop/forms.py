@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -230,5 +231,6 @@ class ReportSettingsForm(FlaskForm):
                            description=_l("Shown on the cover and at the foot of every page."))
     logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 8 MB)"))
     remove_logo = BooleanField(_l("Remove the logo"))
-    page_size = SelectField(_l("Paper size"), choices=[("A4", _l("A4")), ("Letter", _l("US Letter"))],
+    page_size = SelectField(_l("Paper size"), choices=[SelectChoice("A4", _l("A4")),
+                                                        SelectChoice("Letter", _l("US Letter"))],
                             validators=[InputRequired(message=_l("Choose A4 or US Letter."))])
