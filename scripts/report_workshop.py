@@ -67,10 +67,12 @@ class Truth:
 
 
 def _stage(workshop, kind):
+    """Return the workshop's first stage of a kind."""
     return next(s for s in workshop.stages if s.kind == kind)
 
 
 def _decide(workshop, stage, rationale, minority="", **fields):
+    """Record a decision through the console's form and flow.decide."""
     return flow.decide(workshop, forms.parse(forms.DecisionForm, {
         "stage_id": stage.id, "rationale": rationale, "minority_view": minority, **fields}))
 
@@ -82,6 +84,7 @@ def _vote(stage, person, item, value, key, note="", criterion="", at=None):
 
 
 def _bulk(model, rows):
+    """Insert many rows in one statement and commit."""
     if rows:
         db.session.execute(insert(model), rows)
         db.session.commit()

@@ -40,6 +40,7 @@ def flat(text: str) -> str:
 
 
 def pdf_info(pdf: bytes) -> str:
+    """Return poppler's pdfinfo for a PDF."""
     return subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
@@ -55,6 +56,7 @@ def pdf_objects(pdf: bytes) -> bytes:
 
 
 def png(colour=(30, 90, 160), size=(400, 200)) -> BytesIO:
+    """Return a real PNG file to upload."""
     out = BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")
     out.seek(0)
@@ -226,6 +228,7 @@ def test_the_fetcher_is_the_second_wall(app, http_server):
 # --- the pages: settings, generate, progress, downloads; the owner only --------------------------
 
 def login(client, email="fac@example.org"):
+    """Sign a facilitator in on a test client."""
     client.post("/login", data={"email": email, "password": PASSWORD})
 
 

@@ -124,6 +124,7 @@ def _dates(workshop: Workshop) -> str:
 # --- rendering ---------------------------------------------------------------------
 
 def _css() -> str:
+    """Return the report's stylesheet, to inline: the document then stands on its own."""
     return (Path(current_app.static_folder) / "css" / "report.css").read_text(encoding="utf-8")
 
 
@@ -251,4 +252,5 @@ def status(report: Report | None) -> dict:
 
 
 def _iso(moment: datetime | None) -> str | None:
+    """Format a stored (naive UTC) time as ISO 8601 with its zone."""
     return moment.isoformat(timespec="seconds") + "Z" if moment else None

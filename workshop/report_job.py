@@ -71,9 +71,11 @@ def child_env(app) -> dict:
 def watch(app, report_id: int) -> None:
     """Run the child for one report; kill it after REPORT_TIMEOUT; record why it failed, if it did."""
     timeout = app.config["REPORT_TIMEOUT"]
+    log.info("report %s: starting its renderer", report_id)
     proc = subprocess.Popen([sys.executable, "-m", "workshop.report_job", str(report_id)], cwd=ROOT,
                             env=child_env(app), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+    log.info("report %s: renderer pid %s", report_id, proc.pid)
     try:
         _out, err = proc.communicate(timeout=timeout)
         reason = _last_line(err) or f"exit status {proc.returncode}"
@@ -81,6 +83,7 @@ def watch(app, report_id: int) -> None:
         proc.kill()
         proc.communicate()
         reason = None
+    log.info("report %s: renderer exited with %s", report_id, proc.returncode)
     with app.app_context():
         row = db.session.get(Report, report_id)
         if row is not None and row.status != "done":
@@ -91,11 +94,13 @@ def watch(app, report_id: int) -> None:
 
 
 def _last_line(stderr: bytes) -> str:
+    """Return the child's last words on stderr (a traceback's last line says why)."""
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""
 
 
 def _fail(row: Report, error: str) -> None:
+    """Mark a report failed with the reason the console shows."""
     row.status, row.error, row.finished_at = "failed", error[:1000], utcnow()
     db.session.commit()
 
