@@ -6,8 +6,9 @@
 1. Render: for each scale (1 = 100 participants, 33 ideas, 200+ comments, 4 concept images;
    scripts/report_workshop.py), build the workshop in a fresh SQLite file and run the real
    job (`python -m workshop.report_job <id>`, as the app does). Printed: pages, the child's
-   own render time (HTML + PDF + files), wall time including the child's start, and the
-   child's peak RSS (os.wait4). Then the same in-process, split into collect + HTML, layout
+   own render time (HTML + PDF + files), wall time including the child's start, the child's
+   CPU seconds (user + system: what the render costs on an idle machine, whatever the
+   load) and its peak RSS (os.wait4). Then the same in-process, split into collect + HTML, layout
    and PDF writing, to see where the time goes.
 2. Live session: a real `python wsgi.py` (gevent, SQLite) with a finished scale-1 workshop
    and a live one in its voting phase; N phones (HTTP join + Socket.IO) move dots in a loop
@@ -84,7 +85,8 @@ def run_child(app, report_id: int) -> dict:
     with app.app_context():
         row = db.session.get(Report, report_id)
         result = {"status": row.status, "pages": row.pages, "render_s": row.seconds, "wall_s": wall,
-                  "peak_rss_mb": usage.ru_maxrss / 1024, "error": row.error or stderr[-300:]}
+                  "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+                  "error": row.error or stderr[-300:]}
         db.session.remove()
     return result
 
@@ -206,7 +208,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-live", action="store_true")
     args = parser.parse_args(argv)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'scale':>5} {'pages':>5} {'child render s':>14} {'wall s':>7} {'peak RSS MB':>11}  "
+    print(f"{'scale':>5} {'pages':>5} {'child render s':>14} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>11}  "
           f"{'in-process: html s':>18} {'layout s':>8} {'pdf s':>6}")
     for scale in args.scales:
         with tempfile.TemporaryDirectory() as tmp_name:
@@ -217,8 +219,8 @@ def main(argv=None) -> int:
                 continue
             split = in_process(data["app"], data["code"])
         print(f"{scale:>5} {child['pages']:>5} {child['render_s']:>14.2f} {child['wall_s']:>7.2f} "
-              f"{child['peak_rss_mb']:>11.0f}  {split['html_s']:>18.2f} {split['layout_s']:>8.2f} "
-              f"{split['pdf_s']:>6.2f}")
+              f"{child['cpu_s']:>6.2f} {child['peak_rss_mb']:>11.0f}  {split['html_s']:>18.2f} "
+              f"{split['layout_s']:>8.2f} {split['pdf_s']:>6.2f}")
     if not args.no_live:
         live = live_latency(1, args.phones, args.seconds)
         print(f"\nLive session ({args.phones} phones voting every ~0.6 s, gevent server, SQLite):")

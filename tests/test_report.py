@@ -166,9 +166,12 @@ def test_names_only_when_the_workshop_collected_them(app):
 # --- safe rendering: nothing outside the app's own files is fetched ---------------------------
 
 class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answer every GET with a PNG, and remember that it was asked."""
+
     hits: list[str] = []
 
     def do_GET(self):  # noqa: N802 (http.server's name)
+        """Record the request and answer it."""
         Recorder.hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
@@ -176,7 +179,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         self.wfile.write(png().getvalue())
 
     def log_message(self, *args):
-        pass
+        """Keep the test output quiet."""
 
 
 @pytest.fixture
