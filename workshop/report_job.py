@@ -1,5 +1,8 @@
 """Render a report outside the live session: a child process with a time and a memory limit.
 
+The child also lowers its CPU priority (nice 10), so on a 2-core laptop the live server's
+votes are served first while a report renders.
+
 The console's request creates a queued Report row and returns at once. `start` runs
 `python -m workshop.report_job <id>` and watches it from a background task (a greenlet under
 gevent, where waiting on a child process is cooperative): WeasyPrint's seconds of CPU work
@@ -151,6 +154,8 @@ def limit_memory(megabytes: int) -> None:
 def main(argv: list[str]) -> int:
     """Render the report whose id is argv[0], in this (child) process."""
     from . import create_app
+    # Below the live server in the CPU queue: on a 2-core laptop, votes come first.
+    os.nice(10)
     limit_memory(config.Setting("REPORT_MEMORY_MB", 0, "").read())
     app = create_app(MIGRATE_ON_START=False)
     with app.app_context():
