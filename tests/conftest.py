@@ -20,8 +20,9 @@ def app(tmp_path):
     def _forget_cached_user(_exc=None):
         # Tests keep one app context open, so `g` outlives a request; in production
         # each request has its own. Without this, Flask-Login's cached user would leak
-        # from one test client to another.
+        # from one test client to another. The same holds for Flask-Babel's cached locale.
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
     with app.app_context():
         yield app
         db.session.remove()
@@ -84,6 +85,7 @@ class Browser:
         # The connect handler reads current_user; a socket connect is no request, so the
         # teardown above does not clear the user the previous client left in `g`.
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
         return socketio.test_client(self.app, flask_test_client=self.http,
                                     auth={"code": code, "role": role})
 

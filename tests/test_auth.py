@@ -20,7 +20,7 @@ def test_signup_rejects_bad_input_with_visible_messages(client):
                                      "confirm": "other"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "Invalid email address" in html and "at least 10 characters" in html
+    assert "Enter a valid e-mail address" in html and "at least 10 characters" in html
     r = client.post("/signup", data={"name": "X", "email": "taken@example.org",
                                      "password": "long enough pw", "confirm": "long enough pw"})
     assert "exists already" in r.get_data(as_text=True)

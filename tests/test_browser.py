@@ -36,7 +36,7 @@ def e2e(tmp_path_factory):
         browser = launch_browser(pw)
         expect.set_options(timeout=TIMEOUT_MS)
         try:
-            yield SimpleNamespace(base=base, browser=browser, log=tmp / "server.log")
+            yield SimpleNamespace(base=base, browser=browser, log=tmp / "server.log", db=tmp / "charrette.db")
         finally:
             browser.close()
 
@@ -308,7 +308,7 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
         expect_row(page, 3, titles[1], "0 dots", "4=tied")
         expect_row(page, 4, titles[5], "0 dots", "4=tied")
     expect(bar_rows(projector).first).to_have_class(re.compile(r"\btop\b"))
-    expect(phone_a.locator("h2", has_text="Results")).to_be_visible()
+    expect(phone_a.get_by_role("heading", name="Results", level=1)).to_be_visible()
     expect(projector.locator(".idea-list")).to_have_count(0)
 
     # Decision: first choice (idea 1), rationale and minority view.
@@ -487,3 +487,40 @@ def test_half_typed_text_survives_live_updates(e2e, new_context):
     merge_on_console(console, ids[1], ids[0])
     expect(console.locator("#merge-source")).to_have_value("")
     expect(console.locator("#merge-target")).to_have_value("")
+
+
+def test_the_projector_scales_a_long_strategy_to_fit_the_screen(e2e, new_context):
+    from sqlalchemy import select
+
+    from config import TestingConfig
+    from tests.conftest import gen_workshop, goto
+    from workshop import create_app, flow
+    from workshop.models import Facilitator
+
+    # Every field near its maximum and twelve next steps: more than a 1080p screen holds at full size.
+    with create_app(TestingConfig(DATABASE_URL=f"sqlite:///{e2e.db}")).app_context() as ctx:
+        demo = ctx.app.extensions["sqlalchemy"].session.scalar(
+            select(Facilitator).filter_by(email="demo@example.org"))
+        w = gen_workshop(demo, title="Long strategy")
+        stage = goto(w, "strategy", "draft")
+        long = "Radio call-ins with trusted local voices, then posters at bus stations and clinics. " * 5
+        flow.update_settings(w, {
+            "stage_id": stage.id, "key_message": "Ask three questions before you sign anything",
+            "call_to_action": long[:300], "channels": long, "allies": long, "indicators": long,
+            "step_what": [f"Step {i}: brief the regional partners on the final materials" for i in range(12)],
+            "step_who": ["Ministry of Labour and the NGO coalition"] * 12,
+            "step_when": ["By the end of March"] * 12})
+        code = w.code
+    page = new_context(viewport=PROJECTOR).new_page()
+    sign_in(page, e2e.base)
+    page.goto(f"{e2e.base}/w/{code}/present")
+    expect(page.locator(".strategy")).to_contain_text("Step 11")
+    page.wait_for_timeout(300)  # the fit runs right after the view is drawn
+    zoom = float(page.locator(".stage-body").evaluate("b => b.style.zoom || 1"))
+    assert 0.55 <= zoom < 1, zoom
+    end = page.locator(".stage-body").evaluate("b => b.getBoundingClientRect().bottom")
+    assert end <= PROJECTOR["height"], end  # the last next step is on screen, not cut off
+    page.screenshot(path=str(FAILURE_SHOTS / "projector-long-strategy.png"))
+    # On a screen with room it is full size again.
+    page.set_viewport_size({"width": 1920, "height": 4000})
+    expect(page.locator(".stage-body")).not_to_have_attribute("style", re.compile("zoom"))

@@ -125,6 +125,15 @@ def test_full_campaign_from_first_idea_to_agreed_strategy(tmp_path):
         expect(phones[2].locator(".concept-phone h2")).to_have_text("Your passport stays with you")
         expect(projector.locator(".concept-focus h2")).to_have_text("Your passport stays with you")
         shot(projector, "projector-concepts-focus")
+        # A typo in a prepared concept is corrected from the console, live on every screen.
+        row = console.locator(".console-ideas li", has_text="Your passport")
+        row.locator(".edit-item summary").click()
+        row.locator(".edit-form input[name=message]").fill("No real employer ever keeps your passport.")
+        row.locator(".edit-form button:has-text('Save')").click()
+        for screen in (projector, phones[2]):
+            expect(screen.locator(".concept-focus, .concept-phone").first).to_contain_text("ever keeps")
+        expect(row.locator(".edit-form input[name=message]")).to_have_value(
+            "No real employer ever keeps your passport.")
         reveal(console)
         expect(projector.locator("table.compare tbody tr.top th")).to_contain_text("Ask three questions")
         expect(projector.locator("table.compare")).to_contain_text("3 rated")

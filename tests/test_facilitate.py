@@ -47,7 +47,7 @@ def test_create_workshop_rejects_bad_input_visibly(client):
     r = client.post("/workshops/new", data={"title": "", "topic": "x" * 300, "groups": "\n \n"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and Workshop.query.count() == 0
-    assert "This field is required" in html and "at least one stakeholder group" in html
+    assert "Fill in this field" in html and "at least one stakeholder group" in html
 
 
 def test_console_and_projector_pages_show_the_join_details(client):

@@ -21,7 +21,9 @@ def test_new_workshop_follows_the_campaign_template(app):
     assert w.current_stage is w.stages[0] and w.stages[0].phase == "pending"
     assert len(w.code) == 6 and set(w.code) <= set(CODE_ALPHABET)
     assert not set(w.code) & set("01OIL")
-    assert w.groups == forms.DEFAULT_GROUPS and not w.collect_names
+    assert w.groups == forms.default_groups() == ["Government", "Civil society", "UN / donor",
+                                                   "Creative partner", "Youth", "Other"]
+    assert not w.collect_names
 
 
 def test_get_workshop_normalises_codes_and_checks_owner(app):

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 import config
 from tests.conftest import gen_facilitator, gen_ideas, gen_workshop
-from workshop import flow
+from workshop import create_app, flow
 from workshop.extensions import db
 from workshop.models import Item, Participant, Vote
 
@@ -38,6 +38,27 @@ def test_wrong_codes_are_limited_per_address_but_right_codes_never(client, app):
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.9.8.7"
     assert elsewhere.post("/", data={"code": w.code}).status_code == 302
+
+
+def _guess_until_refused(client, forwarded_for: str) -> int:
+    """Guess wrong codes from one X-Forwarded-For address; return the status once over the limit."""
+    for i in range(amount("code_guesses")):
+        client.get(f"/j/ZZZZ{i:02d}", headers={"X-Forwarded-For": forwarded_for})
+    return client.get("/j/ZZZZZZ", headers={"X-Forwarded-For": forwarded_for}).status_code
+
+
+def test_behind_a_proxy_each_phone_has_its_own_budget(tmp_path):
+    app = create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'proxy.db'}", PROXY_COUNT=1))
+    with app.app_context():
+        client = app.test_client()
+        assert _guess_until_refused(client, "203.0.113.7") == 429
+        # Another phone behind the same proxy (same REMOTE_ADDR) is not refused with it.
+        assert client.get("/j/ZZZZZZ", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 404
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_escape_the_limit(client):
+    assert _guess_until_refused(client, "203.0.113.7") == 429
+    assert client.get("/j/ZZZZZZ", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 429
 
 
 def test_guessing_codes_in_join_urls_is_limited(client):

@@ -49,3 +49,92 @@ def test_join_refuses_a_group_not_offered(client):
 def test_unknown_code_page_is_a_clear_404(client):
     r = client.get("/j/ZZZZZZ")
     assert r.status_code == 404 and "No workshop has the code" in r.get_data(as_text=True)
+
+
+# --- the same actions as plain form posts (no JavaScript, or no socket) -------------------
+
+def _form_tokens(html):
+    """Return the client ids the server filled into a page's phone forms."""
+    import re
+    return re.findall(r'name="cid" value="([0-9a-f]+)"', html)
+
+
+def test_phone_page_is_drawn_by_the_server_with_fresh_ids_per_form(client):
+    from tests.conftest import gen_ideas
+    from workshop import flow
+    w = gen_workshop()
+    gen_ideas(w, "Recruiters at bus stations", "Fake visa agents")
+    client.post(f"/j/{w.code}", data={"group": "Youth"})
+    html = client.get(f"/j/{w.code}").get_data(as_text=True)
+    assert 'id="idea-title"' in html and f'action="/j/{w.code}/act"' in html
+    assert "__cid__" not in html and "__csrf__" not in html
+    flow.set_phase(w, w.current_stage.id, "vote")
+    html = client.get(f"/j/{w.code}").get_data(as_text=True)
+    cids = _form_tokens(html)
+    assert len(cids) == 2 and len(set(cids)) == 2  # one per dot form, never shared
+    assert "Refresh to see the next step" in html
+
+
+def test_form_posts_vote_with_the_socket_rules_once_per_form(client):
+    from tests.conftest import gen_ideas
+    from workshop import flow
+    w = gen_workshop()
+    idea, _other = gen_ideas(w, "Recruiters at bus stations", "Fake visa agents")
+    flow.set_phase(w, w.current_stage.id, "vote")
+    client.post(f"/j/{w.code}", data={"group": "Youth"})
+    me = Participant.query.filter_by(group="Youth").order_by(Participant.id.desc()).first()
+    post = {"event": "vote", "item_id": idea.id, "step": "1", "cid": "form-000000001"}
+    r = client.post(f"/j/{w.code}/act", data=post)
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/j/{w.code}#card-{idea.id}")
+    client.post(f"/j/{w.code}/act", data=post)  # the same form sent twice (a double tap, a resend)
+    stage = w.current_stage
+    assert flow.kind_of(stage).mine(stage, me)["dots"] == {idea.id: 1}
+    client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000002"})
+    client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000003"})
+    html = client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000004"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "You have 0 of 3 dots left." in html and 'class="flash flash-error" role="alert"' in html
+    assert flow.kind_of(stage).mine(stage, me)["dots"] == {idea.id: 3}
+    html = client.get(f"/j/{w.code}").get_data(as_text=True)
+    assert f'data-dots-for="{idea.id}">3</output>' in html  # this phone's dots, drawn by the server
+
+
+def test_form_posts_are_refused_clearly(client, app):
+    from tests.conftest import gen_ideas
+    w = gen_workshop()
+    gen_ideas(w, "Recruiters at bus stations")
+    act = f"/j/{w.code}/act"
+    stranger = client.post(act, data={"event": "idea:add", "title": "x", "cid": "form-00000001"},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "Join the workshop first." in stranger
+    client.post(f"/j/{w.code}", data={"group": "Youth"})
+    bad = client.post(f"/j/{w.code}/act", data={"event": "item:hide", "cid": "form-00000002"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Invalid request." in bad  # only a phone's own three actions
+    empty = client.post(f"/j/{w.code}/act", data={"event": "idea:add", "title": "", "cid": "form-00000003"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "flash-error" in empty
+    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "ideas": "2 per minute"}
+    for n in range(2):
+        client.post(act, data={"event": "idea:add", "title": f"Idea {n}", "cid": f"form-1000000{n}"})
+    html = client.post(act, data={"event": "idea:add", "title": "One too many", "cid": "form-10000009"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Too many in a short time" in html and "One too many" not in html
+
+
+def test_form_posts_need_the_csrf_token(app):
+    from tests.conftest import gen_ideas
+    w = gen_workshop()
+    gen_ideas(w, "Recruiters at bus stations")
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    page = client.get(f"/j/{w.code}").get_data(as_text=True)
+    import re
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(f"/j/{w.code}", data={"group": "Youth", "csrf_token": token})
+    html = client.get(f"/j/{w.code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    post = {"event": "idea:add", "title": "With a token", "cid": "form-00000001"}
+    assert client.post(f"/j/{w.code}/act", data=post).status_code == 400
+    r = client.post(f"/j/{w.code}/act", data={**post, "csrf_token": token}, follow_redirects=True)
+    assert "Saved ✓" in r.get_data(as_text=True) and "With a token" in r.get_data(as_text=True)

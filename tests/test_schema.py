@@ -45,8 +45,9 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
     with _app(path, migrate=False).app_context():  # db.create_all(), as every release before 0001
         gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
         # The first released schema (0001): no comments, and strategy stages had no item yet;
-        # no reports, share links, nor the workshop's language, organisation and paper (0003).
-        for table in ("comments", "reports", "share_links"):
+        # no reports, share links, nor the workshop's language, organisation and paper (0003),
+        # nor invitations (0004).
+        for table in ("comments", "reports", "share_links", "invitations"):
             db.session.execute(text(f"DROP TABLE {table}"))
         for column in ("language", "org_name", "org_logo", "page_size"):
             db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))

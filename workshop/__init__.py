@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, render_template, request
 from flask_babel import get_locale
 from sqlalchemy import event, text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 
@@ -18,7 +19,6 @@ from .errors import Refused
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ["en"]
 
 # script-src 'self' only: no inline scripts anywhere, so injected markup cannot run.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,21 +45,27 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
+    from . import i18n
+    babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    i18n.init_app(app)
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
                       ping_interval=20, ping_timeout=25, max_http_buffer_size=64 * 1024,
                       # Our own pages only: another site cannot open a socket as our user.
                       cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]),
                       # Several processes: every broadcast goes through Redis to every process's rooms.
                       message_queue=app.config["REDIS_URL"] or None, channel=app.config["REDIS_CHANNEL"])
+    if proxies := app.config["PROXY_COUNT"]:
+        # Outside the Socket.IO middleware, so socket connections see the phone's address too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from . import auth, cli, facilitate, participate, present, realtime
+    from . import auth, cli, facilitate, participate, partners, present, realtime
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(facilitate.bp)
     app.register_blueprint(present.bp)
     app.register_blueprint(participate.bp)
+    app.register_blueprint(partners.bp)
     realtime.init_app(app)
     cli.init_app(app)
 
@@ -143,18 +149,11 @@ def _tune_sqlite(engine) -> None:
     engine.dispose()  # connections made before the listener get the pragmas too
 
 
-def _locale() -> str:
-    """Pick the language: the one chosen in this browser, else the browser's."""
-    if not has_request_context():
-        return "en"
-    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "en"
-
-
 def _security_headers(response):
     """Add the headers every response carries."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
     response.headers["X-Frame-Options"] = "DENY"
     return response
 

@@ -1,9 +1,10 @@
-"""Flask commands: `flask create-facilitator`, `flask demo`."""
+"""Flask commands: `flask create-facilitator`, `flask demo`, `flask translate ...`."""
 from __future__ import annotations
 
 import click
 
 from .auth import create_facilitator, find_facilitator
+from .catalogues import translate_group
 from .demo import seed_demo
 from .forms import MIN_PASSWORD
 
@@ -29,3 +30,5 @@ def init_app(app) -> None:
         """Create the demo facilitator and workshop (idempotent)."""
         workshop = seed_demo()
         click.echo(f"Demo workshop {workshop.title!r}, code {workshop.code}.")
+
+    app.cli.add_command(translate_group)

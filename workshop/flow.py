@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,18 @@ from sqlalchemy.exc import IntegrityError
 from . import forms, images
 from .errors import Refused
 from .extensions import db
-from .models import CODE_ALPHABET, CODE_LENGTH, Comment, Item, Participant, Stage, Vote, Workshop, utcnow
+from .models import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    Comment,
+    Invitation,
+    Item,
+    Participant,
+    Stage,
+    Vote,
+    Workshop,
+    utcnow,
+)
 from .stages import KINDS, PROMPTS, TEMPLATES, kind_of, stage_plan
 
 # --- loading, or refusing ------------------------------------------------------
@@ -88,15 +100,18 @@ def _lock_participant(participant: Participant) -> None:
 
 def create_workshop(facilitator, *, title: str, topic: str = "", description: str = "",
                     groups: list[str] | None = None, collect_names: bool = False,
-                    template: str = "campaign") -> Workshop:
+                    template: str = "campaign", language: str = "en") -> Workshop:
     """Create a workshop with the stages of a template and a fresh join code."""
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
+    with force_locale(language):  # default groups, titles and prompts in the workshop's language
+        groups = groups or forms.default_groups()
+        plan = stage_plan(template)
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
-                            description=description, groups=groups or list(forms.DEFAULT_GROUPS),
-                            collect_names=collect_names)
-        for position, (kind, stage_title, prompt) in enumerate(stage_plan(template)):
+                            description=description, groups=groups,
+                            collect_names=collect_names, language=language)
+        for position, (kind, stage_title, prompt) in enumerate(plan):
             workshop.stages.append(_new_stage(position, kind, stage_title, prompt))
         db.session.add(workshop)
         try:
@@ -114,6 +129,13 @@ def set_open(workshop: Workshop, is_open: bool) -> None:
     """Open or close a workshop for joining and taking part."""
     _lock_workshop(workshop)
     workshop.status = "open" if is_open else "closed"
+    db.session.commit()
+
+
+def set_language(workshop: Workshop, language: str) -> None:
+    """Set the language of the workshop's projector and report."""
+    _lock_workshop(workshop)
+    workshop.language = language
     db.session.commit()
 
 
@@ -322,6 +344,90 @@ def add_item(workshop: Workshop, participant: Participant | None, payload: dict,
     return item
 
 
+def edit_item(workshop: Workshop, item_id: int, payload: dict, upload=None) -> Item:
+    """Correct an item the facilitator prepared (text, and the image if a new one is given).
+
+    What phones wrote stays as they wrote it: only the facilitator's own items
+    (concepts, drafts, seeded ideas) can be edited, and not once the stage is decided.
+    """
+    _lock_workshop(workshop)
+    item = get_item(workshop, item_id)
+    if item.participant_id is not None:
+        raise Refused(_l("Participants' ideas stay as they wrote them: hide it or merge it instead."))
+    if item.stage.phase == "decided":
+        raise Refused(_l("This stage is decided: go back to voting to edit it."))
+    kind = kind_of(item.stage)
+    if kind.ItemForm is None:
+        raise Refused(_l("This stage does not take ideas."))
+    columns = kind.item_fields(forms.parse(kind.ItemForm, payload))
+    old_image = item.image
+    data = {**(item.data or {}), **columns.pop("data", {})}  # keeps the image and any role
+    if upload is not None:
+        if not kind.takes_images:
+            raise Refused(_l("This stage does not take images."))
+        data["image"] = images.save(upload)
+    for name, value in columns.items():
+        setattr(item, name, value)
+    item.data = data
+    db.session.commit()
+    if upload is not None:
+        images.delete(old_image)  # only once the new one is stored
+    return item
+
+
+# --- creative partners: prepare concepts and drafts through an invitation link ----------
+
+def invite(workshop: Workshop, label: str) -> Invitation:
+    """Make a link with which a creative partner prepares this workshop's concepts and drafts."""
+    invitation = Invitation(workshop=workshop, label=label)
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation
+
+
+def revoke_invitation(workshop: Workshop, invitation_id: int) -> None:
+    """Stop an invitation link from working (what the partner prepared stays)."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.workshop_id != workshop.id:
+        raise Refused(_l("That link is not part of this workshop."), 404)
+    invitation.revoked_at = invitation.revoked_at or utcnow()
+    db.session.commit()
+
+
+def get_invitation(token: str) -> Invitation:
+    """Load a working invitation by its token, or refuse."""
+    invitation = db.session.scalar(select(Invitation).filter_by(token=token)) if token else None
+    if invitation is None or invitation.revoked_at is not None:
+        raise Refused(_l("This link does not work (any more). Ask the facilitator for a new one."), 404)
+    if not invitation.workshop.is_open:
+        raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
+    return invitation
+
+
+def partner_stages(workshop: Workshop) -> list[Stage]:
+    """Return the stages a creative partner prepares: those whose items carry images."""
+    return [stage for stage in workshop.stages if kind_of(stage).takes_images]
+
+
+def partner_adds_item(invitation: Invitation, stage_id: int, payload: dict, upload=None) -> Item:
+    """Add a concept or draft for the partner, marked with who prepared it."""
+    stage = get_stage(invitation.workshop, stage_id)
+    if not kind_of(stage).takes_images:
+        raise Refused(_l("Partners prepare concepts and drafts only."), 403)
+    item = add_item(invitation.workshop, None, {**payload, "stage_id": stage_id}, upload=upload)
+    item.data = {**item.data, "prepared_by": invitation.label}
+    db.session.commit()
+    return item
+
+
+def partner_edits_item(invitation: Invitation, item_id: int, payload: dict, upload=None) -> Item:
+    """Correct a concept or draft in a stage the partner prepares."""
+    item = get_item(invitation.workshop, item_id)
+    if not kind_of(item.stage).takes_images:
+        raise Refused(_l("Partners prepare concepts and drafts only."), 403)
+    return edit_item(invitation.workshop, item_id, payload, upload=upload)
+
+
 def add_comment(workshop: Workshop, participant: Participant, payload: dict) -> Comment:
     """Add a tagged comment on an item of the current stage; a retry adds nothing."""
     stage = workshop.current_stage
@@ -373,7 +479,8 @@ def add_stage(workshop: Workshop, kind: str) -> Stage:
     _lock_workshop(workshop)
     if kind not in KINDS:
         raise Refused(_l("Choose a kind of stage."))
-    stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
+    with force_locale(workshop.language):  # written in the workshop's language, like the first ones
+        stage = _new_stage(len(workshop.stages), kind, str(KINDS[kind].label), str(PROMPTS[kind]))
     workshop.stages.append(stage)
     db.session.commit()
     return stage

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -30,9 +30,21 @@ from wtforms.validators import (
 )
 
 from .errors import Refused
+from .i18n import LANGUAGES
+from .i18n import current as current_language
 
-DEFAULT_GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner", "Youth", "Other"]
+# Offered in the language of whoever creates the workshop; afterwards they are the workshop's own words.
+DEFAULT_GROUPS = [_l("Government"), _l("Civil society"), _l("UN / donor"), _l("Creative partner"),
+                  _l("Youth"), _l("Other")]
 MIN_PASSWORD = 10
+# WTForms' own messages have no Mongolian catalogue: the ones people meet are worded here.
+REQUIRED = InputRequired(message=_l("Fill in this field."))
+EMAIL = [REQUIRED, Email(message=_l("Enter a valid e-mail address.")), Length(max=254)]
+
+
+def default_groups() -> list[str]:
+    """Return the default stakeholder groups in the current language."""
+    return [str(group) for group in DEFAULT_GROUPS]
 
 
 def strip(value):
@@ -41,34 +53,36 @@ def strip(value):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
+    email = EmailField(_l("E-mail"), validators=EMAIL,
                        filters=[strip])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[REQUIRED, Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=120)], filters=[strip])
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
+    name = StringField(_l("Your name"), validators=[REQUIRED, Length(max=120)], filters=[strip])
+    email = EmailField(_l("E-mail"), validators=EMAIL,
                        filters=[strip])
     password = PasswordField(_l("Password"), validators=[
-        InputRequired(), Length(min=MIN_PASSWORD, max=200,
+        REQUIRED, Length(min=MIN_PASSWORD, max=200,
                                 message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
     confirm = PasswordField(_l("Repeat password"), validators=[
-        InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+        REQUIRED, EqualTo("password", message=_l("The passwords do not match."))])
 
 
 class WorkshopForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)], filters=[strip])
-    topic = StringField(_l("Campaign topic"), validators=[InputRequired(), Length(max=200)],
+    title = StringField(_l("Title"), validators=[REQUIRED, Length(max=200)], filters=[strip])
+    topic = StringField(_l("Campaign topic"), validators=[REQUIRED, Length(max=200)],
                         filters=[strip],
                         description=_l("e.g. Trafficking in persons, campus sexual violence"))
     description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=2000)],
                                 filters=[strip])
     groups = TextAreaField(_l("Stakeholder groups (one per line)"),
-                           default="\n".join(DEFAULT_GROUPS),
-                           validators=[InputRequired(), Length(max=2000)])
+                           default=lambda: "\n".join(default_groups()),
+                           validators=[REQUIRED, Length(max=2000)])
     collect_names = BooleanField(_l("Ask participants for their name (default: anonymous)"))
+    language = SelectField(_l("Language of the projector and report"), validators=[DataRequired()],
+                           description=_l("Each participant picks the language of their own phone."))
     template = SelectField(_l("Stages"), default="campaign", validators=[DataRequired()],
                            description=_l("You can add, remove, reorder and rename stages later."))
 
@@ -76,6 +90,9 @@ class WorkshopForm(FlaskForm):
         super().__init__(*args, **kwargs)
         from .stages import TEMPLATES
         self.template.choices = [(key, str(label)) for key, (label, _kinds) in TEMPLATES.items()]
+        self.language.choices = list(LANGUAGES.items())
+        if self.language.data is None:  # a new form starts in the facilitator's own language
+            self.language.data = current_language()
 
     def validate_groups(self, field):
         names = self.group_list()
@@ -94,21 +111,34 @@ class WorkshopForm(FlaskForm):
         return seen
 
 
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language of the projector and report"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(LANGUAGES.items())
+
+
+class InvitationForm(FlaskForm):
+    label = StringField(_l("Who is it for?"), filters=[strip], description=_l("E.g. the agency's name."),
+                        validators=[DataRequired(message=_l("Say who the link is for.")), Length(max=120)])
+
+
 class CodeForm(FlaskForm):
     code = StringField(_l("Workshop code"), validators=[
-        InputRequired(), Length(min=6, max=12)], filters=[
+        REQUIRED, Length(min=6, max=12, message=_l("A workshop code has 6 characters."))], filters=[
         lambda v: "".join(v.split()).upper() if isinstance(v, str) else v])
 
 
 class JoinForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)], filters=[strip])
-    group = SelectField(_l("Your stakeholder group"), validators=[InputRequired()], choices=[],
+    group = SelectField(_l("Your stakeholder group"), validators=[REQUIRED], choices=[],
                         validate_choice=True)
 
 
 # --- socket payloads ---------------------------------------------------------
 
-CLIENT_ID = [InputRequired(), Length(min=8, max=64),
+CLIENT_ID = [REQUIRED, Length(min=8, max=64),
              Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
 
 
@@ -159,15 +189,15 @@ def split_client_id(payload, required: bool = True) -> tuple[str | None, dict]:
 
 
 class ItemIdForm(Form):
-    item_id = IntegerField(_l("Idea"), validators=[InputRequired(), NumberRange(min=1)])
+    item_id = IntegerField(_l("Idea"), validators=[REQUIRED, NumberRange(min=1)])
 
 
 class StageIdForm(Form):
-    stage_id = IntegerField(_l("Stage"), validators=[InputRequired(), NumberRange(min=1)])
+    stage_id = IntegerField(_l("Stage"), validators=[REQUIRED, NumberRange(min=1)])
 
 
 class PhaseForm(StageIdForm):
-    phase = StringField(_l("Phase"), validators=[InputRequired(), Length(max=16)])
+    phase = StringField(_l("Phase"), validators=[REQUIRED, Length(max=16)])
 
 
 class HideForm(ItemIdForm):
@@ -175,12 +205,12 @@ class HideForm(ItemIdForm):
 
 
 class MergeForm(Form):
-    source_id = IntegerField(_l("Idea to merge"), validators=[InputRequired(), NumberRange(min=1)])
-    target_id = IntegerField(_l("Merge into"), validators=[InputRequired(), NumberRange(min=1)])
+    source_id = IntegerField(_l("Idea to merge"), validators=[REQUIRED, NumberRange(min=1)])
+    target_id = IntegerField(_l("Merge into"), validators=[REQUIRED, NumberRange(min=1)])
 
 
 class TimerForm(Form):
-    seconds = IntegerField(_l("Timer"), validators=[InputRequired(), NumberRange(min=10, max=4 * 3600)])
+    seconds = IntegerField(_l("Timer"), validators=[REQUIRED, NumberRange(min=10, max=4 * 3600)])
 
 
 class RevealForm(StageIdForm):
@@ -204,15 +234,15 @@ class NotesForm(StageIdForm):
 
 
 class FocusForm(StageIdForm):
-    item_id = IntegerField(_l("Item"), validators=[InputRequired(), NumberRange(min=0)])  # 0: browse
+    item_id = IntegerField(_l("Item"), validators=[REQUIRED, NumberRange(min=0)])  # 0: browse
 
 
 class NewStageForm(Form):
-    kind = StringField(_l("Kind of stage"), validators=[InputRequired(), Length(max=32)])
+    kind = StringField(_l("Kind of stage"), validators=[REQUIRED, Length(max=32)])
 
 
 class MoveStageForm(StageIdForm):
-    offset = IntegerField(_l("Move"), validators=[InputRequired(), NumberRange(min=-1, max=1)])
+    offset = IntegerField(_l("Move"), validators=[REQUIRED, NumberRange(min=-1, max=1)])
 
 
 class EditStageForm(StageIdForm):
@@ -234,3 +264,60 @@ class ReportSettingsForm(FlaskForm):
     page_size = SelectField(_l("Paper size"), choices=[SelectChoice("A4", _l("A4")),
                                                         SelectChoice("Letter", _l("US Letter"))],
                             validators=[InputRequired(message=_l("Choose A4 or US Letter."))])
+# --- share & data: the report by e-mail, share links, import, delete ----------------
+
+MAX_RECIPIENTS = 20  # a report goes to a handful of partners; more is a mailing list's job
+
+
+def one_line(value):
+    """Filter: collapse a header-bound value (e-mail subject) onto one line."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class SendReportForm(FlaskForm):
+    recipients = TextAreaField(
+        _l("Send to"), validators=[InputRequired(), Length(max=5000)],
+        description=_l("E-mail addresses, one per line or separated by commas (at most %(n)d).",
+                       n=MAX_RECIPIENTS))
+    subject = StringField(_l("Subject"), filters=[one_line], validators=[InputRequired(), Length(max=200)])
+    message = TextAreaField(_l("Message"), filters=[strip], validators=[InputRequired(), Length(max=5000)])
+
+    def validate_recipients(self, field):
+        """Split the addresses, check each one, drop duplicates; keep them in `addresses`."""
+        from email_validator import EmailNotValidError, validate_email
+        addresses, wrong = [], []
+        for part in (field.data or "").replace(";", ",").replace("\n", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                address = validate_email(part, check_deliverability=False).normalized
+            except EmailNotValidError:
+                wrong.append(part[:80])
+                continue
+            if address.lower() not in {a.lower() for a in addresses}:  # one copy per mailbox in practice
+                addresses.append(address)
+        if wrong:
+            raise ValidationError(_l("Not an e-mail address: %(list)s", list=", ".join(wrong[:5])))
+        if not addresses:
+            raise ValidationError(_l("Give at least one e-mail address."))
+        if len(addresses) > MAX_RECIPIENTS:
+            raise ValidationError(_l("At most %(n)d recipients at a time.", n=MAX_RECIPIENTS))
+        self.addresses = addresses
+
+
+class ShareLinkForm(FlaskForm):
+    label = StringField(_l("Who is it for?"), filters=[strip], validators=[Optional(), Length(max=200)],
+                        description=_l("e.g. Ministry of Labour: only you see this."))
+    days = IntegerField(_l("Valid for (days)"), validators=[Optional(), NumberRange(min=1, max=365)],
+                        description=_l("Empty: works until you revoke it."))
+
+
+class DeleteWorkshopForm(FlaskForm):
+    confirm = StringField(_l("Type the workshop code to confirm"), filters=[strip],
+                          validators=[InputRequired(), Length(max=12)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Workshop file (.json)"), validators=[
+        FileRequired(message=_l("Choose a workshop file exported from Charrette."))])

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import get_locale
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import flow
+from . import flow, i18n
 from .extensions import db
 from .models import Comment, Item, Stage, Workshop, utcnow
 from .stages import KINDS, LABELS, kind_of
@@ -39,6 +39,9 @@ class View:
     steps: tuple = (None, None)
     decision: list[Item] = field(default_factory=list)
     comments: dict[int, list[Comment]] = field(default_factory=dict)  # item id -> comments
+    # One phone's own votes, only in the page a phone loads over HTTP (the no-JavaScript
+    # path); pushed views are shared by every phone, and phone.js fills this in itself.
+    mine: dict = field(default_factory=dict)
 
     @property
     def focus(self) -> Item | None:
@@ -58,6 +61,14 @@ class View:
 
     def setting(self, name: str):
         return self.stage.setting(name) if self.stage else None
+
+    def chosen(self, item_id: int, criterion: str = ""):
+        """Return this phone's value for an item (and criterion), or None."""
+        return (self.mine.get("choices") or {}).get(f"{item_id}:{criterion}")
+
+    def dots_on(self, item_id: int) -> int:
+        """Return how many of this phone's dots are on an item."""
+        return (self.mine.get("dots") or {}).get(item_id, 0)
 
 
 def view_model(workshop: Workshop, audience: str) -> View:
@@ -112,12 +123,12 @@ def timer(workshop: Workshop) -> dict | None:
 def phone_html(workshop: Workshop) -> str:
     """Return the phones' view, rendered once per workshop version and language.
 
-    Every phone sees the same HTML, and it only changes through a facilitator
-    action, which bumps workshop.version: a join storm renders it once, not
-    once per phone.
+    Every phone of one language sees the same HTML, and it only changes through a
+    facilitator action, which bumps workshop.version: a join storm renders it once
+    per language, not once per phone.
     """
     cache = current_app.extensions.setdefault("charrette.phone_html", {})
-    key = (workshop.id, workshop.version, str(get_locale()))
+    key = (workshop.id, workshop.version, i18n.current())
     html = cache.get(key)
     if html is None:
         if len(cache) > 512:
@@ -126,17 +137,35 @@ def phone_html(workshop: Workshop) -> str:
     return html
 
 
-def payload(workshop: Workshop, audience: str) -> dict:
-    """Return the `view` event for an audience: HTML plus the live numbers.
+def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
+    """Return the `view` event for an audience in a language: HTML plus the live numbers.
 
-    `rendered_at` (epoch s) says when the tally was read; the benchmark times
-    vote -> projector with it.
+    The projector always speaks the workshop's language; phones and consoles the
+    `lang` given (default: the current request's). `rendered_at` (epoch s) says when
+    the tally was read; the benchmark times vote -> projector with it.
     """
-    common = {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
-              "stage_id": workshop.current_stage_id,
-              "phase": workshop.current_stage.phase if workshop.current_stage else None}
-    if audience == "phone":
-        return {"html": phone_html(workshop), **common}
-    view = view_model(workshop, audience)
-    return {"html": render(view), "participants": view.participants, "progress": view.progress,
-            **common}
+    if audience == "projector":
+        lang = workshop.language if workshop.language in i18n.LANGUAGES else i18n.DEFAULT
+    with force_locale(lang or i18n.current()):
+        common = {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
+                  "stage_id": workshop.current_stage_id, "lang": i18n.current(),
+                  "phase": workshop.current_stage.phase if workshop.current_stage else None}
+        if audience == "phone":
+            return {"html": phone_html(workshop), **common}
+        view = view_model(workshop, audience)
+        return {"html": render(view), "participants": view.participants, "progress": view.progress,
+                **common}
+
+
+def phone_page_html(workshop: Workshop, mine: dict) -> str:
+    """Return the phone's view for its first HTTP load, with its own votes drawn in.
+
+    A phone without votes in the stage (most of a join storm) gets the shared,
+    cached HTML; one that has voted gets its choices rendered, so the page is
+    right even when JavaScript never runs.
+    """
+    if not any(mine.get(key) for key in ("dots", "choices", "notes", "ideas", "comments")):
+        return phone_html(workshop)
+    view = view_model(workshop, "phone")
+    view.mine = mine
+    return render(view)

@@ -87,6 +87,8 @@ class Workshop(db.Model):
         back_populates="workshop", order_by="Report.id.desc()", cascade="all, delete-orphan")
     share_links: Mapped[list[ShareLink]] = relationship(
         back_populates="workshop", order_by="ShareLink.id.desc()", cascade="all, delete-orphan")
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="workshop", order_by="Invitation.id.desc()", cascade="all, delete-orphan")
 
     @property
     def is_open(self) -> bool:
@@ -253,3 +255,19 @@ class ShareLink(db.Model):
     def usable(self) -> bool:
         """True while the link is neither revoked nor expired."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
+
+
+class Invitation(db.Model):
+    """A revocable link with which a creative partner prepares concepts and drafts, without an account."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True,
+                                       default=lambda: secrets.token_urlsafe(32))
+    label: Mapped[str] = mapped_column(String(120))  # who it is for, e.g. the agency's name
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    workshop: Mapped[Workshop] = relationship(back_populates="invitations")

@@ -2,7 +2,10 @@
 
 Rooms: one per workshop and audience (`room(workshop_id, audience)`), so the
 projector, the console and the phones of a workshop each get their own view
-and nothing of another workshop.
+and nothing of another workshop. Phones and consoles are further split by
+language (`room(workshop_id, "phone", "nb")`): each view is rendered once per
+language in use and each screen gets its own language's HTML. The projector
+has one room and speaks the workshop's language.
 
 Events a screen sends (each replies through its acknowledgement with
 `{"ok": true, ...}` or `{"ok": false, "error": "<message to show>"}`):
@@ -36,7 +39,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import flow, forms, limits, live
+from . import flow, forms, i18n, limits, live
 from .auth import sign_in_expired
 from .errors import Refused
 from .extensions import db, socketio
@@ -52,22 +55,40 @@ class Client:
     workshop_id: int
     role: str
     participant_id: int | None = None
+    lang: str = i18n.DEFAULT
 
 
 CLIENTS: dict[str, Client] = {}
 HANDLERS: dict[str, object] = {}  # event name -> handler, registered on each app in init_app
 
 
-def room(workshop_id: int, audience: str) -> str:
-    """Name the room of one audience of one workshop."""
-    return f"w{workshop_id}:{audience}"
+def room(workshop_id: int, audience: str, lang: str | None = None) -> str:
+    """Name the room of one audience of one workshop (of one language, for phones and consoles)."""
+    return f"w{workshop_id}:{audience}:{lang}" if lang else f"w{workshop_id}:{audience}"
+
+
+def languages_in_use(workshop_id: int, audience: str) -> list[str]:
+    """Return the languages of this audience's screens, so each is rendered once and only if needed.
+
+    With a message queue the screens may sit on other processes, whose rooms this
+    one cannot see: then every language is rendered (at most four renders).
+    """
+    if current_app.config.get("REDIS_URL"):
+        return list(i18n.LANGUAGES)
+    rooms = socketio.server.manager.rooms.get("/", {})
+    return [lang for lang in i18n.LANGUAGES if rooms.get(room(workshop_id, audience, lang))]
 
 
 def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
-    """Send every screen of the given audiences its current view of the workshop."""
+    """Send every screen of the given audiences its current view of the workshop, in its language."""
     for audience in audiences:
-        socketio.emit("view", {**live.payload(workshop, audience), **extra},
-                      to=room(workshop.id, audience))
+        if audience == "projector":
+            socketio.emit("view", {**live.payload(workshop, audience), **extra},
+                          to=room(workshop.id, audience))
+            continue
+        for lang in languages_in_use(workshop.id, audience):
+            socketio.emit("view", {**live.payload(workshop, audience, lang), **extra},
+                          to=room(workshop.id, audience, lang))
 
 
 class _Coalescer:
@@ -146,8 +167,11 @@ def _connect(auth):
         participant = flow.participant_for(workshop, token)
         if participant is None:
             raise ConnectionRefusedError(_("Join the workshop first."))
-    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None)
-    join_room(room(workshop.id, role))  # the screen then asks for its view with `sync`
+    lang = workshop.language if role == "projector" else i18n.current()
+    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang)
+    # The projector has one room; phones and consoles one per language. The screen then asks
+    # for its view with `sync`.
+    join_room(room(workshop.id, role, None if role == "projector" else lang))
 
 
 def _disconnect(*_args):
@@ -203,7 +227,7 @@ def _mine(workshop, participant) -> dict:
 def sync(workshop, participant, _payload):
     """Any screen asks for the full current state (after a reconnect)."""
     client = CLIENTS[request.sid]
-    return {"view": live.payload(workshop, client.role), "mine": _mine(workshop, participant)}
+    return {"view": live.payload(workshop, client.role, client.lang), "mine": _mine(workshop, participant)}
 
 
 @on("idea:add", "phone", limit="ideas")
@@ -350,3 +374,16 @@ def init_app(app) -> None:
     socketio.on_event("disconnect", _disconnect)
     for event, handler in HANDLERS.items():
         socketio.on_event(event, handler)
+
+
+def forget(workshop_id: int) -> None:
+    """Drop this process's sockets of a deleted workshop, so none acts on a reused id."""
+    for sid, client in list(CLIENTS.items()):
+        if client.workshop_id == workshop_id:
+            CLIENTS.pop(sid, None)
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except (KeyError, ValueError):  # already gone
+                pass
+    for audience in ROLES:
+        socketio.close_room(room(workshop_id, audience))

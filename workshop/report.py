@@ -36,7 +36,7 @@ from .stages import kind_of
 ORIGIN = "https://charrette.invalid"
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
 # A report file name as report_job writes it: random, with no path in it.
-FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{8,64}\.(pdf|html)$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(pdf|html)$")
 
 
 @dataclass

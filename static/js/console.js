@@ -2,7 +2,9 @@
 // concept and draft uploads (multipart, with an image) go over HTTP.
 import { start, toast } from "./live.js";
 
-start();
+const strings = () => document.querySelector("#i18n").dataset;
+
+const live = start();
 
 document.addEventListener("submit", async (e) => {
   const form = e.target.closest("form[data-upload]");
@@ -20,9 +22,12 @@ document.addEventListener("submit", async (e) => {
     if (reply && reply.ok) {
       form.reset();
       delete form.dataset.dirty;
-      toast(`${document.querySelector("#i18n").dataset.added || "Added"}: ${reply.item.title}`, "ok");
+      // A push during the request kept this form as typed; render the saved values now.
+      if (form.dataset.upload === "edit") live.sync();
+      const done = form.dataset.upload === "edit" ? "saved" : "added";
+      toast(`${document.querySelector("#i18n").dataset[done]}: ${reply.item.title}`, "ok");
     } else {
-      toast((reply && reply.error) || (res.status === 413 ? "File too large" : `Error ${res.status}`));
+      toast((reply && reply.error) || (res.status === 413 ? strings().toolarge : strings().error) || `Error ${res.status}`);
     }
   } catch (err) {
     toast(document.querySelector("#i18n").dataset.offline || "Offline");

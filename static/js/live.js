@@ -50,9 +50,13 @@ function tick() {
 setInterval(tick, 250);
 
 // --- forms: keep what someone is typing when a new view arrives --------------------
+// Fields marked data-http (event, cid, CSRF token) only serve the plain form post that
+// works without JavaScript; socket payloads accept no unknown field.
 function collect(form) {
   const data = {};
+  const httpOnly = new Set($$("[data-http]", form).map((el) => el.name));
   for (const [key, value] of new FormData(form)) {
+    if (httpOnly.has(key)) continue;
     if (key in data || key.endsWith("_ids")) data[key] = [].concat(data[key] ?? [], value);
     else data[key] = value;
   }
@@ -72,8 +76,13 @@ function keepDrafts(view, render) {
   // An upload form being filled in (a chosen file cannot be set again) is carried over as is.
   const uploads = $$("form[data-upload][data-dirty]", view);
   const active = document.activeElement;
-  const focusId = active && view.contains(active) ? active.id : null;
+  const inView = active && active !== view && view.contains(active);
+  const focusId = inView ? active.id : null;
   const caret = focusId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
+  // A keyboard user's place survives a redraw even on a control without an id (a "Next"
+  // button): the same kind of element at the same position gets the focus back.
+  const focusSel = inView && !focusId ? `${active.tagName}${active.className ? "." + active.className.trim().split(/\s+/).join(".") : ""}` : null;
+  const focusIndex = focusSel ? $$(focusSel, view).indexOf(active) : -1;
   render();
   for (const old of uploads) {
     const fresh = $$("form[data-upload]", view).find((f) => f.action === old.action);
@@ -93,6 +102,9 @@ function keepDrafts(view, render) {
   if (focusId) {
     const el = document.getElementById(focusId);
     if (el) { el.focus(); if (caret && el.setSelectionRange) try { el.setSelectionRange(...caret); } catch (e) { /* not a text field */ } }
+  } else if (focusSel && focusIndex >= 0) {
+    const same = $$(focusSel, view);
+    same[Math.min(focusIndex, same.length - 1)]?.focus();
   }
 }
 
@@ -149,7 +161,7 @@ export function start(hooks = {}) {
     status: setConn,
     onReply(event, payload, reply) {
       if (!reply || !reply.ok) {
-        toast((reply && reply.error) || "Error");
+        toast((reply && reply.error) || i18n().error || "Error");
         hooks.onRefused?.(event, payload, reply);
         sync();
       } else {
@@ -179,6 +191,8 @@ export function start(hooks = {}) {
   }
 
   function render(payload) {
+    // The facilitator changed the workshop's language: the projector's whole page follows.
+    if (payload.lang && payload.lang !== document.documentElement.lang) { location.reload(); return; }
     keepDrafts(view, () => { view.innerHTML = payload.html; });
     numbers(payload);
     hooks.onView?.(payload, live);
@@ -203,8 +217,10 @@ export function start(hooks = {}) {
   socket.on("disconnect", () => live.status(outbox.pending ? "queued" : "offline"));
   socket.on("connect_error", (err) => {
     if (err.type === "TransportError" || !err.message) {
-      // WebSocket blocked or server down: try long-polling too, keep retrying.
-      socket.io.opts.transports = ["websocket", "polling"];
+      // WebSocket blocked or server down: start with long-polling, which gets through venue
+      // proxies, and upgrade to WebSocket once it works. (Listing WebSocket first would retry
+      // only WebSocket: the client tries the first transport alone.)
+      socket.io.opts.transports = ["polling", "websocket"];
       live.status(outbox.pending ? "queued" : "offline");
       return;
     }
@@ -239,16 +255,25 @@ export function start(hooks = {}) {
   });
   view.addEventListener("focusout", () => setTimeout(() => { if (!selecting()) release(); }, 0));
 
+  // Busy, not disabled, while a reply is awaited: disabling the focused button would drop a
+  // keyboard user's focus to the top of the page.
+  const setBusy = (el, on) => {
+    if (!el) return;
+    if (on) { el.dataset.busy = "1"; el.setAttribute("aria-disabled", "true"); }
+    else { delete el.dataset.busy; el.removeAttribute("aria-disabled"); }
+  };
+
   // One listener for every action on the page: buttons and forms carry data-event.
   document.addEventListener("click", async (e) => {
     const button = e.target.closest("button[data-event]");
     if (!button || button.form?.dataset.event) return;
     e.preventDefault();
+    if (button.dataset.busy) return;
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
     const { event, confirm, ...payload } = button.dataset;
-    button.disabled = true;
+    setBusy(button, true);
     await live.send(event, payload);
-    button.disabled = false;
+    setBusy(button, false);
   });
   const markDirty = (e) => {
     const form = e.target.closest("form[data-event], form[data-upload]");
@@ -276,9 +301,10 @@ export function start(hooks = {}) {
       return;
     }
     const submit = form.querySelector("button:not([type=button])");
-    if (submit) submit.disabled = true;
+    if (submit?.dataset.busy) return;
+    setBusy(submit, true);
     const reply = await live.send(form.dataset.event, payload);
-    if (submit) submit.disabled = false;
+    setBusy(submit, false);
     if (reply && reply.ok) {
       done();
       if (form.dataset.saved !== undefined) toast(i18n().saved || "Saved", "ok");

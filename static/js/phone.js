@@ -6,7 +6,7 @@
 //   [data-saved-for]      says what the server has stored for an item
 import { start, toast } from "./live.js";
 
-const $$ = (sel) => Array.from(document.querySelectorAll(sel));
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 const i18n = () => document.querySelector("#i18n").dataset;
 const key = `charrette:mine:${document.body.dataset.code}`;
 let mine = JSON.parse(localStorage.getItem(key) || "{}");
@@ -24,6 +24,13 @@ function current() {
   mine.choices ||= {};
   mine.notes ||= {};
   return mine;
+}
+
+// An element's text as a screen reader says it: without decorative symbols (aria-hidden).
+function spoken(el) {
+  const copy = el.cloneNode(true);
+  for (const hidden of copy.querySelectorAll("[aria-hidden=true]")) hidden.remove();
+  return copy.textContent.replace(/\s+/g, " ").trim();
 }
 
 const choiceKey = (el) => `${el.dataset.item}:${el.dataset.criterion || ""}`;
@@ -49,7 +56,9 @@ function showDots(dots) {
 function showChoices(m) {
   const { choices, notes } = m;
   for (const b of $$("[data-choice]")) {
-    b.setAttribute("aria-pressed", String(String(choices[choiceKey(b)]) === b.dataset.value));
+    // Ratings are radio groups (aria-checked); ranks are toggle buttons (aria-pressed).
+    b.setAttribute(b.getAttribute("role") === "radio" ? "aria-checked" : "aria-pressed",
+      String(String(choices[choiceKey(b)]) === b.dataset.value));
   }
   for (const card of $$("[data-card]")) {
     card.classList.toggle("has-choice", Object.keys(choices).some((k) => k.startsWith(`${card.dataset.card}:`)));
@@ -64,7 +73,7 @@ function showChoices(m) {
     const value = choices[`${line.dataset.savedFor}:`];
     const input = value === undefined ? null
       : line.closest("form").querySelector(`[data-choice-input][value="${value}"]`);
-    line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${input.parentElement.textContent.trim()}` : "";
+    line.textContent = input ? `✓ ${i18n().savedvote || "Saved"}: ${spoken(input.parentElement)}` : "";
   }
   const ranked = document.querySelector("[data-ranked]");
   if (ranked) {
@@ -166,4 +175,15 @@ document.addEventListener("click", (e) => {
   }
   save();
   show();
+});
+
+// Arrow keys move between the options of a rating, as in any radio group.
+document.addEventListener("keydown", (e) => {
+  const radio = e.target.closest?.("[role=radio]");
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+  if (!radio || !step) return;
+  const options = $$("[role=radio]", radio.closest("[role=radiogroup]"));
+  const next = options[(options.indexOf(radio) + step + options.length) % options.length];
+  e.preventDefault();
+  next.focus();
 });

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import decide, gen_facilitator, gen_participant, gen_workshop, goto, screens
+from tests.conftest import decide, gen_facilitator, gen_ideas, gen_participant, gen_workshop, goto, screens
 from workshop import flow
 from workshop.errors import Refused
 from workshop.extensions import db
@@ -185,3 +185,55 @@ def test_decision_picks_one_concept_or_a_combination(rating):
     flow.reveal(w, stage.id)
     decide(w, stage, item_ids=[a.id, b.id], rationale="Combine the two: the face of one, the words of other")
     assert stage.decision == {"item_ids": [a.id, b.id]} and stage.phase == "decided"
+
+
+def test_a_prepared_concept_is_corrected_and_its_image_replaced(app, client, browser):
+    w = gen_workshop()
+    first = concept(w, "Ask frist", image=png())
+    old_files = [f"{first.image['name']}-{width}.png" for width in (800, 1600)]
+    owner = browser()
+    owner.login()
+    url = f"/w/{w.code}/items/{first.id}"
+    r = owner.http.post(url, headers={"Accept": "application/json"}, data={
+        "title": "Ask first", "message": "Ask before you go", "channel": "Posters",
+        "image": (png(color=(20, 90, 200)), "v2.png")}, content_type="multipart/form-data")
+    assert r.status_code == 200 and r.json == {"ok": True, "item": {"id": first.id, "title": "Ask first"}}
+    db.session.expire_all()
+    item = db.session.get(Item, first.id)
+    assert (item.title, item.field("message"), item.field("channel")) == (
+        "Ask first", "Ask before you go", "Posters")
+    assert item.image["name"] != old_files[0].rsplit("-", 1)[0]
+    assert all(client.get(f"/media/{name}").status_code == 404 for name in old_files)  # old files gone
+    new = client.get(f"/media/{item.image['name']}-800.png")
+    assert new.status_code == 200
+    new.close()
+    # The console lists it with an edit form filled with its current values.
+    goto(w, "concepts")
+    console = screens(w)["console"]
+    assert f'action="/w/{w.code}/items/{first.id}"' in console and 'value="Ask before you go"' in console
+
+
+def test_editing_refuses_bad_input_phones_words_and_other_facilitators(app, browser):
+    w = gen_workshop()
+    item = concept(w, "Ask first", image=png())
+    name = item.image["name"]
+    owner = browser()
+    owner.login()
+    url = f"/w/{w.code}/items/{item.id}"
+    empty = owner.http.post(url, headers={"Accept": "application/json"}, data={"title": "", "message": "x"})
+    assert empty.status_code == 400 and "Give the concept a name" in empty.json["error"]
+    bad = owner.http.post(url, headers={"Accept": "application/json"}, data={
+        "title": "New", "message": "x", "image": (io.BytesIO(b"<svg/>"), "x.png")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 415
+    gen_facilitator("other@example.org")
+    other = browser()
+    other.login("other@example.org")
+    assert other.http.post(url, data={"title": "Mine now", "message": "x"}).status_code == 403
+    db.session.expire_all()
+    kept = db.session.get(Item, item.id)
+    assert (kept.title, kept.image["name"]) == ("Ask first", name)  # nothing changed
+    # What a phone wrote stays as written.
+    (idea,) = gen_ideas(w, "Phones at night")
+    with pytest.raises(Refused, match="as they wrote them"):
+        flow.edit_item(w, idea.id, {"title": "Something else"})

@@ -57,6 +57,10 @@ class StageKind:
         """Map a valid ItemForm to Item columns: title, detail, data."""
         return {"title": form.title.data.strip(), "detail": (form.detail.data or "").strip()}
 
+    def item_values(self, item) -> dict:
+        """Return an item's values under its ItemForm's field names (to edit it)."""
+        return {**(item.data or {}), "title": item.title, "detail": item.detail}
+
     def vote(self, stage, participant, form, client_id: str) -> dict:
         """Store one vote action atomically and return the participant's votes."""
         raise Refused(_l("This stage takes no votes."))

@@ -1,0 +1,285 @@
+"""Languages: catalogues complete, each phone in its own language, projector in the workshop's."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from babel.dates import format_date
+from babel.messages.pofile import read_po, write_po
+from flask import g
+
+from tests.conftest import gen_facilitator, gen_workshop, views
+from workshop import catalogues, i18n, live
+from workshop.models import Workshop
+
+CATALOGUED = ["nb", "sv", "mn"]
+
+
+@pytest.fixture(scope="module")
+def pot(tmp_path_factory):
+    """Extract every marked string of the app afresh, as `flask translate update` does."""
+    return catalogues.extract(tmp_path_factory.mktemp("pot") / "messages.pot")
+
+
+def html_lang(html: str) -> str:
+    """Return the language a page declares on <html>."""
+    return re.search(r'<html lang="([\w-]+)"', html).group(1)
+
+
+def h1(html: str) -> str:
+    """Return the text of a page's first heading."""
+    return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip()
+
+
+# --- catalogues ---------------------------------------------------------------------
+
+def test_every_language_has_a_catalogue_and_the_source_none():
+    assert catalogues.languages() == CATALOGUED
+    assert set(i18n.LANGUAGES) == {"en", *CATALOGUED}
+
+
+@pytest.mark.parametrize("lang", CATALOGUED)
+def test_every_string_is_translated_with_its_placeholders_and_compiled(pot, lang):
+    with pot.open("rb") as f:
+        assert len([m for m in read_po(f) if m.id]) > 400  # the extraction really found the app's strings
+    assert catalogues.problems(pot, lang) == []
+
+
+def test_the_check_catches_missing_empty_fuzzy_changed_and_stale(pot, tmp_path):
+    po = tmp_path / "messages.po"
+    shutil.copy(catalogues.po_path("nb"), po)
+    shutil.copy(catalogues.po_path("nb").with_suffix(".mo"), tmp_path / "messages.mo")
+    assert catalogues.problems(pot, "nb", po) == []
+    with po.open("rb") as f:
+        catalog = read_po(f, locale="nb")
+
+    def edit(changes):
+        with po.open("wb") as f:
+            write_po(f, changes(catalog), width=100)
+        return catalogues.problems(pot, "nb", po)
+
+    def stale(c):
+        c["Sign in"].string = "Logg på"
+        return c
+    assert edit(stale) == ["nb: messages.mo is stale; run `flask --app wsgi translate compile`"]
+
+    def broken(c):
+        c["Join"].string = ""
+        c["Sign out"].flags.add("fuzzy")
+        c["Step %(n)d of %(total)d"].string = "Steg %(n)d av %(totalt)d"
+        c["{n} of {top} ranked"].string = "{n} rangert"
+        c["%(num)d vote"].string = ("%(num)d stemme", "")
+        c.delete("Workshops")
+        return c
+    found = edit(broken)
+    for needle in ["untranslated or fuzzy 'Join'", "untranslated or fuzzy 'Sign out'",
+                   "placeholders ['%(n)d', '%(totalt)d']", "placeholders ['{n}'] != ['{n}', '{top}']",
+                   "untranslated or fuzzy '%(num)d vote'", "missing 'Workshops'"]:
+        assert any(needle in problem for problem in found), (needle, found)
+
+
+def test_translate_check_command_passes(runner):
+    result = runner.invoke(args=["translate", "check"])
+    assert result.exit_code == 0, result.output
+    assert "Every catalogue is complete." in result.output
+
+
+# --- which language a page is in ----------------------------------------------------
+
+@pytest.mark.parametrize("header, lang, title", [
+    ("nb-NO,nb;q=0.9,en;q=0.5", "nb", "Bli med i et verksted"),
+    ("nn-NO,nn;q=0.9", "nb", "Bli med i et verksted"),      # Nynorsk reads Bokmål best
+    ("no", "nb", "Bli med i et verksted"),
+    ("sv-SE", "sv", "Gå med i en workshop"),
+    ("fr-FR,mn;q=0.8", "mn", "Семинарт нэгдэх"),
+    ("fr-FR,de;q=0.8", "en", "Join a workshop"),
+])
+def test_the_browser_language_is_the_default(client, header, lang, title):
+    html = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert html_lang(html) == lang and h1(html) == title
+
+
+def test_the_picker_remembers_a_choice_over_the_browser_language(client):
+    page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    picker = page[page.index('class="lang-picker"'):page.index("</nav>", page.index("lang-picker"))]
+    for code, name in i18n.LANGUAGES.items():  # each language named in itself, marked with its code
+        assert f'lang="{code}"' in picker and f">{name}</a>" in picker
+    assert re.search(r'lang="sv"[^>]*\s+aria-current="true">Svenska', picker)
+
+    response = client.get("/lang/mn?next=/j/ABCDEF")
+    assert response.status_code == 302 and response.headers["Location"] == "/j/ABCDEF"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lang=mn;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    html = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert html_lang(html) == "mn" and h1(html) == "Семинарт нэгдэх"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)", ""])
+def test_the_picker_only_goes_back_to_this_site(client, target):
+    assert client.get(f"/lang/sv?next={target}").headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_not_remembered(client):
+    response = client.get("/lang/xx?next=/")
+    assert "Set-Cookie" not in response.headers
+    assert html_lang(client.get("/").get_data(as_text=True)) == "en"
+
+
+def test_form_errors_are_in_the_phone_language(client):
+    client.get("/lang/mn")
+    html = client.post("/", data={"code": ""}).get_data(as_text=True)
+    assert "Энэ талбарыг бөглөнө үү." in html
+    html = client.post("/", data={"code": "ABC"}).get_data(as_text=True)
+    assert "Семинарын код 6 тэмдэгттэй." in html
+
+
+def test_numbers_and_dates_follow_the_language(app, client):
+    with app.test_request_context(headers={"Accept-Language": "nb"}):
+        g.pop("_flask_babel", None)  # the test's app context outlives a request
+        assert i18n.decimal(3.456) == "3,5" and i18n.decimal(1234.5) == "1\xa0234,5"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        g.pop("_flask_babel", None)
+        assert i18n.decimal(3.456) == "3.5"
+    facilitator = gen_facilitator()
+    workshop = gen_workshop(facilitator)
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    for lang in ("nb", "mn", "en"):
+        client.get(f"/lang/{lang}")
+        html = client.get("/workshops").get_data(as_text=True)
+        assert format_date(workshop.created_at, "medium", locale=lang) in html
+    assert format_date(workshop.created_at, "medium", locale="nb") != format_date(
+        workshop.created_at, "medium", locale="en")
+
+
+# --- the workshop's language: projector and report ----------------------------------
+
+def test_the_facilitator_chooses_the_projector_language(client):
+    facilitator = gen_facilitator()
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    client.get("/lang/nb")
+    form = client.get("/workshops/new").get_data(as_text=True)
+    assert re.search(r'<option selected value="nb">Norsk bokmål</option>', form)  # defaults to mine
+    response = client.post("/workshops/new", data={
+        "title": "Trygg migrasjon", "topic": "Menneskehandel", "groups": "Regjering\nUngdom",
+        "template": "campaign", "language": "mn"})
+    workshop = Workshop.query.one()
+    assert response.status_code == 302 and workshop.language == "mn"
+
+    projector = client.get(f"/w/{workshop.code}/present").get_data(as_text=True)
+    assert html_lang(projector) == "mn" and "Нэгдэх хаяг" in projector
+    console = client.get(f"/w/{workshop.code}/console").get_data(as_text=True)
+    assert html_lang(console) == "nb" and "Bli med på" in console  # the console stays in mine
+    assert '<option selected value="mn">Монгол</option>' in console
+
+    client.post(f"/w/{workshop.code}/language", data={"language": "sv"})
+    assert Workshop.query.one().language == "sv"
+    projector = client.get(f"/w/{workshop.code}/present").get_data(as_text=True)
+    assert html_lang(projector) == "sv" and "Gå med på" in projector
+    client.post(f"/w/{workshop.code}/language", data={"language": "xx"})
+    assert Workshop.query.one().language == "sv"
+
+
+# --- live views: each phone in its language, rendered once per language --------------
+
+def test_each_phone_gets_its_own_language_rendered_once_per_language(app, browser, monkeypatch):
+    facilitator = gen_facilitator()
+    workshop = gen_workshop(facilitator, language="sv")
+    laptop = browser()
+    laptop.login()
+    console = laptop.socket(workshop.code, "console")
+    projector = laptop.socket(workshop.code, "projector")
+    phones = {}
+    for name, lang in [("nb1", "nb"), ("nb2", "nb"), ("mn", "mn"), ("default", None)]:
+        phone = browser()
+        if lang:
+            phone.http.get(f"/lang/{lang}")
+        assert phone.join(workshop.code, group=workshop.groups[0]).status_code == 302  # "Myndigheter"
+        phones[name] = phone.socket(workshop.code, "phone")
+    for sock in [console, projector, *phones.values()]:
+        sock.get_received()
+
+    rendered = []
+    real_render = live.render
+    monkeypatch.setattr(live, "render", lambda view: rendered.append(
+        (view.audience, i18n.current())) or real_render(view))
+    stage = workshop.stages[0]
+    reply = console.emit("stage:go", {"stage_id": stage.id, "phase": "collect"}, callback=True)
+    assert reply["ok"], reply
+
+    steps = {"nb": "Steg 1 av 5", "mn": "Алхам 1/5", "en": "Step 1 of 5"}
+    for name, lang in [("nb1", "nb"), ("nb2", "nb"), ("mn", "mn"), ("default", "en")]:
+        (view,) = views(phones[name])
+        assert view["lang"] == lang and steps[lang] in view["html"], name
+        assert not any(text in view["html"] for other, text in steps.items() if other != lang)
+    (room_view,) = views(projector)
+    assert room_view["lang"] == "sv" and "Samlar in idéer" in room_view["html"]
+    (console_view,) = views(console)
+    assert console_view["lang"] == "en" and "Collecting ideas" in console_view["html"]
+    phone_renders = sorted(lang for audience, lang in rendered if audience == "phone")
+    assert phone_renders == ["en", "mn", "nb"]  # two Norwegian phones, one render
+
+    # A refusal comes back in the phone's own language.
+    reply = phones["mn"].emit("idea:add", {"cid": "c" * 16, "title": ""}, callback=True)
+    assert reply["ok"] is False and re.search("[\u0400-\u04ff]", reply["error"]), reply
+    sync = phones["nb1"].emit("sync", {}, callback=True)
+    assert sync["view"]["lang"] == "nb" and "Steg 1 av 5" in sync["view"]["html"]
+
+
+def test_changing_the_workshop_language_reaches_the_open_projector(app, browser):
+    facilitator = gen_facilitator()
+    workshop = gen_workshop(facilitator)
+    laptop = browser()
+    laptop.login()
+    projector = laptop.socket(workshop.code, "projector")
+    projector.get_received()
+    laptop.http.post(f"/w/{workshop.code}/language", data={"language": "nb"})
+    (view,) = views(projector)
+    assert view["lang"] == "nb"  # live.js reloads the page when this differs from <html lang>
+
+
+def test_stage_titles_and_prompts_start_in_the_workshop_language(app):
+    from workshop import flow
+    workshop = gen_workshop(language="mn", template="problem")
+    assert [s.title for s in workshop.stages] == ["Хандлага сонгох", "Зорилтот бүлгээ сонгох"]
+    assert workshop.stages[1].prompt == "Энэ хандлага өөрчлөгдөхийн тулд хэн зан үйлээ өөрчлөх ёстой вэ?"
+    flow.add_stage(workshop, "drafts")
+    assert workshop.stages[-1].title == "Ноорогт санал өгөх"
+
+
+def test_shares_are_written_the_way_the_language_writes_percentages(app):
+    from flask import render_template_string
+    for lang, expected in (("en", "33%"), ("nb", "33\xa0%"), ("sv", "33\xa0%")):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            g.pop("_flask_babel", None)
+            assert render_template_string("{{ 0.333|percentformat }}") == expected
+
+
+def test_facilitators_find_the_picker_on_sign_in_and_their_workshops(client):
+    facilitator = gen_facilitator()
+    assert 'class="lang-picker"' in client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    assert 'class="lang-picker"' in client.get("/workshops").get_data(as_text=True)
+
+
+def test_only_languages_in_use_are_rendered_and_all_of_them_across_processes(app, browser):
+    from workshop import realtime
+    workshop = gen_workshop(gen_facilitator())
+    assert realtime.languages_in_use(workshop.id, "phone") == []  # nobody connected: no render at all
+    phone = browser()
+    phone.http.get("/lang/sv")
+    phone.join(workshop.code)
+    phone.socket(workshop.code, "phone")
+    assert realtime.languages_in_use(workshop.id, "phone") == ["sv"]
+    assert realtime.languages_in_use(workshop.id, "console") == []
+    app.config["REDIS_URL"] = "redis://other-processes-may-hold-any-language"
+    assert realtime.languages_in_use(workshop.id, "phone") == list(i18n.LANGUAGES)
+
+
+def test_default_stakeholder_groups_are_offered_in_the_facilitators_language(client):
+    facilitator = gen_facilitator()
+    client.post("/login", data={"email": facilitator.email, "password": "correct horse battery"})
+    client.get("/lang/sv")
+    form = client.get("/workshops/new").get_data(as_text=True)
+    assert "Myndigheter\nCivilsamhälle\nFN / givare\nKreativ partner\nUnga\nÖvrigt" in form
+    assert gen_workshop(facilitator, language="mn").groups[0] == "Засгийн газар"
