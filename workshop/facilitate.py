@@ -19,11 +19,21 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
-from . import exports, flow, images, imports, mail, network, realtime, sharing
+from . import exports, flow, images, imports, mail, network, realtime, report, report_job, sharing
 from .errors import Refused
-from .forms import DeleteWorkshopForm, ImportForm, LanguageForm, SendReportForm, ShareLinkForm, WorkshopForm
+from .extensions import db
+from .forms import (
+    DeleteWorkshopForm,
+    ImportForm,
+    LanguageForm,
+    ReportSettingsForm,
+    SendReportForm,
+    ShareLinkForm,
+    WorkshopForm,
+)
 from .i18n import LANGUAGES
 from .limits import code_guesses
+from .models import Report
 
 bp = Blueprint("facilitate", __name__)
 bp.add_app_template_global(images.url, "image_url")
@@ -153,6 +163,77 @@ def media(name: str):
     return response
 
 
+# --- the report (issue 4): cover settings, generate, status, downloads ------------------------------
+
+@bp.route("/w/<code>/report", methods=["GET", "POST"])
+@login_required
+@code_guesses
+def report_page(code: str):
+    """Show the report page: cover settings, the generate button, progress and downloads."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    form = ReportSettingsForm(obj=workshop)
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            report.set_cover(workshop, form.org_name.data or "", form.page_size.data,
+                             logo=upload.stream if upload and upload.filename else None,
+                             remove_logo=form.remove_logo.data)
+        except Refused as refusal:
+            form.logo.errors = [refusal.message]
+        else:
+            flash(_("Report settings saved."), "success")
+            return redirect(url_for("facilitate.report_page", code=workshop.code))
+    return render_template("facilitate/report.html", workshop=workshop, form=form,
+                           current=report.newest(workshop), latest=report.latest(workshop),
+                           logo_url=images.url(workshop.org_logo, 800) if workshop.org_logo else None)
+
+
+@bp.route("/w/<code>/report/generate", methods=["POST"])
+@login_required
+@code_guesses
+def report_generate(code: str):
+    """Queue a new report and render it in the background; return at once."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    try:
+        row = report_job.request(workshop)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        report_job.start(row)
+        flash(_("The report is being made. This page shows when it is ready."), "info")
+    return redirect(url_for("facilitate.report_page", code=workshop.code))
+
+
+@bp.route("/w/<code>/report/status")
+@login_required
+@code_guesses
+def report_status(code: str):
+    """Return the newest report's state as JSON (the report page polls it)."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    return jsonify(report.status(report.newest(workshop)))
+
+
+@bp.route("/w/<code>/report/<int:report_id>.<fmt>")
+@login_required
+@code_guesses
+def report_download(code: str, report_id: int, fmt: str):
+    """Send a finished report of this workshop: the PDF, or the self-contained HTML page."""
+    workshop = flow.get_workshop(code, facilitator=current_user)
+    row = db.session.get(Report, report_id)
+    if row is None or row.workshop_id != workshop.id or row.status != "done" or fmt not in ("pdf", "html"):
+        abort(404)
+    path = report.file_path(row.pdf_file if fmt == "pdf" else row.html_file)
+    if path is None:
+        abort(404)
+    name = f"{secure_filename(workshop.title) or 'workshop'}-report.{fmt}"
+    response = send_file(path, mimetype="application/pdf" if fmt == "pdf" else "text/html",
+                         as_attachment=fmt == "pdf", download_name=name, max_age=0)
+    if fmt == "html":
+        # The page is self-contained: its own styles and data: images, no script at all.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 # === Share & data: the report by e-mail, share links, CSV/JSON exports, import, delete ===========
 # (kept together at the end of the file; the rules live in sharing.py, mail.py, exports.py, imports.py)
 

@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -251,6 +252,18 @@ class EditStageForm(StageIdForm):
         DataRequired(message=_l("Write the question the room answers.")), Length(max=1000)])
 
 
+# --- the report (issue 4) ---------------------------------------------------------
+
+class ReportSettingsForm(FlaskForm):
+    """The report's cover and paper: who sends it, their logo, A4 or US Letter."""
+
+    org_name = StringField(_l("Organisation name"), filters=[strip], validators=[Optional(), Length(max=200)],
+                           description=_l("Shown on the cover and at the foot of every page."))
+    logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 8 MB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    page_size = SelectField(_l("Paper size"), choices=[SelectChoice("A4", _l("A4")),
+                                                        SelectChoice("Letter", _l("US Letter"))],
+                            validators=[InputRequired(message=_l("Choose A4 or US Letter."))])
 # --- share & data: the report by e-mail, share links, import, delete ----------------
 
 MAX_RECIPIENTS = 20  # a report goes to a handful of partners; more is a mailing list's job

@@ -9,11 +9,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
-from . import images
+from . import images, report
 from .errors import Refused
 from .extensions import db
 from .models import Comment, Invitation, Item, Participant, Report, ShareLink, Stage, Vote, Workshop, utcnow
@@ -21,36 +20,20 @@ from .models import Comment, Invitation, Item, Participant, Report, ShareLink, S
 MAX_LINKS = 50          # live links per workshop: enough for every partner, not a token farm
 MAX_LINK_DAYS = 365
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-REPORT_FILE = re.compile(r"^[A-Za-z0-9_-]+\.(pdf|html)$")
 
 
 # --- the newest report ------------------------------------------------------------
 
-def _report_path(name: str | None) -> Path | None:
-    """Return the path of a report file inside REPORT_DIR, or None for any other name."""
-    if not name or not REPORT_FILE.match(name):
-        return None
-    path = Path(current_app.config["REPORT_DIR"]) / name
-    return path if path.is_file() else None
-
-
 def latest_report(workshop: Workshop) -> tuple[Report, Path] | None:
-    """Return the newest finished report of a workshop and its PDF file, if there is one.
-
-    Private stand-in for report.latest() (the report branch): swap at merge.
-    """
-    report = db.session.scalar(
-        select(Report).where(Report.workshop_id == workshop.id, Report.status == "done")
-        .order_by(Report.finished_at.desc(), Report.id.desc()).limit(1))
-    if report is None:
-        return None
-    path = _report_path(report.pdf_file)
-    return (report, path) if path is not None else None
+    """Return the newest finished report of a workshop and its PDF file, if there is one."""
+    found = report.latest(workshop)
+    path = report.file_path(found.pdf_file) if found is not None else None
+    return (found, path) if path is not None else None
 
 
-def report_html_path(report: Report) -> Path | None:
+def report_html_path(rendered: Report) -> Path | None:
     """Return the HTML version of a report, if it was rendered."""
-    return _report_path(report.html_file)
+    return report.file_path(rendered.html_file)
 
 
 # --- share links ------------------------------------------------------------------
@@ -135,6 +118,6 @@ def delete_workshop(workshop: Workshop, confirm: str) -> None:
     for picture in pictures:
         images.delete(picture)
     for name in report_files:
-        path = _report_path(name)
+        path = report.file_path(name)
         if path is not None:
             path.unlink(missing_ok=True)

@@ -104,6 +104,13 @@ class StrategyStage(StageKind):
             .join(Participant, Vote.participant_id == Participant.id)
             .where(Vote.stage_id == stage.id, Vote.value <= 2).order_by(Vote.value, Vote.id)).all()
 
+    def notes(self, stage) -> list:
+        """Every fist-of-five comment, lowest support first (the report prints them all)."""
+        return db.session.execute(
+            select(Vote.value, Vote.note, Participant.group, Participant.name)
+            .join(Participant, Vote.participant_id == Participant.id)
+            .where(Vote.stage_id == stage.id, Vote.note != "").order_by(Vote.value, Vote.id)).all()
+
     def results(self, stage):
         return [self.consensus(stage)]
 

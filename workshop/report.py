@@ -1,0 +1,256 @@
+"""The workshop report: its data (pure), rendered as HTML and PDF with WeasyPrint.
+
+`collect` gathers everything the report shows from the database, reusing each
+stage kind's own results; `render_html` and `render_pdf` turn it into a
+document. WeasyPrint only ever sees the app's static files and uploads
+(`Fetcher`): nothing on the network, no other file. The job that renders a
+report outside the live session is in `report_job.py`.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import images
+from .errors import Refused
+from .extensions import db
+from .live import View
+from .models import Comment, Item, Participant, Report, Stage, Vote, Workshop, utcnow
+from .stages import kind_of
+
+# The document's base URL: a name no network resolves, which only `Fetcher` answers.
+ORIGIN = "https://charrette.invalid"
+PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+# A report file name as report_job writes it: random, with no path in it.
+FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(pdf|html)$")
+
+
+@dataclass
+class Cover:
+    """The first page: what the workshop was, who ran it, who took part."""
+
+    title: str
+    topic: str
+    description: str
+    dates: str
+    facilitator: str
+    org_name: str
+    org_logo: dict | None
+    groups: list[tuple[str, int]]
+    participants: int
+    anonymous: bool
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows: the cover, the agreed strategy and one view per stage."""
+
+    workshop: Workshop
+    cover: Cover
+    stages: list[View] = field(default_factory=list)
+    strategy: View | None = None
+    generated: str = ""
+
+
+def collect(workshop: Workshop) -> ReportData:
+    """Gather the report's data from the database (every stage, item, vote and comment)."""
+    counts = Counter(db.session.scalars(select(Participant.group).where(
+        Participant.workshop_id == workshop.id)))
+    order = list(workshop.groups) + sorted(g for g in counts if g not in workshop.groups)
+    cover = Cover(
+        title=workshop.title, topic=workshop.topic, description=workshop.description,
+        dates=_dates(workshop), facilitator=workshop.facilitator.name, org_name=workshop.org_name,
+        org_logo=workshop.org_logo, groups=[(g, counts[g]) for g in order if counts.get(g)],
+        participants=sum(counts.values()), anonymous=not workshop.collect_names)
+    data = ReportData(workshop=workshop, cover=cover, generated=format_date(utcnow(), "long"))
+    participants = cover.participants
+    for stage in workshop.stages:
+        if not kind_of(stage).playable:
+            continue
+        view = stage_view(workshop, stage, participants)
+        data.stages.append(view)
+        if stage.kind == "strategy":
+            data.strategy = view  # the last strategy stage is the one agreed
+    return data
+
+
+def stage_view(workshop: Workshop, stage: Stage, participants: int) -> View:
+    """Build one stage's view for the report: every item (merged and hidden too) and its results."""
+    kind = kind_of(stage)
+    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id).options(
+        selectinload(Item.merged), selectinload(Item.participant)).order_by(Item.id)).all()
+    view = View(workshop=workshop, audience="report", stage=stage, kind=kind, items=list(items),
+                by_id={item.id: item for item in items}, participants=participants,
+                revealed=stage.revealed_at is not None)
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = kind.progress(stage)
+        view.results = kind.results(stage)
+    query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+    for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
+        view.comments.setdefault(comment.item_id, []).append(comment)
+    if stage.decision:
+        view.decision = [view.by_id[i] for i in stage.decision.get("item_ids", []) if i in view.by_id]
+    return view
+
+
+def _dates(workshop: Workshop) -> str:
+    """Return the day(s) the workshop ran, from its first to its last recorded activity."""
+    moments = [workshop.created_at]
+    for column, model in ((Item.created_at, Item), (Vote.updated_at, Vote), (Comment.created_at, Comment)):
+        first, last = db.session.execute(select(func.min(column), func.max(column)).join(
+            Stage, model.stage_id == Stage.id).where(Stage.workshop_id == workshop.id)).one()
+        moments += [m for m in (first, last) if m is not None]
+    moments += [s.decided_at for s in workshop.stages if s.decided_at]
+    start, end = min(moments).date(), max(moments).date()
+    if start == end:
+        return format_date(start, "long")
+    return f"{format_date(start, 'long')} – {format_date(end, 'long')}"
+
+
+# --- rendering ---------------------------------------------------------------------
+
+def _css() -> str:
+    """Return the report's stylesheet, to inline: the document then stands on its own."""
+    return (Path(current_app.static_folder) / "css" / "report.css").read_text(encoding="utf-8")
+
+
+def image_src(image: dict) -> str:
+    """Return the URL of an image's sharp (1600 px) copy, as the report document names it."""
+    return f"{ORIGIN}/media/{images.filename(image, images.WIDTHS[-1])}"
+
+
+def render_html(workshop: Workshop) -> str:
+    """Render the report as one HTML document, in the workshop's language."""
+    with force_locale(workshop.language or "en"):
+        data = collect(workshop)
+        return render_template("report/report.html", r=data, css=_css(), image_src=image_src,
+                               page_size=PAGE_SIZES.get(workshop.page_size, "A4"),
+                               cover_height="279mm" if workshop.page_size == "Letter" else "297mm")
+
+
+MEDIA_URL = re.compile(re.escape(ORIGIN) + r"/media/([A-Za-z0-9_.-]+)")
+
+
+def inline_images(html: str) -> str:
+    """Embed the report's images as data: URIs, so the HTML file stands on its own."""
+    def data_uri(match: re.Match) -> str:
+        path = images.file_path(match[1])
+        if path is None:
+            return ""
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return MEDIA_URL.sub(data_uri, html)
+
+
+class Fetcher(URLFetcher):
+    """Serve WeasyPrint the app's static files and uploads by name, from disk; refuse anything else.
+
+    User text is autoescaped, so markup in it never reaches WeasyPrint as markup:
+    this is the second wall. No network, no file:// URL, no path outside the two folders.
+    """
+
+    def fetch(self, url, headers=None):
+        """Return a static file or an upload under ORIGIN; raise for any other URL."""
+        path = self.resolve(url)
+        if path is None:
+            raise ValueError(f"Refused to fetch {url[:200]!r}: not one of the app's own files.")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    @staticmethod
+    def resolve(url: str) -> Path | None:
+        """Return the file a URL names, if it is one of the app's static files or uploads."""
+        if not url.startswith(ORIGIN + "/"):
+            return None
+        parts = urlsplit(url)
+        path = unquote(parts.path)
+        if parts.query or ".." in path or "\\" in path or "\x00" in path:
+            return None
+        if path.startswith("/media/"):
+            return images.file_path(path.removeprefix("/media/"))
+        if path.startswith("/static/"):
+            root = Path(current_app.static_folder).resolve()
+            target = (root / path.removeprefix("/static/")).resolve()
+            if target.is_relative_to(root) and target.is_file():
+                return target
+        return None
+
+
+def render_pdf(html: str) -> tuple[bytes, int]:
+    """Render report HTML to a tagged PDF (PDF/UA-1); return the bytes and the page count."""
+    document = HTML(string=html, base_url=ORIGIN + "/", url_fetcher=Fetcher()).render()
+    pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+    return pdf, len(document.pages)
+
+
+# --- the cover settings ----------------------------------------------------------------
+
+def set_cover(workshop: Workshop, org_name: str, page_size: str, logo=None,
+              remove_logo: bool = False) -> None:
+    """Store the report's organisation name, paper size and logo (checked and re-encoded by images.py)."""
+    if page_size not in PAGE_SIZES:
+        raise Refused(_l("Choose A4 or US Letter."))
+    new_logo = images.save(logo) if logo is not None else None  # refuses a bad file before any change
+    if new_logo or remove_logo:
+        images.delete(workshop.org_logo)
+        workshop.org_logo = new_logo
+    workshop.org_name = org_name
+    workshop.page_size = page_size
+    db.session.commit()
+
+
+# --- the files, for the download routes and for sharing -------------------------------
+
+def folder() -> Path:
+    """Return REPORT_DIR, created if missing."""
+    path = Path(current_app.config["REPORT_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_path(name: str | None) -> Path | None:
+    """Return the path of a rendered report file inside REPORT_DIR, or None for any other name."""
+    if not name or not FILE_NAME.match(name):
+        return None
+    path = folder() / name
+    return path if path.is_file() else None
+
+
+def latest(workshop: Workshop) -> Report | None:
+    """Return the workshop's newest report that rendered successfully (its files exist)."""
+    return db.session.scalar(select(Report).where(
+        Report.workshop_id == workshop.id, Report.status == "done").order_by(Report.id.desc()).limit(1))
+
+
+def newest(workshop: Workshop) -> Report | None:
+    """Return the workshop's newest report in any state (what the report page shows)."""
+    return db.session.scalar(select(Report).where(Report.workshop_id == workshop.id)
+                             .order_by(Report.id.desc()).limit(1))
+
+
+def status(report: Report | None) -> dict:
+    """Return a report's state for the status JSON and the page."""
+    if report is None:
+        return {"status": "none"}
+    return {"id": report.id, "status": report.status, "pages": report.pages, "seconds": report.seconds,
+            "error": report.error, "requested_at": _iso(report.requested_at),
+            "finished_at": _iso(report.finished_at)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Format a stored (naive UTC) time as ISO 8601 with its zone."""
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None

@@ -1,0 +1,167 @@
+"""Render a report outside the live session: a child process with a time and a memory limit.
+
+The child also lowers its CPU priority (nice 10), so on a 2-core laptop the live server's
+votes are served first while a report renders.
+
+The console's request creates a queued Report row and returns at once. `start` runs
+`python -m workshop.report_job <id>` and watches it from a background task (a greenlet under
+gevent, where waiting on a child process is cooperative): WeasyPrint's seconds of CPU work
+happen in another process, so the Socket.IO loop never stalls. The child marks the row
+rendering, writes the PDF and the self-contained HTML into REPORT_DIR and marks it done; a
+child that runs past REPORT_TIMEOUT is killed, one that crashes or passes REPORT_MEMORY_MB is
+marked failed with the reason, shown on the report page.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+import config
+
+from . import report as documents
+from .errors import Refused
+from .extensions import db, socketio
+from .models import Report, Workshop, utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def request(workshop: Workshop) -> Report:
+    """Queue a new report for the workshop, unless one is being made already."""
+    timeout = timedelta(seconds=current_app.config["REPORT_TIMEOUT"] + 30)
+    for busy in db.session.scalars(select(Report).where(
+            Report.workshop_id == workshop.id, Report.status.in_(("queued", "rendering")))):
+        if busy.requested_at > utcnow() - timeout:
+            raise Refused(_l("A report is being made already: wait for it to finish."), 409)
+        # Its watcher is gone (the server restarted mid-render): say so rather than wait forever.
+        _fail(busy, str(_l("The server stopped while this report was being made.")))
+    report = Report(workshop=workshop, status="queued", page_size=workshop.page_size,
+                    language=workshop.language)
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+def start(report: Report) -> None:
+    """Render a queued report in a child process, watched by a background task."""
+    socketio.start_background_task(watch, current_app._get_current_object(), report.id)
+
+
+def child_env(app) -> dict:
+    """Return the child's environment: this app's settings, so it opens the same database and folders."""
+    env = {**os.environ}
+    for setting in config.SETTINGS:
+        value = app.config.get(setting.name, setting.default)
+        env[setting.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    env.update(CHARRETTE_ENV="development", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               SECRET_KEY=app.config["SECRET_KEY"], ASYNC_MODE="threading", REDIS_URL="", DEMO="0",
+               LOG_LEVEL="ERROR")
+    return env
+
+
+def watch(app, report_id: int) -> None:
+    """Run the child for one report; kill it after REPORT_TIMEOUT; record why it failed, if it did."""
+    timeout = app.config["REPORT_TIMEOUT"]
+    log.info("report %s: starting its renderer", report_id)
+    proc = subprocess.Popen([sys.executable, "-m", "workshop.report_job", str(report_id)], cwd=ROOT,
+                            env=child_env(app), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    log.info("report %s: renderer pid %s", report_id, proc.pid)
+    try:
+        _out, err = proc.communicate(timeout=timeout)
+        reason = _last_line(err) or f"exit status {proc.returncode}"
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        reason = None
+    log.info("report %s: renderer exited with %s", report_id, proc.returncode)
+    with app.app_context():
+        row = db.session.get(Report, report_id)
+        if row is not None and row.status != "done":
+            message = (str(_l("Stopped: rendering took longer than %(s)d seconds.", s=timeout))
+                       if reason is None else str(_l("Rendering failed: %(reason)s", reason=reason)))
+            _fail(row, row.error or message)
+        db.session.remove()
+
+
+def _last_line(stderr: bytes) -> str:
+    """Return the child's last words on stderr (a traceback's last line says why)."""
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _fail(row: Report, error: str) -> None:
+    """Mark a report failed with the reason the console shows."""
+    row.status, row.error, row.finished_at = "failed", error[:1000], utcnow()
+    db.session.commit()
+
+
+def run(report_id: int) -> Report:
+    """Render one queued report (in the child): the PDF and the self-contained HTML."""
+    row = db.session.get(Report, report_id)
+    row.status = "rendering"
+    db.session.commit()
+    started = time.perf_counter()
+    try:
+        workshop = row.workshop
+        html = documents.render_html(workshop)
+        pdf, pages = documents.render_pdf(html)
+        stem = secrets.token_urlsafe(18)
+        pdf_name, html_name = f"{stem}.pdf", f"{stem}.html"
+        _write(documents.folder() / pdf_name, pdf)
+        _write(documents.folder() / html_name, documents.inline_images(html).encode("utf-8"))
+    except MemoryError:
+        _fail(row, str(_l("Stopped: rendering needed more than %(mb)d MB of memory.",
+                          mb=current_app.config["REPORT_MEMORY_MB"])))
+        return row
+    except Exception as exc:  # the reason goes to the console; the live session is unaffected
+        log.exception("report %s failed", report_id)
+        _fail(row, str(_l("Rendering failed: %(reason)s", reason=f"{type(exc).__name__}: {exc}")))
+        return row
+    row.status, row.pdf_file, row.html_file, row.pages = "done", pdf_name, html_name, pages
+    row.seconds = round(time.perf_counter() - started, 2)
+    row.finished_at = utcnow()
+    db.session.commit()
+    return row
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a reader never sees half a PDF."""
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space, so a runaway render fails alone."""
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main(argv: list[str]) -> int:
+    """Render the report whose id is argv[0], in this (child) process."""
+    from . import create_app
+    # Below the live server in the CPU queue: on a 2-core laptop, votes come first.
+    os.nice(10)
+    limit_memory(config.Setting("REPORT_MEMORY_MB", 0, "").read())
+    app = create_app(MIGRATE_ON_START=False)
+    with app.app_context():
+        row = run(int(argv[0]))
+        return 0 if row.status == "done" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
