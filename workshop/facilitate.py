@@ -287,6 +287,9 @@ def send_report(code: str):
             reply_to=(current_user.name, current_user.email), subject=form.subject.data,
             text=f"{form.message.data}\n\n-- \n{signature}",
             pdf=pdf, filename=secure_filename(f"{workshop.title}.pdf") or "report.pdf")
+        # Under gevent SQLite has one connection per process: give it back while the mail
+        # server takes its time, or every phone would wait for this send.
+        db.session.commit()
         mail.send(message)
     except Refused as refusal:
         flash(refusal.message, "error")
