@@ -275,22 +275,8 @@ def send_report(code: str):
     form = SendReportForm()
     if not form.validate_on_submit():
         return _share_page(workshop, send_form=form)
-    found = sharing.latest_report(workshop)
-    if found is None:
-        flash(_("No report is ready yet: render the report first, then send it."), "error")
-        return redirect(url_for("facilitate.share", code=workshop.code))
-    _report, pdf = found
-    signature = _("Sent by %(name)s with Charrette.", name=current_user.name)
     try:
-        message = mail.build(
-            sender=current_app.config["SMTP_FROM"], recipients=form.addresses,
-            reply_to=(current_user.name, current_user.email), subject=form.subject.data,
-            text=f"{form.message.data}\n\n-- \n{signature}",
-            pdf=pdf, filename=secure_filename(f"{workshop.title}.pdf") or "report.pdf")
-        # Under gevent SQLite has one connection per process: give it back while the mail
-        # server takes its time, or every phone would wait for this send.
-        db.session.commit()
-        mail.send(message)
+        sharing.send_report(workshop, current_user, form.addresses, form.subject.data, form.message.data)
     except Refused as refusal:
         flash(refusal.message, "error")
         return _share_page(workshop, send_form=form)

@@ -9,10 +9,13 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
+from werkzeug.utils import secure_filename
 
-from . import images, report
+from . import images, mail, report
 from .errors import Refused
 from .extensions import db
 from .models import Comment, Invitation, Item, Participant, Report, ShareLink, Stage, Vote, Workshop, utcnow
@@ -34,6 +37,23 @@ def latest_report(workshop: Workshop) -> tuple[Report, Path] | None:
 def report_html_path(rendered: Report) -> Path | None:
     """Return the HTML version of a report, if it was rendered."""
     return report.file_path(rendered.html_file)
+
+
+def send_report(workshop: Workshop, sender, recipients: list[str], subject: str, text: str) -> None:
+    """E-mail the newest report's PDF to partners with the facilitator's message, or refuse."""
+    found = latest_report(workshop)
+    if found is None:
+        raise Refused(_l("No report is ready yet: render the report first, then send it."))
+    _report, pdf = found
+    signature = _("Sent by %(name)s with Charrette.", name=sender.name)
+    message = mail.build(
+        sender=current_app.config["SMTP_FROM"], recipients=recipients,
+        reply_to=(sender.name, sender.email), subject=subject, text=f"{text}\n\n-- \n{signature}",
+        pdf=pdf, filename=secure_filename(f"{workshop.title}.pdf") or "report.pdf")
+    # Under gevent SQLite has one connection per process: give it back while the mail
+    # server takes its time, or every phone would wait for this send.
+    db.session.commit()
+    mail.send(message)
 
 
 # --- share links ------------------------------------------------------------------
