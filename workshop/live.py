@@ -158,7 +158,28 @@ def tally(workshop: Workshop, lang: str) -> dict:
     if stage is None or stage.phase != "vote":
         return {}
     with force_locale(lang):
-        return {"parts": {"tally": render_template("live/tally.html", v=view_model(workshop, "console"))}}
+        return {"parts": {"tally": render_template("live/tally.html", v=tally_view(workshop))}}
+
+
+TALLY_ROWS = 20  # the leaders the console's live tally lists while votes come in (live/tally.html)
+
+
+def tally_view(workshop: Workshop) -> View:
+    """Return what the console's live tally shows: the results and the items its rows name.
+
+    It is re-rendered every second while votes come in. A whole console view loads every
+    item with its comments (a thousand ideas: tens of ms); the leaders' titles are all the
+    generic bars need. Kinds with their own tally macro (a handful of prepared concepts
+    or drafts, shown with their comments) get the whole view.
+    """
+    stage = workshop.current_stage
+    kind = kind_of(stage)
+    if hasattr(current_app.jinja_env.get_template(kind.template).module, "tally"):
+        return view_model(workshop, "console")
+    view = View(workshop=workshop, audience="console", stage=stage, kind=kind, results=kind.results(stage))
+    leaders = [row.item_id for row in view.results[:TALLY_ROWS]]
+    view.by_id = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(leaders)))}
+    return view
 
 
 def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:

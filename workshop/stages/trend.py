@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select
 from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -11,7 +11,7 @@ from ..errors import Refused
 from ..extensions import db
 from ..forms import strip
 from ..models import Item, Participant, Vote, utcnow
-from .base import StageKind
+from .base import ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
 
 MAX_DOTS = 20
 
@@ -34,13 +34,14 @@ class DotSettingsForm(Form):
     show_groups = BooleanField(_l("Show groups on projector"))
 
 
-def _counted(stage, any_value: bool = False):
-    """Conditions for the dots that count: this stage, on ideas still in the vote.
-
-    Dots on a hidden idea go back to the participant (and return if it is shown again).
-    """
-    return (Vote.stage_id == stage.id, Item.hidden.is_(False), Item.merged_into_id.is_(None),
-            *(() if any_value else (Vote.value > 0,)))
+# Dots count on ideas still in the vote (IN_VOTE): dots on a hidden idea go back to the
+# participant, and return if it is shown again. Statements built once (see stages/base.py).
+_V, _P = Vote.__table__.c, Participant.__table__.c
+DOTS_BY_GROUP = (select(_V.item_id, _P.group, _V.value).select_from(
+    Vote.__table__.join(Participant.__table__, _V.participant_id == _P.id))
+    .where(_V.stage_id == bindparam("stage"), _V.value > 0))
+PROGRESS = (select(func.count(func.distinct(_V.participant_id)), func.coalesce(func.sum(_V.value), 0))
+            .select_from(VOTES_IN_ITEMS).where(*IN_VOTE, _V.value > 0))
 
 
 class TrendStage(StageKind):
@@ -56,16 +57,14 @@ class TrendStage(StageKind):
         """Put `dots` dots on one idea (absolute, so a replay changes nothing).
 
         The caller has locked the participant row, so two tabs racing cannot
-        both pass the budget check. This is the hot path of a live session: a handful of plain statements.
+        both pass the budget check. This is the hot path of a live session: a handful
+        of statements built once (stages/base.py).
         """
         item_id, wanted = form.item_id.data, form.dots.data
-        item = db.session.execute(select(Item.stage_id, Item.hidden, Item.merged_into_id)
-                                  .where(Item.id == item_id)).first()
+        item = db.session.execute(ITEM_STATE, {"item": item_id}).first()
         if item is None or item.stage_id != stage.id or item.hidden or item.merged_into_id:
             raise Refused(_l("That idea is not open for voting."))
-        allocation = {row.item_id: row for row in db.session.execute(
-            select(Vote.item_id, Vote.value, Vote.client_id).join(Item, Vote.item_id == Item.id)
-            .where(*_counted(stage, any_value=True), Vote.participant_id == participant.id))}
+        allocation = {row.item_id: row for row in self.my_votes(stage, participant)}
         existing = allocation.get(item_id)
         dots = {i: row.value for i, row in allocation.items() if row.value > 0}
         if existing is not None and existing.client_id == client_id:
@@ -75,15 +74,9 @@ class TrendStage(StageKind):
         if not voting.within_budget({0: spent_elsewhere, item_id: wanted}, budget):
             raise Refused(_l("You have %(left)d of %(budget)d dots left.",
                              left=max(budget - sum(dots.values()), 0), budget=budget))
-        if existing is None:
-            db.session.execute(insert(Vote).values(
-                stage_id=stage.id, participant_id=participant.id, item_id=item_id, criterion="",
-                value=wanted, client_id=client_id, note="", updated_at=utcnow()))
-        else:
-            db.session.execute(update(Vote).where(
-                Vote.participant_id == participant.id, Vote.item_id == item_id, Vote.criterion == "")
-                .values(value=wanted, client_id=client_id, updated_at=utcnow())
-                .execution_options(synchronize_session=False))
+        values = {"participant": participant.id, "item": item_id, "crit": "", "val": wanted,
+                  "cid": client_id, "text": "", "now": utcnow(), "stage": stage.id}
+        db.session.execute(ADD_VOTE if existing is None else CHANGE_VOTE, values)
         dots[item_id] = wanted
         return self._summary(stage, {i: v for i, v in dots.items() if v > 0})
 
@@ -93,10 +86,8 @@ class TrendStage(StageKind):
         return {"dots": dots, "budget": budget, "left": budget - sum(dots.values())}
 
     def ballot(self, stage, participant):
-        rows = db.session.execute(
-            select(Vote.item_id, Vote.value).join(Item, Vote.item_id == Item.id)
-            .where(*_counted(stage), Vote.participant_id == participant.id))
-        return self._summary(stage, dict(rows.all()))
+        return self._summary(stage, {v.item_id: v.value for v in self.my_votes(stage, participant)
+                                     if v.value > 0})
 
     def mine(self, stage, participant):
         ideas = db.session.scalars(select(Item.title).filter_by(
@@ -104,15 +95,9 @@ class TrendStage(StageKind):
         return {**self.ballot(stage, participant), "ideas": ideas}
 
     def results(self, stage):
-        active = [item.id for item in stage.items if item.active]
-        votes = db.session.execute(
-            select(Vote.item_id, Participant.group, Vote.value)
-            .join(Participant, Vote.participant_id == Participant.id)
-            .where(Vote.stage_id == stage.id, Vote.value > 0))
-        return voting.dot_tally(votes, active)
+        votes = db.session.execute(DOTS_BY_GROUP, {"stage": stage.id})
+        return voting.dot_tally(votes, self.active_ids(stage))
 
     def progress(self, stage):
-        voters, dots = db.session.execute(
-            select(func.count(func.distinct(Vote.participant_id)), func.coalesce(func.sum(Vote.value), 0))
-            .join(Item, Vote.item_id == Item.id).where(*_counted(stage))).one()
+        voters, dots = db.session.execute(PROGRESS, {"stage": stage.id}).one()
         return {"voters": voters, "dots": dots}
