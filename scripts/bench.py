@@ -952,10 +952,11 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.reveal = [p.phase_seen["results"] - t0 for p in live if "results" in p.phase_seen]
         res.reveal_missing = len(live) - len(res.reveal)
         deadline = time.perf_counter() + T
-        while 'class="bar-label"' not in projector.last_html and time.perf_counter() < deadline:
-            projector.changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(projector.changed.wait(), 1)
+        for screen in (projector, console):  # the console lists every row; the projector the leaders
+            while 'class="bar-label"' not in screen.last_html and time.perf_counter() < deadline:
+                screen.changed.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(screen.changed.wait(), 1)
         res.loop_lag["reveal"] = lag.take()
         mon.mark("check")
 
@@ -1022,14 +1023,14 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
                 truth[item_id] += v
             truth_name = "acknowledged votes"
         res.unacked_phones = len(also_ok)
-        tally = {t: int(n) for t, n in BAR_RE.findall(projector.last_html)}
+        tally = {t: int(n) for t, n in BAR_RE.findall(console.last_html)}
         id_title = {i: t for t, i in fleet.titles.items()}
         if tally:
             res.tally_lost = sum(max(v - tally.get(id_title.get(i, "?"), 0), 0) for i, v in truth.items())
             res.tally_dup = sum(max(n - truth[fleet.titles.get(t, -1)], 0) for t, n in tally.items())
             res.tally_vs = truth_name
         else:
-            res.notes.append("no revealed tally on the projector")
+            res.notes.append("no revealed tally on the console")
         res.progress_check = (f"projector progress {final_progress} vs {truth_name} "
                               f"{{'voters': {len({t for (t, _i), v in (stored or expected).items() if v})}, "
                               f"'dots': {sum(truth.values())}}}")

@@ -524,3 +524,29 @@ def test_the_projector_scales_a_long_strategy_to_fit_the_screen(e2e, new_context
     # On a screen with room it is full size again.
     page.set_viewport_size({"width": 1920, "height": 4000})
     expect(page.locator(".stage-body")).not_to_have_attribute("style", re.compile("zoom"))
+
+
+@pytest.mark.browser
+def test_a_long_ballot_shows_more_ideas_in_place(e2e, new_context):
+    """32 ideas: a phone sees the first 30 and a "Show more" button; the next page joins the
+    list, focus moves to it, and a dot given there is saved like any other."""
+    laptop = new_context(**LAPTOP)
+    console = laptop.new_page()
+    sign_in(console, e2e.base)
+    code = create_workshop(console, e2e.base, "Long ballot", [f"Long ballot idea {i:02d}" for i in range(32)])
+    phone = join_phone(new_context(**PHONE), e2e.base, code, "Youth")
+    wait_live(phone)
+    expect(phone.locator(".dot-card")).to_have_count(30)
+    more = phone.locator("a[data-more]")
+    expect(more).to_have_text("Show 2 more ideas")
+    tap_plus(phone, 0)
+    expect_saved(phone)
+    more.click()
+    expect(phone.locator(".dot-card")).to_have_count(32)
+    expect(more).to_have_count(0)
+    expect(card(phone, 30).locator("summary, button:not([disabled])").first).to_be_focused()
+    expect(card(phone, 30).locator(".dot-count")).to_have_text("0")
+    expect(card(phone, 0).locator(".dot-count")).to_have_text("1")  # the phone's dots stay drawn in
+    tap_plus(phone, 31)
+    expect_saved(phone)
+    expect(dots_left(phone)).to_contain_text("1 of 3")

@@ -181,3 +181,26 @@ def test_phones_share_one_render_per_version_and_see_every_change(room):
     socks["console"].emit("item:add", {"title": "Added by the facilitator while voting"}, callback=True)
     latest = socks["phone2"].emit("sync", {}, callback=True)["view"]["html"]
     assert latest != first and "Added by the facilitator while voting" in latest
+
+
+def test_whole_views_that_take_long_to_render_are_pushed_less_often(app, monkeypatch):
+    """Thousands of ideas make a whole console view slow: it is then re-sent less often, so
+    rendering never takes over the process (the numbers still go out every interval)."""
+    import time
+
+    from workshop import realtime
+    w = gen_workshop()
+    pushed = []
+
+    def slow_push(workshop, audiences, **extra):
+        pushed.append(time.monotonic())
+        time.sleep(0.5)  # a whole view of a huge workshop
+
+    monkeypatch.setattr(realtime, "push", slow_push)
+    coalescer = realtime._Coalescer(app)
+    assert coalescer.flush({w.id: {"full"}}) == {}  # pushed at once
+    time.sleep(realtime.FULL_INTERVAL + 0.1)  # the usual interval has passed ...
+    assert coalescer.flush({w.id: {"full"}}) == {w.id: {"full"}}  # ... but 4 x 0.5 s has not
+    time.sleep(0.6)
+    assert coalescer.flush({w.id: {"full"}}) == {}
+    assert len(pushed) == 2 and pushed[1] - pushed[0] >= realtime.FULL_SPACING * 0.5 - 0.01

@@ -22,6 +22,7 @@ from .stages import KINDS, LABELS, kind_of
 from .stages.base import PHASE_LABELS
 
 AUDIENCES = ("projector", "console", "phone")
+BALLOT_PAGE = 30  # ideas per page of a phone's ballot: a thousand ideas would be megabytes per phone
 
 
 @dataclass
@@ -42,6 +43,9 @@ class View:
     # One phone's own votes, only in the page a phone loads over HTTP (the no-JavaScript
     # path); pushed views are shared by every phone, and phone.js fills this in itself.
     mine: dict = field(default_factory=dict)
+    # Phones' ballots are paged: the first item of this page and how many a page has.
+    start: int = 0
+    page: int = 0
 
     @property
     def focus(self) -> Item | None:
@@ -76,7 +80,7 @@ def view_model(workshop: Workshop, audience: str) -> View:
     stage = workshop.current_stage
     kind = kind_of(stage) if stage else None
     view = View(workshop=workshop, audience=audience, stage=stage, kind=kind,
-                participants=flow.participant_count(workshop))
+                participants=flow.participant_count(workshop), page=BALLOT_PAGE)
     if stage is None:
         return view
     # One query for the items with what the templates show of them (no query per item).
@@ -202,15 +206,33 @@ def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
                 **common}
 
 
-def phone_page_html(workshop: Workshop, mine: dict) -> str:
+def phone_page_html(workshop: Workshop, mine: dict, start: int = 0) -> str:
     """Return the phone's view for its first HTTP load, with its own votes drawn in.
 
     A phone without votes in the stage (most of a join storm) gets the shared,
     cached HTML; one that has voted gets its choices rendered, so the page is
-    right even when JavaScript never runs.
+    right even when JavaScript never runs. `start` opens the ballot at a later page.
     """
-    if not any(mine.get(key) for key in ("dots", "choices", "notes", "ideas", "comments")):
+    if not start and not any(mine.get(key) for key in ("dots", "choices", "notes", "ideas", "comments")):
         return phone_html(workshop)
     view = view_model(workshop, "phone")
-    view.mine = mine
+    view.mine, view.start = mine, max(start, 0)
     return render(view)
+
+
+def ballot_page(workshop: Workshop, start: int) -> str:
+    """Return one more page of a phone's ballot (the cards from `start`), the same for every phone.
+
+    Cached like the phone's view, per workshop version and language; phone.js draws
+    the phone's own dots in.
+    """
+    cache = current_app.extensions.setdefault("charrette.ballot_pages", {})
+    key = (workshop.id, workshop.version, i18n.current(), start)
+    html = cache.get(key)
+    if html is None:
+        if len(cache) > 512:
+            cache.clear()
+        view = view_model(workshop, "phone")
+        view.start = max(start, 0)
+        html = cache[key] = render_template("live/ballot_page.html", v=view)
+    return html

@@ -79,7 +79,22 @@ def phone(code: str):
     stage = workshop.current_stage
     mine = kind_of(stage).mine(stage, participant) if stage else {}
     return render_template("participate/phone.html", workshop=workshop, participant=participant,
-                           view_html=_with_form_tokens(live.phone_page_html(workshop, mine)))
+                           view_html=_with_form_tokens(live.phone_page_html(workshop, mine, _page_start())))
+
+
+def _page_start() -> int:
+    """Return where the phone's ballot opens (`?from=`, the no-JavaScript "more" link)."""
+    start = request.values.get("from", "0")
+    return int(start) if start.isdigit() and len(start) < 7 else 0
+
+
+@bp.route("/j/<code>/ballot")
+def ballot(code: str):
+    """Return the next page of the ballot (`?from=`) as HTML cards, for phone.js to add to the list."""
+    workshop = flow.get_workshop(code, open_only=True)
+    if flow.participant_for(workshop, token_for(workshop.code)) is None:
+        raise Refused(_("Join the workshop first."), 403)
+    return _with_form_tokens(live.ballot_page(workshop, _page_start()))
 
 
 def _with_form_tokens(html: str) -> Markup:
@@ -106,7 +121,8 @@ def _form_payload(workshop, participant) -> dict:
     Two fields exist only in forms: `step` (+1 / -1 dot, made absolute from the
     stored dots) and `toggle` (tapping your current rank again takes it back).
     """
-    payload = {k: v for k, v in request.form.items() if k not in ("csrf_token", "event", "step", "toggle")}
+    payload = {k: v for k, v in request.form.items()
+               if k not in ("csrf_token", "event", "step", "toggle", "from")}
     stage = workshop.current_stage
     if ("step" in request.form or "toggle" in request.form) and stage is not None:
         try:
@@ -144,4 +160,6 @@ def act(code: str):
         flash(_("Saved ✓"), "success")
     item_id = request.form.get("item_id", "")
     anchor = f"card-{item_id}" if item_id.isdigit() else None
-    return redirect(url_for("participate.phone", code=workshop.code, _anchor=anchor))
+    start = _page_start()  # back to the page of the ballot the form was on
+    return redirect(url_for("participate.phone", code=workshop.code, _anchor=anchor,
+                            **({"from": start} if start else {})))

@@ -107,6 +107,9 @@ def push_numbers(workshop: Workshop, tally: bool = True) -> None:
 # A whole view (the console lists every idea: megabytes with a thousand of them) is
 # re-rendered for a new idea at most this often; numbers go out every PUSH_INTERVAL.
 FULL_INTERVAL = 1.0
+# ... and, when rendering the whole views takes long (thousands of ideas), no sooner than this
+# many times what the last one took: whole views never take more than a quarter of the process.
+FULL_SPACING = 4.0
 
 
 class _Coalescer:
@@ -114,7 +117,8 @@ class _Coalescer:
 
     What a workshop needs is a set: "numbers" (a join or a vote), "tally" (a vote:
     the console's live tally, re-rendered at most every FULL_INTERVAL) and "full"
-    (a new idea or comment: whole views, at most every FULL_INTERVAL). With several
+    (a new idea or comment: whole views, at most every FULL_INTERVAL, and no sooner than
+    FULL_SPACING times what the last whole views took to render). With several
     processes (Redis), a short-lived Redis key per workshop and kind of push lets one
     process push per interval for all of them; a process that does not get the key
     keeps the workshop dirty and tries again next interval, so no change is missed.
@@ -126,6 +130,7 @@ class _Coalescer:
         self.lock = threading.Lock()
         self.started = False
         self.due: dict[tuple[str, int], float] = {}  # without Redis: (what, workshop id) -> next turn
+        self.cost: dict[int, float] = {}  # workshop id -> seconds its last whole-view push took
         self.redis = None
         if app.config["REDIS_URL"]:
             import redis
@@ -165,6 +170,16 @@ class _Coalescer:
             log.warning("push claim failed", exc_info=True)
             return True
 
+    def hold(self, what: str, workshop_id: int, seconds: float) -> None:
+        """Make the turn just taken last `seconds` from now (when it must be longer than claimed)."""
+        if self.redis is None:
+            self.due[(what, workshop_id)] = time.monotonic() + seconds
+            return
+        try:
+            self.redis.pexpire(f"{self.prefix}:{what}:{workshop_id}", max(int(seconds * 1000), 1))
+        except Exception:  # Redis down: the turn ends a little early, nothing is lost
+            log.warning("push hold failed", exc_info=True)
+
     def flush(self, batch: dict[int, set[str]]) -> dict[int, set[str]]:
         """Push what each workshop needs and may have now; return what must wait for a later turn."""
         later: dict[int, set[str]] = {}
@@ -176,8 +191,13 @@ class _Coalescer:
                 if workshop is None:
                     continue
                 if "full" in needs:
-                    if self.claim("full", workshop_id, slow):
+                    spacing = max(slow, FULL_SPACING * self.cost.get(workshop_id, 0.0))
+                    if self.claim("full", workshop_id, spacing):
+                        started = time.perf_counter()
                         push(workshop, ("projector", "console"), coalesced=True)
+                        self.cost[workshop_id] = cost = time.perf_counter() - started
+                        if FULL_SPACING * cost > spacing:  # it took longer than the last one
+                            self.hold("full", workshop_id, FULL_SPACING * cost - cost)
                         continue  # whole views carry the numbers and the tally too
                     later[workshop_id] = {"full"}
                 if not needs & {"numbers", "tally"}:

@@ -177,6 +177,29 @@ document.addEventListener("click", (e) => {
   show();
 });
 
+// A long ballot comes a page at a time: "Show more" adds the next page in place (without
+// JavaScript the same link opens the phone page at that page). Focus moves to the first new idea.
+document.addEventListener("click", async (e) => {
+  const more = e.target.closest("a[data-more]");
+  if (!more) return;
+  e.preventDefault();
+  if (more.getAttribute("aria-busy")) return;
+  more.setAttribute("aria-busy", "true");
+  try {
+    const r = await fetch(`/j/${document.body.dataset.code}/ballot?from=${more.dataset.more}`, { credentials: "same-origin" });
+    if (!r.ok) throw new Error(r.status);
+    const li = more.closest("li");
+    const page = document.createRange().createContextualFragment(await r.text());
+    const first = page.querySelector(".dot-card");
+    li.replaceWith(page);
+    show();
+    first?.querySelector("summary, button:not([disabled])")?.focus();
+  } catch {
+    more.removeAttribute("aria-busy");
+    window.location.href = more.href; // the page load shows the same ideas
+  }
+});
+
 // Arrow keys move between the options of a rating, as in any radio group.
 document.addEventListener("keydown", (e) => {
   const radio = e.target.closest?.("[role=radio]");

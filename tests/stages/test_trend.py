@@ -1,4 +1,5 @@
 """Pick a trend: dot voting within a budget, moving dots, replays, results with ties."""
+import re
 import threading
 
 import pytest
@@ -123,3 +124,63 @@ def test_hidden_ideas_give_their_dots_back(voting):
     flow.hide_item(w, a.id, True)
     assert dots(w, me, b, 3, "cid-00002")["left"] == 0
     assert [r.item_id for r in kind_of(w.stages[0]).results(w.stages[0])] == [b.id, c.id]
+
+
+# --- a long ballot comes a page at a time ------------------------------------------------------
+
+@pytest.fixture
+def long_ballot(app, browser):
+    """Seventy ideas in the vote, and a joined phone (its HTTP client)."""
+    w = gen_workshop()
+    items = gen_ideas(w, *[f"Idea number {i}" for i in range(70)])
+    flow.set_phase(w, w.stages[0].id, "vote")
+    phone = browser()
+    phone.join(w.code, group=w.groups[0])
+    return w, items, phone
+
+
+def _cards(html: str) -> list[str]:
+    return re.findall(r'class="dot-card[^"]*" data-item="(\d+)"', html)
+
+
+def test_a_phone_gets_a_long_ballot_a_page_at_a_time(long_ballot):
+    from workshop import live
+    w, items, phone = long_ballot
+    ids = [str(i.id) for i in items]
+    pushed = live.payload(w, "phone", "en")["html"]  # what every phone gets over the socket
+    assert _cards(pushed) == ids[:live.BALLOT_PAGE] and 'data-more="30"' in pushed
+    assert "Show 30 more ideas" in pushed
+    second = phone.http.get(f"/j/{w.code}/ballot?from=30")
+    assert second.status_code == 200 and _cards(second.text) == ids[30:60]
+    assert 'data-more="60"' in second.text and 'value="__csrf__"' not in second.text
+    last = phone.http.get(f"/j/{w.code}/ballot?from=60").text
+    assert _cards(last) == ids[60:] and "data-more" not in last  # the end of the list
+    assert phone.http.get(f"/j/{w.code}/ballot?from=x").status_code == 200  # a bad page: the first
+    stranger = phone.app.test_client()
+    assert stranger.get(f"/j/{w.code}/ballot?from=30").status_code == 403
+
+
+def test_without_javascript_a_phone_pages_through_and_votes_on_a_later_page(long_ballot):
+    w, items, phone = long_ballot
+    page = phone.http.get(f"/j/{w.code}?from=30").text
+    assert _cards(page) == [str(i.id) for i in items[30:60]] and 'href="?from=0#ballot"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    posted = phone.http.post(f"/j/{w.code}/act", data={
+        "event": "vote", "cid": "nojs-000001", "csrf_token": csrf, "item_id": items[40].id,
+        "from": "30", "step": "1"})
+    assert posted.status_code == 302
+    assert posted.headers["Location"].endswith(f"?from=30#card-{items[40].id}")  # back on that page
+    assert db.session.scalar(select(func.sum(Vote.value)).where(Vote.item_id == items[40].id)) == 1
+
+
+def test_revealed_results_show_the_leaders_on_the_projector_and_every_row_on_the_console(long_ballot):
+    from tests.conftest import screens
+    w, items, _phone = long_ballot
+    for i, item in enumerate(items[:20]):
+        dots(w, gen_participant(w), item, 1 + i % 3, f"cid-{i:06d}")
+    flow.set_phase(w, w.stages[0].id, "results")
+    flow.reveal(w, w.stages[0].id)
+    html = screens(w)
+    assert html["projector"].count('class="bar-label"') == 12 and "and 58 more" in html["projector"]
+    assert html["phone"].count('class="bar-label"') == 12
+    assert html["console"].count('class="bar-label"') == 70
