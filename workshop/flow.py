@@ -305,6 +305,9 @@ def stop_timer(workshop: Workshop) -> None:
 
 # --- ideas ------------------------------------------------------------------------
 
+_ITEM_BY_CLIENT_ID = select(Item).where(Item.participant_id == bindparam("pid"),
+                                        Item.client_id == bindparam("cid"))
+
 def add_item(workshop: Workshop, participant: Participant | None, payload: dict, upload=None) -> Item:
     """Add an item (idea, audience, concept, draft); a retry with the same client id adds nothing.
 
@@ -317,8 +320,7 @@ def add_item(workshop: Workshop, participant: Participant | None, payload: dict,
     client_id, fields = forms.split_client_id(payload, required=participant is not None)
     if participant is not None:
         stage = workshop.current_stage
-        existing = db.session.scalar(select(Item).filter_by(participant_id=participant.id,
-                                                              client_id=client_id))
+        existing = db.session.scalars(_ITEM_BY_CLIENT_ID, {"pid": participant.id, "cid": client_id}).first()
         if existing is not None:
             return existing
         if not workshop.is_open:
@@ -346,7 +348,10 @@ def add_item(workshop: Workshop, participant: Participant | None, payload: dict,
         if not kind.takes_images:
             raise Refused(_l("This stage does not take images."))
         columns["data"] = {**columns.get("data", {}), "image": images.save(upload)}
-    item = Item(stage=stage, participant=participant, client_id=client_id, **columns)
+    # By ids, not relationships: assigning `stage=` would drag the stage's item list and the
+    # participant into the flush (a phone's idea is one INSERT).
+    item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
+                client_id=client_id, **columns)
     db.session.add(item)
     db.session.commit()
     return item
