@@ -204,3 +204,26 @@ def test_whole_views_that_take_long_to_render_are_pushed_less_often(app, monkeyp
     time.sleep(0.6)
     assert coalescer.flush({w.id: {"full"}}) == {}
     assert len(pushed) == 2 and pushed[1] - pushed[0] >= realtime.FULL_SPACING * 0.5 - 0.01
+
+
+def test_with_several_processes_only_the_languages_in_use_are_rendered(app):
+    """Other processes' rooms are invisible; the languages screens connected with are kept in
+    Redis (the real one), so a Swedish console is rendered in Swedish only, not in all four."""
+    import uuid
+
+    import redis
+
+    from workshop import realtime
+    coalescer = app.extensions["charrette.coalescer"]
+    coalescer.redis = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=5)
+    coalescer.prefix = f"charrette-test-{uuid.uuid4().hex[:10]}:push"
+    try:
+        assert realtime.languages_in_use(7, "console") == []
+        realtime._remember_language(7, "console", "sv")
+        for lang in ("nb", "en", "nb"):
+            realtime._remember_language(7, "phone", lang)
+        assert realtime.languages_in_use(7, "console") == ["sv"]
+        assert realtime.languages_in_use(7, "phone") == ["en", "nb"]
+        assert realtime.languages_in_use(8, "console") == []  # another workshop
+    finally:
+        coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))

@@ -74,13 +74,34 @@ def room(workshop_id: int, audience: str, lang: str | None = None) -> str:
 def languages_in_use(workshop_id: int, audience: str) -> list[str]:
     """Return the languages of this audience's screens, so each is rendered once and only if needed.
 
-    With a message queue the screens may sit on other processes, whose rooms this
-    one cannot see: then every language is rendered (at most four renders).
+    With a message queue the screens may sit on other processes, whose rooms this one
+    cannot see: the languages screens connected with are kept in Redis (see
+    `_remember_language`), never forgotten while the workshop runs (a language too many
+    costs one render, one too few a blank screen). If Redis cannot say, all of them.
     """
-    if current_app.config.get("REDIS_URL"):
-        return list(i18n.LANGUAGES)
+    coalescer = current_app.extensions.get("charrette.coalescer")
+    if coalescer is not None and coalescer.redis is not None:
+        try:
+            found = coalescer.redis.smembers(f"{coalescer.prefix}:langs:{workshop_id}:{audience}")
+        except Exception:
+            log.warning("reading the languages in use failed", exc_info=True)
+            return list(i18n.LANGUAGES)
+        found = {lang.decode() for lang in found}
+        return [lang for lang in i18n.LANGUAGES if lang in found]
     rooms = socketio.server.manager.rooms.get("/", {})
     return [lang for lang in i18n.LANGUAGES if rooms.get(room(workshop_id, audience, lang))]
+
+
+def _remember_language(workshop_id: int, audience: str, lang: str) -> None:
+    """With several processes: note in Redis that a screen of `audience` speaks `lang`."""
+    coalescer = current_app.extensions.get("charrette.coalescer")
+    if coalescer is None or coalescer.redis is None:
+        return
+    key = f"{coalescer.prefix}:langs:{workshop_id}:{audience}"
+    try:
+        coalescer.redis.pipeline().sadd(key, lang).expire(key, 7 * 24 * 3600).execute()
+    except Exception:  # then other processes render every language for it, as they did before
+        log.warning("noting a language in use failed", exc_info=True)
 
 
 def push(workshop: Workshop, audiences=ROLES, **extra) -> None:
@@ -270,6 +291,8 @@ def _connect(auth):
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
     join_room(room(workshop.id, role, None if role == "projector" else lang))
+    if role != "projector":
+        _remember_language(workshop.id, role, lang)
 
 
 def _disconnect(*_args):
