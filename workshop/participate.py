@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.routing import BaseConverter
 
-from . import flow, limits, live, realtime
+from . import flow, i18n, limits, live, realtime
 from .errors import Refused
 from .extensions import db, limiter
 from .forms import CodeForm, JoinForm
@@ -64,30 +64,62 @@ def phone(code: str):
     """Join (name, stakeholder group), then show the live phone page."""
     workshop = flow.get_workshop(code, open_only=True)
     participant = flow.participant_for(workshop, token_for(workshop.code))
-    form = JoinForm(obj=participant)
-    form.group.choices = [(g, g) for g in workshop.groups]
-    editing = request.args.get("edit") == "1"
-    if form.validate_on_submit():
-        participant = flow.join(workshop, token_for(workshop.code), form.name.data or "", form.group.data)
-        session.permanent = True
-        session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
-        realtime.push_soon(workshop.id)
-        return redirect(url_for("participate.phone", code=workshop.code))
-    if participant is None or editing or form.errors:
-        return render_template("participate/join.html", workshop=workshop, form=form,
-                               participant=participant)
+    if participant is None or request.method == "POST" or request.args.get("edit") == "1":
+        form = JoinForm(obj=participant)
+        form.group.choices = [(g, g) for g in workshop.groups]
+        if form.validate_on_submit():
+            participant = flow.join(workshop, token_for(workshop.code), form.name.data or "", form.group.data)
+            session.permanent = True
+            session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
+            realtime.push_soon(workshop.id)
+            return redirect(url_for("participate.phone", code=workshop.code))
+        # The empty form a joining phone gets is the same for all of them; one with its
+        # own answers or errors is drawn for it alone.
+        shared = participant is None and not form.errors
+        return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant)
     stage = workshop.current_stage
     mine = kind_of(stage).mine(stage, participant) if stage else {}
-    return render_template("participate/phone.html", workshop=workshop, participant=participant,
-                           view_html=_with_form_tokens(live.phone_page_html(workshop, mine)))
+    who = " · ".join(part for part in (participant.group, participant.name) if part)
+    return _page("participate/phone.html", workshop, True,
+                 {"view": live.phone_page_html(workshop, mine), "who": str(escape(who))})
 
 
-def _with_form_tokens(html: str) -> Markup:
-    """Fill the phone forms' placeholders: this session's CSRF token, a fresh client id per form."""
-    html = html.replace('value="__csrf__"', f'value="{generate_csrf()}"')
-    html = re.sub(r'value="__cid__"', lambda _m: f'value="{secrets.token_hex(12)}"', html)
-    # B704 (Markup): the HTML is the autoescaped live view rendered by Jinja; only a CSRF token
-    # (URL-safe base64 and dots) and hex ids are put into it here, no participant text.
+# Placeholders in a rendered page, filled for each request: this phone's own parts, then this
+# session's CSRF token and a fresh client id per phone form (in the page and in its view). Text
+# people typed is escaped, so it can never contain a quote or `<!--`, nor look like one.
+PARTS = re.compile(r"<!--fill:(\w+)-->")
+TOKENS = re.compile(r'value="__(csrf|cid)__"')
+
+
+def _page(template: str, workshop, shared: bool, parts: dict[str, str], **context) -> Markup:
+    """Render a phone page, once per workshop version, language and address when `shared`.
+
+    A join storm shows thousands of phones the same join form, and the same page
+    around their view: only the placeholders differ. `parts` are this phone's own
+    HTML (escaped or rendered), each given to the template as a `<!--fill:name-->`
+    placeholder. A page with flashed messages waiting is drawn afresh: it shows them.
+    """
+    context.update({name: Markup(f"<!--fill:{name}-->") for name in parts})
+    if shared and "_flashes" not in session:
+        cache = current_app.extensions.setdefault("charrette.phone_pages", {})
+        key = (template, workshop.id, workshop.code, workshop.version, i18n.current(), request.full_path)
+        html = cache.get(key)
+        if html is None:
+            if len(cache) > 512:
+                cache.clear()
+            html = cache[key] = render_template(template, workshop=workshop, **context)
+    else:
+        html = render_template(template, workshop=workshop, **context)
+    return _fill(html, parts)
+
+
+def _fill(html: str, parts: dict[str, str]) -> Markup:
+    """Put this request's CSRF token, fresh form ids and the phone's own parts into a page."""
+    csrf = generate_csrf()
+    html = PARTS.sub(lambda match: parts[match[1]], html)
+    html = TOKENS.sub(lambda match: f'value="{csrf if match[1] == "csrf" else secrets.token_hex(12)}"', html)
+    # B704 (Markup): the page is autoescaped Jinja output; only a CSRF token (URL-safe base64
+    # and dots), hex ids and parts the caller escaped or rendered with Jinja are put into it.
     return Markup(html)  # nosec B704
 
 
