@@ -155,7 +155,9 @@ def join(workshop: Workshop, token: str | None, name: str, group: str) -> Partic
         raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
     if group not in workshop.groups:
         raise Refused(_l("Choose one of the stakeholder groups."))
-    participant = participant_for(workshop, token) or Participant(workshop=workshop)
+    # By id, not `workshop=`: the relationship would make the commit work through the workshop's
+    # participants too, which costs a join storm more than the insert itself.
+    participant = participant_for(workshop, token) or Participant(workshop_id=workshop.id)
     participant.group = group
     participant.name = name.strip() if workshop.collect_names else ""
     db.session.add(participant)
