@@ -46,6 +46,30 @@ def test_join_refuses_a_group_not_offered(client):
     assert Participant.query.count() == 0
 
 
+def test_phones_share_the_page_but_each_gets_its_own_token_group_and_name(app):
+    import re
+
+    from workshop import flow
+    w = gen_workshop(title="Named", collect_names=True)
+    flow.set_phase(w, w.current_stage.id, "collect")  # the phone's view has a form
+    app.config["WTF_CSRF_ENABLED"] = True
+    seen = []
+    for name, group in (("Aino", "Youth"), ("<b>Bo</b>", "Government")):
+        phone = app.test_client()
+        with app.app_context():  # its own `g`, as on a server (the fixture's would keep one CSRF token)
+            form = phone.get(f"/j/{w.code}").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+            phone.post(f"/j/{w.code}", data={"group": group, "name": name, "csrf_token": token})
+            page = phone.get(f"/j/{w.code}").get_data(as_text=True)
+        assert re.search(r'name="csrf_token" value="([^"]+)"', page).group(1) == token
+        seen.append((token, page))
+    (first_token, first), (second_token, second) = seen
+    assert first_token != second_token
+    assert "Youth · Aino" in first and "Government" not in first
+    assert "Government · &lt;b&gt;Bo&lt;/b&gt;" in second and "Aino" not in second
+    assert "<!--fill:" not in first + second
+
+
 def test_unknown_code_page_is_a_clear_404(client):
     r = client.get("/j/ZZZZZZ")
     assert r.status_code == 404 and "No workshop has the code" in r.get_data(as_text=True)

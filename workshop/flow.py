@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import forms, images, models
 from .errors import Refused
@@ -38,6 +39,14 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
+# Built once: every phone's request looks these up, and building a statement costs as
+# much as running it. The workshop comes with its current stage, which nearly every page reads.
+WORKSHOP_BY_CODE = (select(Workshop).where(Workshop.code == bindparam("code"))
+                    .options(joinedload(Workshop.current_stage)))
+PARTICIPANT_BY_TOKEN = select(Participant).where(Participant.workshop_id == bindparam("workshop_id"),
+                                                 Participant.token == bindparam("token"))
+
+
 def get_workshop(code: str, facilitator=None, open_only: bool = False) -> Workshop:
     """Load a workshop by join code, or refuse.
 
@@ -47,7 +56,7 @@ def get_workshop(code: str, facilitator=None, open_only: bool = False) -> Worksh
     code = normalise_code(code)
     workshop = None
     if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code):
-        workshop = db.session.scalar(select(Workshop).filter_by(code=code))
+        workshop = db.session.scalar(WORKSHOP_BY_CODE, {"code": code})
     if workshop is None:
         raise Refused(_l("No workshop has the code %(code)s. Check the code on the screen.",
                          code=code[:12] or "?"), 404)
@@ -78,7 +87,7 @@ def participant_for(workshop: Workshop, token: str | None) -> Participant | None
     """Return the participant this phone's token belongs to, if any."""
     if not token:
         return None
-    return db.session.scalar(select(Participant).filter_by(workshop_id=workshop.id, token=token))
+    return db.session.scalar(PARTICIPANT_BY_TOKEN, {"workshop_id": workshop.id, "token": token})
 
 
 def _lock_workshop(workshop: Workshop) -> None:
@@ -153,7 +162,9 @@ def join(workshop: Workshop, token: str | None, name: str, group: str) -> Partic
         raise Refused(_l("This workshop has ended. Thank you for taking part!"), 410)
     if group not in workshop.groups:
         raise Refused(_l("Choose one of the stakeholder groups."))
-    participant = participant_for(workshop, token) or Participant(workshop=workshop)
+    # By id, not `workshop=`: the relationship would make the commit work through the workshop's
+    # participants too, which costs a join storm more than the insert itself.
+    participant = participant_for(workshop, token) or Participant(workshop_id=workshop.id)
     participant.group = group
     participant.name = name.strip() if workshop.collect_names else ""
     db.session.add(participant)

@@ -4,17 +4,19 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, exists, or_, select
 from werkzeug.routing import BaseConverter
 
-from . import flow, limits, live, realtime
+from . import flow, i18n, limits, live, realtime
 from .errors import Refused
 from .extensions import db, limiter
 from .forms import CodeForm, JoinForm
 from .limits import address_and_code, code_guesses, rate
+from .models import Comment, Item, Vote
 from .stages import kind_of
 
 bp = Blueprint("participate", __name__)
@@ -64,22 +66,23 @@ def phone(code: str):
     """Join (name, stakeholder group), then show the live phone page."""
     workshop = flow.get_workshop(code, open_only=True)
     participant = flow.participant_for(workshop, token_for(workshop.code))
-    form = JoinForm(obj=participant)
-    form.group.choices = [(g, g) for g in workshop.groups]
-    editing = request.args.get("edit") == "1"
-    if form.validate_on_submit():
-        participant = flow.join(workshop, token_for(workshop.code), form.name.data or "", form.group.data)
-        session.permanent = True
-        session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
-        realtime.push_soon(workshop.id)
-        return redirect(url_for("participate.phone", code=workshop.code))
-    if participant is None or editing or form.errors:
-        return render_template("participate/join.html", workshop=workshop, form=form,
-                               participant=participant)
-    stage = workshop.current_stage
-    mine = kind_of(stage).mine(stage, participant) if stage else {}
-    return render_template("participate/phone.html", workshop=workshop, participant=participant,
-                           view_html=_with_form_tokens(live.phone_page_html(workshop, mine, _page_start())))
+    if participant is None or request.method == "POST" or request.args.get("edit") == "1":
+        form = JoinForm(obj=participant)
+        form.group.choices = [(g, g) for g in workshop.groups]
+        if form.validate_on_submit():
+            participant = flow.join(workshop, token_for(workshop.code), form.name.data or "", form.group.data)
+            session.permanent = True
+            session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
+            realtime.push_soon(workshop.id)
+            return redirect(url_for("participate.phone", code=workshop.code))
+        # The empty form a joining phone gets is the same for all of them; one with its
+        # own answers or errors is drawn for it alone.
+        shared = participant is None and not form.errors
+        return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant)
+    mine = _mine(workshop.current_stage, participant)
+    who = " · ".join(part for part in (participant.group, participant.name) if part)
+    return _page("participate/phone.html", workshop, True,
+                 {"view": live.phone_page_html(workshop, mine, _page_start()), "who": str(escape(who))})
 
 
 def _page_start() -> int:
@@ -94,15 +97,65 @@ def ballot(code: str):
     workshop = flow.get_workshop(code, open_only=True)
     if flow.participant_for(workshop, token_for(workshop.code)) is None:
         raise Refused(_("Join the workshop first."), 403)
-    return _with_form_tokens(live.ballot_page(workshop, _page_start()))
+    return _fill(live.ballot_page(workshop, _page_start()), {})
 
 
-def _with_form_tokens(html: str) -> Markup:
-    """Fill the phone forms' placeholders: this session's CSRF token, a fresh client id per form."""
-    html = html.replace('value="__csrf__"', f'value="{generate_csrf()}"')
-    html = re.sub(r'value="__cid__"', lambda _m: f'value="{secrets.token_hex(12)}"', html)
-    # B704 (Markup): the HTML is the autoescaped live view rendered by Jinja; only a CSRF token
-    # (URL-safe base64 and dots) and hex ids are put into it here, no participant text.
+# Whether a phone gave anything in a stage: every stage kind's `mine` is made of the phone's
+# votes, ideas and comments there (each table has an index that starts with participant_id).
+GAVE_ANYTHING = select(or_(*(
+    exists().where(table.participant_id == bindparam("participant_id"),
+                   table.stage_id == bindparam("stage_id"))
+    for table in (Vote, Item, Comment))))
+
+
+def _mine(stage, participant) -> dict:
+    """Return what a phone gave in the current stage, for drawing its page.
+
+    A phone that gave nothing (every phone of a join storm) gets the shared view
+    either way: one indexed look costs far less than a kind's `mine`.
+    """
+    if stage is None or not db.session.scalar(GAVE_ANYTHING, {"participant_id": participant.id,
+                                                              "stage_id": stage.id}):
+        return {}
+    return kind_of(stage).mine(stage, participant)
+
+
+# Placeholders in a rendered page, filled for each request: this phone's own parts, then this
+# session's CSRF token and a fresh client id per phone form (in the page and in its view). Text
+# people typed is escaped, so it can never contain a quote or `<!--`, nor look like one.
+PARTS = re.compile(r"<!--fill:(\w+)-->")
+TOKENS = re.compile(r'value="__(csrf|cid)__"')
+
+
+def _page(template: str, workshop, shared: bool, parts: dict[str, str], **context) -> Markup:
+    """Render a phone page, once per workshop version, language and address when `shared`.
+
+    A join storm shows thousands of phones the same join form, and the same page
+    around their view: only the placeholders differ. `parts` are this phone's own
+    HTML (escaped or rendered), each given to the template as a `<!--fill:name-->`
+    placeholder. A page with flashed messages waiting is drawn afresh: it shows them.
+    """
+    context.update({name: Markup(f"<!--fill:{name}-->") for name in parts})
+    if shared and "_flashes" not in session:
+        cache = current_app.extensions.setdefault("charrette.phone_pages", {})
+        key = (template, workshop.id, workshop.code, workshop.version, i18n.current(), request.full_path)
+        html = cache.get(key)
+        if html is None:
+            if len(cache) > 512:
+                cache.clear()
+            html = cache[key] = render_template(template, workshop=workshop, **context)
+    else:
+        html = render_template(template, workshop=workshop, **context)
+    return _fill(html, parts)
+
+
+def _fill(html: str, parts: dict[str, str]) -> Markup:
+    """Put this request's CSRF token, fresh form ids and the phone's own parts into a page."""
+    csrf = generate_csrf()
+    html = PARTS.sub(lambda match: parts[match[1]], html)
+    html = TOKENS.sub(lambda match: f'value="{csrf if match[1] == "csrf" else secrets.token_hex(12)}"', html)
+    # B704 (Markup): the page is autoescaped Jinja output; only a CSRF token (URL-safe base64
+    # and dots), hex ids and parts the caller escaped or rendered with Jinja are put into it.
     return Markup(html)  # nosec B704
 
 
