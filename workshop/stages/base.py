@@ -38,6 +38,8 @@ VOTES_IN_ITEMS = Vote.__table__.join(Item.__table__, _V.item_id == _I.id)
 ACTIVE_IDS = (select(_I.id).where(_I.stage_id == bindparam("stage"), _I.hidden.is_(False),
                                   _I.merged_into_id.is_(None)).order_by(_I.id))
 VOTERS = select(func.count(func.distinct(_V.participant_id))).select_from(VOTES_IN_ITEMS).where(*IN_VOTE)
+MY_ITEMS = (select(_I.title).where(_I.stage_id == bindparam("stage"),
+                                   _I.participant_id == bindparam("participant")).order_by(_I.id))
 MY_VOTES = (select(_V.item_id, _V.criterion, _V.value, _V.note, _V.client_id).select_from(VOTES_IN_ITEMS)
             .where(*IN_VOTE, _V.participant_id == bindparam("participant")))
 
@@ -153,8 +155,8 @@ class StageKind:
     @staticmethod
     def my_items(stage, participant) -> list[str]:
         """Return the titles this participant proposed in the stage."""
-        return db.session.scalars(select(Item.title).filter_by(
-            stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
+        mine = {"stage": stage.id, "participant": participant.id}
+        return list(db.session.execute(MY_ITEMS, mine).scalars())
 
     @staticmethod
     def active_ids(stage) -> list[int]:

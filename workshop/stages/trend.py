@@ -10,7 +10,7 @@ from .. import voting
 from ..errors import Refused
 from ..extensions import db
 from ..forms import strip
-from ..models import Item, Participant, Vote, utcnow
+from ..models import Participant, Vote, utcnow
 from .base import ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
 
 MAX_DOTS = 20
@@ -90,9 +90,7 @@ class TrendStage(StageKind):
                                      if v.value > 0})
 
     def mine(self, stage, participant):
-        ideas = db.session.scalars(select(Item.title).filter_by(
-            stage_id=stage.id, participant_id=participant.id).order_by(Item.id)).all()
-        return {**self.ballot(stage, participant), "ideas": ideas}
+        return {**self.ballot(stage, participant), "ideas": self.my_items(stage, participant)}
 
     def results(self, stage):
         votes = db.session.execute(DOTS_BY_GROUP, {"stage": stage.id})
