@@ -6,6 +6,7 @@ caller acknowledges is on disk. Refusals raise `Refused` and change nothing.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -596,6 +597,59 @@ def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
 
 
 # --- votes -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LiveStage:
+    """What a vote reads of the current stage; any other field is an AttributeError, not a None."""
+
+    id: int
+    kind: str
+    phase: str
+    settings: dict
+
+    setting = Stage.setting
+
+
+@dataclass(frozen=True)
+class LiveWorkshop:
+    """What a vote reads of its workshop, from one plain query (`live_workshop`)."""
+
+    id: int
+    status: str
+    current_stage: LiveStage | None
+
+    is_open = Workshop.is_open
+
+    @property
+    def current_stage_id(self) -> int | None:
+        return self.current_stage.id if self.current_stage else None
+
+
+@dataclass(frozen=True)
+class LiveParticipant:
+    """A phone, as a vote knows it: checked when its socket connected; its id is all a vote needs."""
+
+    id: int
+
+
+_W = Workshop.__table__.c
+_LIVE_WORKSHOP = (select(_W.id, _W.status, _S.id.label("stage_id"), _S.kind, _S.phase, _S.settings)
+                  .select_from(Workshop.__table__.outerjoin(Stage.__table__, _W.current_stage_id == _S.id))
+                  .where(_W.id == bindparam("wid")))
+
+
+def live_workshop(workshop_id: int) -> LiveWorkshop | None:
+    """Load the workshop and its current stage for a phone's vote: one statement, no ORM objects.
+
+    A vote comes once per tap in the room, and loading ORM objects cost as much as the
+    vote itself. Facilitator actions and views load the real workshop.
+    """
+    row = db.session.execute(_LIVE_WORKSHOP, {"wid": workshop_id}).first()
+    if row is None:
+        return None
+    stage = LiveStage(row.stage_id, row.kind, row.phase, row.settings or {}) if row.stage_id else None
+    return LiveWorkshop(row.id, row.status, stage)
+
 
 def cast_vote(workshop: Workshop, participant: Participant, payload: dict) -> dict:
     """Store one vote action for the current stage and return the participant's votes."""
