@@ -19,6 +19,7 @@ serves one report, like any child, and exits by itself after SPARE_IDLE seconds 
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import resource
@@ -244,6 +245,10 @@ def main(argv: list[str]) -> int:
             report_id = wait_for_report()
             if report_id is None:
                 return IDLE_EXIT
+        # This process renders one report and exits: the cyclic garbage collector would spend a
+        # fifth of the render walking WeasyPrint's boxes to free a few MB (measured: 8 MB at 53 pages).
+        gc.freeze()
+        gc.disable()
         row = run(report_id)
         return 0 if row.status == "done" else 1
 
