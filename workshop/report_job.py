@@ -250,8 +250,17 @@ def main(argv: list[str]) -> int:
         gc.freeze()
         gc.disable()
         row = run(report_id)
-        return 0 if row.status == "done" else 1
+        status = 0 if row.status == "done" else 1
+        db.session.remove()
+        db.engine.dispose()
+        return status
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    # The files are written and the row committed: leave without freeing the render's objects
+    # one by one at interpreter exit, which cost another 0.8 CPU seconds (28 pages).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
