@@ -24,6 +24,7 @@ import logging
 import os
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -45,6 +46,7 @@ from .models import Report, Workshop, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+NICE = 10  # the renderer's CPU priority below the live server's
 SPARE_IDLE = 900  # seconds a spare renderer waits for a report before it exits and frees its memory
 IDLE_EXIT = 75  # a spare's exit status when it left unused (EX_TEMPFAIL): its report goes to a new child
 _spare: tuple[dict, subprocess.Popen] | None = None  # (the environment it was started with, the child)
@@ -86,7 +88,10 @@ def child_env(app) -> dict:
 
 def spawn(env: dict, arg: str) -> subprocess.Popen:
     """Start a renderer child: `arg` is a report id, or "--spare" for one that waits for an id on stdin."""
-    return subprocess.Popen([sys.executable, "-m", "workshop.report_job", arg], cwd=ROOT, env=env,
+    # Niced from its first instruction: importing the app and WeasyPrint (2 CPU seconds) runs
+    # before main() could lower its priority, and it would compete with the live server's votes.
+    nice = ["nice", "-n", str(NICE)] if shutil.which("nice") else []
+    return subprocess.Popen([*nice, sys.executable, "-m", "workshop.report_job", arg], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE if arg == "--spare" else subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -233,7 +238,7 @@ def main(argv: list[str]) -> int:
     """Render the report whose id is argv[0] (or, with "--spare", the one stdin names) in this child."""
     from . import create_app
     # Below the live server in the CPU queue: on a 2-core laptop, votes come first.
-    os.nice(10)
+    os.nice(max(0, NICE - os.nice(0)))
     limit_memory(config.Setting("REPORT_MEMORY_MB", 0, "").read())
     app = create_app(MIGRATE_ON_START=False)
     with app.app_context():
