@@ -74,6 +74,9 @@ SETTINGS = [
             "Seconds a report may take to render; its process is then stopped and the report marked failed."),
     Setting("REPORT_MEMORY_MB", 1536,
             "Address-space limit (MB) of the process that renders a report (0 = no limit)."),
+    Setting("REPORT_SPARE", True,
+            "Start a report renderer when the report page opens, so it renders at once when asked "
+            "(about 150 MB while it waits, 15 minutes at most)."),
     Setting("SMTP_HOST", "",
             "SMTP server that sends reports to partners. Empty: sending by e-mail is switched off."),
     Setting("SMTP_PORT", 587, "SMTP port (587 for STARTTLS, 465 for SSL, 25 for neither)."),
@@ -178,6 +181,7 @@ class TestingConfig(Config):
             "PUSH_INTERVAL": 0.0,
             "WTF_CSRF_ENABLED": False,
             "MIGRATE_ON_START": False,
+            "REPORT_SPARE": False,
         }
         defaults.update(overrides)
         super().__init__(**defaults)

@@ -324,6 +324,35 @@ def test_generating_runs_in_a_child_process_and_offers_both_files(app, client, r
     assert client.get(f"/w/{w.code}/report/{row.id + 1}.pdf").status_code == 404
 
 
+@pytest.mark.slow
+def test_the_report_page_starts_a_spare_renderer_that_takes_the_next_report(app, client):
+    app.config["REPORT_SPARE"] = True
+    w = gen_workshop(title="Warm start")
+    gen_ideas(w, "Closed chat groups")
+    login(client)
+    try:
+        client.get(f"/w/{w.code}/report")
+        spare = report_job._spare[1]
+        client.get(f"/w/{w.code}/report")
+        assert report_job._spare[1] is spare  # one spare, however often the page is opened
+        client.post(f"/w/{w.code}/report/generate")
+        state = wait_for(client, w.code)
+        assert state["status"] == "done", state
+        assert spare.wait(timeout=30) == 0 and report_job._spare is None  # the spare rendered it, used up
+        pdf = client.get(f"/w/{w.code}/report/{state['id']}.pdf")
+        assert "Closed chat groups" in flat(pdf_text(pdf.data))
+        pdf.close()
+        client.get(f"/w/{w.code}/report")
+        stale = report_job._spare[1]
+        app.config["REPORT_MEMORY_MB"] = 1024  # settings changed: a spare started with the old ones goes
+        client.get(f"/w/{w.code}/report")
+        assert report_job._spare[1] is not stale and stale.poll() is not None
+    finally:
+        if report_job._spare is not None:
+            report_job._discard(report_job._spare[1])
+            report_job._spare = None
+
+
 def test_a_render_over_its_time_limit_is_stopped_and_shown_as_failed(app, client):
     w = gen_workshop()
     login(client)

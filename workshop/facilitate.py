@@ -183,6 +183,7 @@ def report_page(code: str):
         else:
             flash(_("Report settings saved."), "success")
             return redirect(url_for("facilitate.report_page", code=workshop.code))
+    report_job.warm(current_app._get_current_object())
     return render_template("facilitate/report.html", workshop=workshop, form=form,
                            current=report.newest(workshop), latest=report.latest(workshop),
                            logo_url=images.url(workshop.org_logo, 800) if workshop.org_logo else None)

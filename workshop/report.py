@@ -28,9 +28,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from . import images
 from .errors import Refused
 from .extensions import db
+from .i18n import LANGUAGES
 from .live import View
 from .models import Comment, Item, Participant, Report, Stage, Vote, Workshop, utcnow
-from .stages import kind_of
+from .stages import KINDS, kind_of
 
 # The document's base URL: a name no network resolves, which only `Fetcher` answers.
 ORIGIN = "https://charrette.invalid"
@@ -195,6 +196,22 @@ def render_pdf(html: str) -> tuple[bytes, int]:
     document = HTML(string=html, base_url=ORIGIN + "/", url_fetcher=Fetcher()).render()
     pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     return pdf, len(document.pages)
+
+
+def warm_up() -> None:
+    """Load what every render needs before a report is asked for: templates, fonts, hyphenation.
+
+    A spare renderer (report_job) calls this while it waits, so a report's own seconds go to
+    its pages: compiling the templates, opening the fonts (regular, bold, italic, the fallback
+    for symbols, Cyrillic) and reading each language's hyphenation patterns happen once.
+    """
+    env = current_app.jinja_env
+    for name in ("report/report.html", "report/_parts.html", *sorted({k.template for k in KINDS.values()})):
+        env.get_template(name)
+    words = "".join(f'<th lang="{code}">Organisasjoner</th>' for code in LANGUAGES)
+    render_pdf(f'<!doctype html><html lang="en"><style>{_css()}</style><h2>Warm-up</h2>'
+               f'<p>Ærlig, tydelig Ж ✓ ✎ ✗ <strong>1</strong> <em>2</em></p>'
+               f'<table><thead><tr>{words}</tr></thead></table></html>')
 
 
 # --- the cover settings ----------------------------------------------------------------
