@@ -17,6 +17,7 @@ import config as config_module
 from .compression import gzip_response
 from .errors import Refused
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .sessions import CheckedOnceSessions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     app.config.from_object(config or config_module.from_env(**overrides))
+    app.session_interface = CheckedOnceSessions()
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here

@@ -1,0 +1,40 @@
+"""Session cookies: checked once per process and minute, and still never trusted unsigned."""
+from flask import session
+
+from workshop.sessions import CheckedOnceSessions
+
+
+def _open(app, cookie: str | None):
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    with app.test_request_context("/", headers=headers):
+        return dict(session)
+
+
+def test_a_signed_cookie_is_checked_once_and_each_request_gets_its_own_copy(app, monkeypatch):
+    assert isinstance(app.session_interface, CheckedOnceSessions)
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"joined": {"ABC123": "token-1"}, "_flashes": []})
+    checks = []
+    real_loads = type(serializer).loads
+
+    def counted_loads(self, *args, **kwargs):
+        checks.append(1)
+        return real_loads(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(serializer), "loads", counted_loads)
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        session["_flashes"].append(("error", "changed in one request only"))
+    assert _open(app, cookie) == {"joined": {"ABC123": "token-1"}, "_flashes": []}
+    assert _open(app, cookie)["joined"] == {"ABC123": "token-1"}
+    assert len(checks) == 1  # three requests, one signature check
+
+
+def test_a_forged_or_tampered_cookie_is_never_remembered(app):
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"joined": {"ABC123": "token-1"}})
+    payload, _, signature = cookie.rpartition(".")
+    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert _open(app, forged) == {}
+    assert _open(app, "not-a-session") == {}
+    assert app.session_interface.checked == {}
+    assert _open(app, cookie) == {"joined": {"ABC123": "token-1"}}  # the real one still works
