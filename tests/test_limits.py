@@ -160,3 +160,19 @@ def test_socket_code_guesses_are_limited(app, browser):
         assert not laptop.socket(f"ZZZZ{i:02d}", "console").is_connected()
     assert not laptop.socket(w.code, "console").is_connected()  # now even the right one waits
     assert browser().socket("ZZZZZZ", "console").is_connected() is False
+
+
+def test_in_memory_counters_are_swept_once_a_second_and_still_expire_on_time(app):
+    """The default `memory://` storage: limits' own, with its sweep of every counter once a
+    second instead of every 10 ms; an expired counter counts as zero before any sweep."""
+    import time
+
+    from workshop.extensions import limiter
+    from workshop.limits import SweptMemory
+    storage = limiter.limiter.storage
+    assert type(storage) is SweptMemory
+    storage.incr("phone-1", expiry=0.05)
+    assert storage.get("phone-1") == 1
+    time.sleep(0.1)
+    assert storage.timer.interval == SweptMemory.SWEEP_SECONDS and "phone-1" in storage.storage  # not swept
+    assert storage.get("phone-1") == 0  # but expired all the same

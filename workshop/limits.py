@@ -20,13 +20,35 @@ behind ONE public address (venue Wi-Fi with NAT) in mind:
 """
 from __future__ import annotations
 
+import threading
+
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from limits import parse
+from limits.storage import MemoryStorage
 
 from .extensions import limiter
 
 TOO_FAST = _l("Too many in a short time. Wait a minute, then try again.")
+
+
+class SweptMemory(MemoryStorage):
+    """limits' in-process counters (`memory://`, the default), swept once a second, not every 10 ms.
+
+    Its sweep walks every counter, and a counter is kept per phone: with 2,000 phones voting
+    it took 8% of the server's CPU. Limits are unchanged: a counter past its expiry reads
+    as zero whenever the sweep runs; the sweep only frees the memory. Declaring the
+    `memory` scheme makes limits build this class for `memory://` URLs.
+    """
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # limits 5.x: the 10 ms timer's only caller
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            self.timer.daemon = True
+            self.timer.start()
 
 
 def rate(name: str):

@@ -1,0 +1,109 @@
+"""CPU per operation of the app's own work, in-process, without the network (a benchmark, not a test).
+
+    python scripts/bench_ops.py              # 300 phones, 300 ideas
+    python scripts/bench_ops.py --phones 2000
+
+One process, a fresh SQLite file, Flask's test client and Flask-SocketIO's test client
+(no transport): N phones join over HTTP (join form, POST, phone page), connect a socket
+and sync, add an idea each; voting opens and each phone casts two dot votes. Then the
+coalesced pushes: the numbers (projector and console), the console's live tally, and the
+whole console and projector views. Printed: milliseconds of CPU (process time) per
+operation. What the transport adds on top is in scripts/bench.py (`--bare`).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--phones", type=int, default=300)
+    args = ap.parse_args()
+    n = args.phones
+
+    from flask import g
+
+    from config import TestingConfig
+    from workshop import create_app, flow, live
+    from workshop.auth import create_facilitator
+    from workshop.extensions import db, socketio
+
+    tmp = Path(tempfile.mkdtemp())
+    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp / 'ops.db'}", UPLOAD_DIR=str(tmp / "up"),
+                                   RATELIMIT_ENABLED=False, PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
+    app.app_context().push()
+    workshop = flow.create_workshop(create_facilitator("ops@example.org", "Ops", "correct horse battery"),
+                                    title="Operations", topic="CPU per operation")
+    stage = workshop.current_stage
+    flow.set_phase(workshop, stage.id, "collect")
+    phones, sockets = [], []
+
+    def forget_request_globals():  # one app context for every request: keep each phone's own
+        g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
+        g.pop("csrf_token", None)
+
+    def timed(label: str, fn, times: int) -> None:
+        started = time.process_time()
+        for i in range(times):
+            fn(i)
+        ms = 1000 * (time.process_time() - started) / times
+        print(f"{label:34s} {ms:7.2f} ms CPU  ({times})", flush=True)
+
+    def join(i):
+        http = app.test_client()
+        forget_request_globals()
+        assert http.get(f"/j/{workshop.code}").status_code == 200
+        forget_request_globals()
+        posted = http.post(f"/j/{workshop.code}", data={"group": workshop.groups[i % len(workshop.groups)]})
+        assert posted.status_code in (302, 303), posted.status_code
+        forget_request_globals()
+        assert http.get(posted.headers["Location"]).status_code == 200
+        phones.append(http)
+
+    def connect(i):
+        forget_request_globals()
+        sock = socketio.test_client(app, flask_test_client=phones[i],
+                                    auth={"code": workshop.code, "role": "phone"})
+        assert sock.is_connected() and sock.emit("sync", {}, callback=True)["ok"]
+        sockets.append(sock)
+
+    def idea(i):
+        reply = sockets[i].emit("idea:add", {"cid": f"idea-{i:06d}", "title": f"Idea {i} about a trend"},
+                                callback=True)
+        assert reply["ok"], reply
+
+    timed("join (GET form, POST, GET page)", join, n)
+    timed("socket connect + sync", connect, n)
+    timed("idea", idea, n)
+    db.session.expire_all()
+    flow.set_phase(workshop, stage.id, "vote")
+    items = [item.id for item in workshop.current_stage.items]
+
+    def vote(i):
+        reply = sockets[i % n].emit("vote", {"cid": f"vote-{i:06d}", "item_id": items[(i * 7) % len(items)],
+                                             "dots": 1}, callback=True)
+        assert reply["ok"], reply
+
+    def fresh(fn):
+        def run(_i):
+            db.session.expire_all()  # as after a commit: every push loads what it shows
+            fn()
+        return run
+
+    timed("vote", vote, 2 * n)
+    timed("numbers push (both screens)", fresh(lambda: live.numbers(workshop)), 50)
+    timed("console live tally", fresh(lambda: live.tally(workshop, "en")), 20)
+    timed("whole console + projector views", fresh(lambda: (live.payload(workshop, "console", "en"),
+                                                            live.payload(workshop, "projector"))), 5)
+
+
+if __name__ == "__main__":
+    main()
