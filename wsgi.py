@@ -10,7 +10,7 @@ if (os.environ.get("ASYNC_MODE") or "gevent") == "gevent":
 
     monkey.patch_all()
 
-from workshop import create_app, startup_lock  # noqa: E402
+from workshop import create_app, quiet_garbage_collector, startup_lock  # noqa: E402
 from workshop.demo import seed_demo  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.network import public_url  # noqa: E402
@@ -34,6 +34,7 @@ def main() -> None:
                      f"  (demo workshop code {demo_code})")
     lines += [f"  Phones join at:            {phones}", "  Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)
+    quiet_garbage_collector()
     socketio.run(app, host=cfg["HOST"], port=cfg["PORT"], log_output=False)
 
 

@@ -63,3 +63,18 @@ def test_sqlite_under_gevent_gets_one_connection_and_no_redis_by_default(monkeyp
     cfg = config.DevelopmentConfig()
     assert cfg.REDIS_URL == "" and cfg.ASYNC_MODE == "gevent"
     assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+
+
+def test_the_server_freezes_its_startup_objects_out_of_garbage_collection():
+    """`python wsgi.py` keeps full collections short with thousands of phones connected:
+    what exists at startup is frozen, and the youngest generation is collected less often."""
+    import gc
+
+    from workshop import quiet_garbage_collector
+    before = gc.get_threshold()
+    try:
+        quiet_garbage_collector()
+        assert gc.get_freeze_count() > 10_000 and gc.get_threshold() == (20_000, 10, 10)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
