@@ -135,7 +135,8 @@ def _page(template: str, workshop, shared: bool, parts: dict[str, str], **contex
     HTML (escaped or rendered), each given to the template as a `<!--fill:name-->`
     placeholder. A page with flashed messages waiting is drawn afresh: it shows them.
     """
-    context.update({name: Markup(f"<!--fill:{name}-->") for name in parts})
+    # B704 (Markup): a placeholder comment named by the caller's own keys ("view", "who"), no user text.
+    context.update({name: Markup(f"<!--fill:{name}-->") for name in parts})  # nosec B704
     if shared and "_flashes" not in session:
         cache = current_app.extensions.setdefault("charrette.phone_pages", {})
         key = (template, workshop.id, workshop.code, workshop.version, i18n.current(), request.full_path)
