@@ -53,7 +53,7 @@ def new():
     form = WorkshopForm()
     if form.validate_on_submit():
         workshop = flow.create_workshop(
-            current_user, title=form.title.data, topic=form.topic.data,
+            current_user._get_current_object(), title=form.title.data, topic=form.topic.data,
             description=form.description.data or "", groups=form.group_list(),
             collect_names=form.collect_names.data, template=form.template.data,
             language=form.language.data)
