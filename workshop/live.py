@@ -101,12 +101,23 @@ def view_model(workshop: Workshop, audience: str) -> View:
         if view.revealed or audience == "console":
             view.results = kind.results(stage)
     if audience == "console" or view.revealed:
-        query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
-        for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
-            view.comments.setdefault(comment.item_id, []).append(comment)
-    if stage.decision:
-        view.decision = [view.by_id[i] for i in stage.decision.get("item_ids", []) if i in view.by_id]
+        view.comments = comments_by_item(stage)
+    view.decision = decided_items(stage, view.by_id)
     return view
+
+
+def comments_by_item(stage: Stage) -> dict[int, list[Comment]]:
+    """Return the stage's comments (with their authors) by item id, oldest first."""
+    comments: dict[int, list[Comment]] = {}
+    query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+    for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
+        comments.setdefault(comment.item_id, []).append(comment)
+    return comments
+
+
+def decided_items(stage: Stage, by_id: dict[int, Item]) -> list[Item]:
+    """Return the items the stage's decision chose, in the decision's order."""
+    return [by_id[i] for i in (stage.decision or {}).get("item_ids", []) if i in by_id]
 
 
 def render(view: View) -> str:

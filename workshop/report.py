@@ -29,7 +29,7 @@ from . import images
 from .errors import Refused
 from .extensions import db
 from .i18n import LANGUAGES
-from .live import View
+from .live import View, comments_by_item, decided_items
 from .models import Comment, Item, Participant, Report, Stage, Vote, Workshop, utcnow
 from .stages import KINDS, kind_of
 
@@ -100,11 +100,8 @@ def stage_view(workshop: Workshop, stage: Stage, participants: int) -> View:
     if stage.phase in ("vote", "results", "decided"):
         view.progress = kind.progress(stage)
         view.results = kind.results(stage)
-    query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
-    for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
-        view.comments.setdefault(comment.item_id, []).append(comment)
-    if stage.decision:
-        view.decision = [view.by_id[i] for i in stage.decision.get("item_ids", []) if i in view.by_id]
+    view.comments = comments_by_item(stage)
+    view.decision = decided_items(stage, view.by_id)
     return view
 
 
