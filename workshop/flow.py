@@ -320,6 +320,7 @@ def stop_timer(workshop: Workshop) -> None:
 _ITEM_BY_CLIENT_ID = select(Item).where(Item.participant_id == bindparam("pid"),
                                         Item.client_id == bindparam("cid"))
 
+
 def add_item(workshop: Workshop, participant: Participant | None, payload: dict, upload=None) -> Item:
     """Add an item (idea, audience, concept, draft); a retry with the same client id adds nothing.
 
