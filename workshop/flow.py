@@ -411,13 +411,23 @@ def invite(workshop: Workshop, label: str) -> Invitation:
     return invitation
 
 
+def revoke(model, workshop: Workshop, link_id: int):
+    """Stop one of this workshop's links (an Invitation or a ShareLink) from working.
+
+    The row is kept, so the list shows it was revoked; what came through it stays.
+    """
+    link = db.session.get(model, link_id)
+    if link is None or link.workshop_id != workshop.id:
+        raise Refused(_l("That link is not part of this workshop."), 404)
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        db.session.commit()
+    return link
+
+
 def revoke_invitation(workshop: Workshop, invitation_id: int) -> None:
     """Stop an invitation link from working (what the partner prepared stays)."""
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.workshop_id != workshop.id:
-        raise Refused(_l("That link is not part of this workshop."), 404)
-    invitation.revoked_at = invitation.revoked_at or utcnow()
-    db.session.commit()
+    revoke(Invitation, workshop, invitation_id)
 
 
 def get_invitation(token: str) -> Invitation:

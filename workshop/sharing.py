@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from werkzeug.utils import secure_filename
 
-from . import images, mail, report
+from . import flow, images, mail, report
 from .errors import Refused
 from .extensions import db
 from .models import Comment, Invitation, Item, Participant, Report, ShareLink, Stage, Vote, Workshop, utcnow
@@ -74,13 +74,7 @@ def create_link(workshop: Workshop, label: str, days: int | None) -> ShareLink:
 
 def revoke_link(workshop: Workshop, link_id: int) -> ShareLink:
     """Stop one of this workshop's links from working (kept, so the list shows it was revoked)."""
-    link = db.session.get(ShareLink, link_id)
-    if link is None or link.workshop_id != workshop.id:
-        raise Refused(_l("That link is not part of this workshop."), 404)
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
-        db.session.commit()
-    return link
+    return flow.revoke(ShareLink, workshop, link_id)
 
 
 def get_shared(token: str) -> tuple[ShareLink, Report, Path]:
