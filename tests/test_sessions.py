@@ -38,3 +38,31 @@ def test_a_forged_or_tampered_cookie_is_never_remembered(app):
     assert _open(app, "not-a-session") == {}
     assert app.session_interface.checked == {}
     assert _open(app, cookie) == {"joined": {"ABC123": "token-1"}}  # the real one still works
+
+
+def test_a_sockets_events_use_its_session_without_opening_the_cookie_again(app, browser, monkeypatch):
+    """After connect, Flask-SocketIO keeps the socket's own copy of the session: events reuse it."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    from tests.conftest import gen_ideas, gen_workshop, goto
+
+    workshop = gen_workshop()
+    idea_id = gen_ideas(workshop, "One idea")[0].id
+    goto(workshop, "trend", "vote")
+    phone = browser()
+    phone.join(workshop.code)
+    sock = phone.socket(workshop.code, "phone")
+    opened = []
+    real_open = SecureCookieSessionInterface.open_session
+
+    def counted_open(self, app_, request):
+        opened.append(1)
+        return real_open(self, app_, request)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counted_open)
+    app.session_interface.checked.clear()  # a cookie opened now would be checked again, and counted
+    for dots in (1, 2):
+        reply = sock.emit("vote", {"cid": f"vote-action-{dots}", "item_id": idea_id, "dots": dots}, callback=True)
+        assert reply["ok"], reply  # the handler still knows which participant this socket is
+        assert reply["mine"]["dots"] == {str(idea_id): dots}  # JSON keys
+    assert opened == []

@@ -5,6 +5,10 @@ session cookie again each time: checking its signature was a tenth of the server
 while 2,000 phones voted, for the same cookie value over and over. A value whose
 signature checked out is remembered (keyed by the whole signed value, so only a cookie
 this app signed can hit) for a minute; every request gets its own copy of the data.
+
+After a socket's `connect`, Flask-SocketIO replaces whatever session Flask opened with its
+own copy for that socket (`environ["saved_session"]`, made at connect), so opening the
+cookie again for each of its events is wasted work: those get the socket's copy at once.
 """
 from __future__ import annotations
 
@@ -22,6 +26,9 @@ class CheckedOnceSessions(SecureCookieSessionInterface):
         self.checked: dict[str, tuple[float, dict]] = {}
 
     def open_session(self, app, request):
+        kept = request.environ.get("saved_session")  # only a socket's environ has it (no header can set it)
+        if kept is not None:
+            return kept
         value = request.cookies.get(self.get_cookie_name(app))
         hit = self.checked.get(value) if value else None
         if hit is not None and hit[0] > time.monotonic():
