@@ -62,7 +62,8 @@ def test_a_sockets_events_use_its_session_without_opening_the_cookie_again(app, 
     monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counted_open)
     app.session_interface.checked.clear()  # a cookie opened now would be checked again, and counted
     for dots in (1, 2):
-        reply = sock.emit("vote", {"cid": f"vote-action-{dots}", "item_id": idea_id, "dots": dots}, callback=True)
+        vote = {"cid": f"vote-action-{dots}", "item_id": idea_id, "dots": dots}
+        reply = sock.emit("vote", vote, callback=True)
         assert reply["ok"], reply  # the handler still knows which participant this socket is
         assert reply["mine"]["dots"] == {str(idea_id): dots}  # JSON keys
     assert opened == []

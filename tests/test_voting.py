@@ -43,6 +43,15 @@ def test_rank_properties(scores):
         assert row.tied == (sum(1 for r in rows if r.score == row.score) > 1)
 
 
+@given(st.dictionaries(st.integers(1, 50), st.integers(0, 6), min_size=1, max_size=30), st.integers(1, 12))
+def test_the_leaders_rank_exactly_as_the_whole_tally(scores, n):
+    """The live tally ranks only its first n + 1 rows: ranks, ties and shares must not change."""
+    whole = voting.rank(scores)
+    prefix = [(r.item_id, r.score) for r in whole[:n + 1]]  # what the database returns, best first
+    expect = [(r.item_id, r.rank, r.tied, r.share) for r in whole[:n]]
+    assert [(r.item_id, r.rank, r.tied, r.share) for r in voting.rank_leaders(prefix, n)] == expect
+
+
 # --- Borda (Choose the audience) ----------------------------------------------------
 
 def test_borda_gives_top_points_to_first_place_and_keeps_the_distribution():

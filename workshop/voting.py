@@ -40,6 +40,15 @@ def rank(scores: dict[int, float], order: Iterable[int] = (), scale: float | Non
     return rows
 
 
+def rank_leaders(scored: list[tuple[int, float]], n: int) -> list[Row]:
+    """Rank the first `n` of a tally given its first n + 1 (item id, score) pairs, best first.
+
+    Exactly what `rank` gives its first n rows: every higher score is in the list, and
+    the extra pair tells whether the last row ties with one beyond it.
+    """
+    return rank(dict(scored[:n + 1]), [item_id for item_id, _score in scored])[:n]
+
+
 def dot_tally(votes: Iterable[tuple[int, str, int]], item_ids: Iterable[int]) -> list[Row]:
     """Sum dots per item and per stakeholder group, then rank.
 

@@ -184,3 +184,27 @@ def test_revealed_results_show_the_leaders_on_the_projector_and_every_row_on_the
     assert html["projector"].count('class="bar-label"') == 12 and "and 58 more" in html["projector"]
     assert html["phone"].count('class="bar-label"') == 12
     assert html["console"].count('class="bar-label"') == 70
+
+
+def test_the_live_tallys_leaders_are_the_first_rows_of_the_results(app):
+    """Computed in SQL (thousands of ideas), the leaders equal the whole tally's first rows:
+    ties across the cut, ideas without dots, dots on a hidden idea and moved dots included."""
+    w = gen_workshop()
+    items = gen_ideas(w, *(f"Idea {i}" for i in range(8)))
+    stage = w.stages[0]
+    flow.set_phase(w, stage.id, "vote")
+    people = [gen_participant(w, group) for group in ("Youth", "Youth", "Government", "Civil society")]
+    plan = [(0, 3, 2), (0, 4, 1), (1, 3, 1), (1, 5, 2), (2, 4, 2), (2, 1, 1), (3, 6, 3)]
+    for k, (who, item, n) in enumerate(plan):
+        dots(w, people[who], items[item], n, f"cid-{k:05d}")
+    dots(w, people[3], items[6], 0, "cid-moved")  # moved away again: no dots left on idea 6
+    dots(w, people[3], items[7], 3, "cid-00099")
+    flow.hide_item(w, items[7].id, True)  # its dots no longer count
+    kind = kind_of(stage)
+    whole = kind.results(stage)
+    assert [r.score for r in whole] == [3, 3, 2, 1, 0, 0, 0]  # ties for first and for last
+    for n in (1, 2, 3, 4, 7, 20):
+        rows, total = kind.leaders(stage, n)
+        assert total == len(whole) == 7
+        assert [(r.item_id, r.score, r.rank, r.tied, r.share, r.by_group) for r in rows] == [
+            (r.item_id, r.score, r.rank, r.tied, r.share, r.by_group) for r in whole[:n]]

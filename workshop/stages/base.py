@@ -35,8 +35,8 @@ CHANGE_VOTE = update(Vote.__table__).where(*_ONE_VOTE).values(
     updated_at=bindparam("now"))
 IN_VOTE = (_V.stage_id == bindparam("stage"), _I.hidden.is_(False), _I.merged_into_id.is_(None))
 VOTES_IN_ITEMS = Vote.__table__.join(Item.__table__, _V.item_id == _I.id)
-ACTIVE_IDS = (select(_I.id).where(_I.stage_id == bindparam("stage"), _I.hidden.is_(False),
-                                  _I.merged_into_id.is_(None)).order_by(_I.id))
+ACTIVE = (_I.stage_id == bindparam("stage"), _I.hidden.is_(False), _I.merged_into_id.is_(None))
+ACTIVE_IDS = select(_I.id).where(*ACTIVE).order_by(_I.id)
 VOTERS = select(func.count(func.distinct(_V.participant_id))).select_from(VOTES_IN_ITEMS).where(*IN_VOTE)
 MY_ITEMS = (select(_I.title).where(_I.stage_id == bindparam("stage"),
                                    _I.participant_id == bindparam("participant")).order_by(_I.id))
@@ -105,6 +105,15 @@ class StageKind:
     def results(self, stage) -> list:
         """Return the tally rows for the stage, computed from stored votes."""
         return []
+
+    def leaders(self, stage, n: int) -> tuple[list, int]:
+        """Return the first `n` tally rows and how many rows the whole tally has.
+
+        The console's live tally asks every second while votes come in; a kind whose
+        items can run into thousands (ideas from every phone) computes this in SQL.
+        """
+        rows = self.results(stage)
+        return rows[:n], len(rows)
 
     def progress(self, stage) -> dict:
         """Return how many participants have voted so far."""

@@ -10,8 +10,8 @@ from .. import voting
 from ..errors import Refused
 from ..extensions import db
 from ..forms import strip
-from ..models import Participant, Vote, utcnow
-from .base import ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
+from ..models import Item, Participant, Vote, utcnow
+from .base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
 
 MAX_DOTS = 20
 
@@ -40,6 +40,21 @@ _V, _P = Vote.__table__.c, Participant.__table__.c
 DOTS_BY_GROUP = (select(_V.item_id, _P.group, _V.value).select_from(
     Vote.__table__.join(Participant.__table__, _V.participant_id == _P.id))
     .where(_V.stage_id == bindparam("stage"), _V.value > 0))
+# The live tally's leaders (TrendStage.leaders): every idea in the vote with its dots, best
+# first (ties in submission order, as voting.rank), counted and cut in the database. Dots
+# are summed per idea first: joined idea by idea, SQLite would scan the stage's votes for each.
+_I = Item.__table__.c
+_DOTS = (select(_V.item_id, func.sum(_V.value).label("dots"))
+         .where(_V.stage_id == bindparam("stage"), _V.value > 0).group_by(_V.item_id).subquery())
+_SCORE = func.coalesce(_DOTS.c.dots, 0)
+LEADERS = (select(_I.id, _SCORE.label("score"), func.count().over().label("total"))
+           .select_from(Item.__table__.outerjoin(_DOTS, _DOTS.c.item_id == _I.id))
+           .where(*ACTIVE).order_by(_SCORE.desc(), _I.id).limit(bindparam("n")))
+DOTS_OF_ITEMS = (select(_V.item_id, _P.group, func.sum(_V.value)).select_from(
+    Vote.__table__.join(Participant.__table__, _V.participant_id == _P.id))
+    .where(_V.stage_id == bindparam("stage"), _V.value > 0,
+           _V.item_id.in_(bindparam("items", expanding=True)))
+    .group_by(_V.item_id, _P.group))
 PROGRESS = (select(func.count(func.distinct(_V.participant_id)), func.coalesce(func.sum(_V.value), 0))
             .select_from(VOTES_IN_ITEMS).where(*IN_VOTE, _V.value > 0))
 
@@ -95,6 +110,15 @@ class TrendStage(StageKind):
     def results(self, stage):
         votes = db.session.execute(DOTS_BY_GROUP, {"stage": stage.id})
         return voting.dot_tally(votes, self.active_ids(stage))
+
+    def leaders(self, stage, n):
+        scored = db.session.execute(LEADERS, {"stage": stage.id, "n": n + 1}).all()
+        rows = voting.rank_leaders([(item_id, score) for item_id, score, _total in scored], n)
+        by_id = {row.item_id: row for row in rows}
+        dots_of_leaders = db.session.execute(DOTS_OF_ITEMS, {"stage": stage.id, "items": list(by_id)})
+        for item_id, group, dots in dots_of_leaders:
+            by_id[item_id].by_group[group or ""] = dots
+        return rows, scored[0].total if scored else 0
 
     def progress(self, stage):
         voters, dots = db.session.execute(PROGRESS, {"stage": stage.id}).one()
