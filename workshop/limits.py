@@ -21,10 +21,11 @@ behind ONE public address (venue Wi-Fi with NAT) in mind:
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
-from limits import parse
+from limits import parse as parse_rate
 from limits.storage import MemoryStorage
 
 from .extensions import limiter
@@ -87,6 +88,9 @@ def code_page_shown() -> bool:
 # One budget of wrong codes per address, shared by every route that takes a code.
 code_guesses = limiter.shared_limit(rate("code_guesses"), scope="code-guess", deduct_when=failed_lookup,
                                     exempt_when=code_page_shown)
+
+
+parse = lru_cache(maxsize=64)(parse_rate)  # a rate's text, e.g. "60/minute", parsed once, not per vote
 
 
 def allow(name: str, *keys: str) -> bool:
