@@ -728,6 +728,10 @@ class Result:
     vote_window: float = 0.0
     ack: list = field(default_factory=list)
     to_projector: list = field(default_factory=list)
+    # the same split at the vote's commit (the ack's `at`, the server's clock = this host's):
+    to_commit: list = field(default_factory=list)        # phone sends -> server committed
+    commit_to_ack: list = field(default_factory=list)    # committed -> phone has the ack
+    commit_to_screen: list = field(default_factory=list)  # committed -> projector has it
     never_on_projector: int = 0
     reveal: list = field(default_factory=list)
     reveal_missing: int = 0
@@ -916,6 +920,9 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.uncertain_phones = sum(p.uncertain for p in live)
         oks = [r for r in recs if r.ok and r.at is not None]
         res.ack = [r.acked - r.sent for r in oks]
+        epoch = time.time() - time.perf_counter()  # perf_counter -> epoch seconds, as `at` is
+        res.to_commit = [r.at - (r.sent + epoch) for r in oks]
+        res.commit_to_ack = [r.acked + epoch - r.at for r in oks]
         # Wait for a projector view rendered after the last commit (the coalesced refresh).
         last_at = max((r.at for r in oks), default=0)
         deadline = time.perf_counter() + T
@@ -933,6 +940,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
             k = bisect.bisect_left(rendered, r.at)
             if k < len(rendered):
                 res.to_projector.append(recv[k] - r.sent)
+                res.commit_to_screen.append(recv[k] + epoch - r.at)
             else:
                 res.never_on_projector += 1
         final_progress = next((v[3] for v in reversed(projector.views) if v[3]), {})
@@ -1187,6 +1195,10 @@ def details(r: Result) -> str:
         lines.append(f"- ack max {max(r.ack) * 1000:.0f} ms; vote->projector max "
                      f"{max(r.to_projector) * 1000 if r.to_projector else float('nan'):.0f} ms; "
                      f"reveal->all phones max {max(r.reveal) * 1000 if r.reveal else float('nan'):.0f} ms")
+        lines.append(f"- where a vote's time goes, p50/p95/p99 ms: phone sends -> committed "
+                     f"{ms3(r.to_commit)}; committed -> ack at the phone {ms3(r.commit_to_ack)}; "
+                     f"committed -> on the projector {ms3(r.commit_to_screen)} (coalesced every "
+                     f"PUSH_INTERVAL)")
     lines.append(f"- check: {r.pairs_mismatched} mismatched phone+idea pairs (acknowledged votes vs the "
                  f"database; {r.unacked_phones} phones whose last vote had no ack may show it or not); "
                  f"revealed tally vs "

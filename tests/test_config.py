@@ -65,16 +65,24 @@ def test_sqlite_under_gevent_gets_one_connection_and_no_redis_by_default(monkeyp
     assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
 
 
-def test_the_server_freezes_its_startup_objects_out_of_garbage_collection():
+def test_the_server_freezes_its_startup_objects_out_of_garbage_collection(caplog, monkeypatch):
     """`python wsgi.py` keeps full collections short with thousands of phones connected:
-    what exists at startup is frozen, and the youngest generation is collected less often."""
+    what exists at startup is frozen, and the youngest generation is collected less often.
+    A full collection long enough for the room to notice is logged."""
     import gc
 
+    import workshop
     from workshop import quiet_garbage_collector
     before = gc.get_threshold()
     try:
         quiet_garbage_collector()
         assert gc.get_freeze_count() > 10_000 and gc.get_threshold() == (20_000, 10, 10)
+        gc.collect()
+        assert "garbage collection" not in caplog.text  # a short one is not
+        monkeypatch.setattr(workshop, "GC_PAUSE_LOGGED", 0.0)
+        gc.collect()
+        assert "a full garbage collection paused the server for" in caplog.text
     finally:
+        gc.callbacks.remove(workshop._time_full_collections)
         gc.unfreeze()
         gc.set_threshold(*before)

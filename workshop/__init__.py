@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import logging
 import secrets
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -206,3 +207,22 @@ def quiet_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
+    gc.callbacks.append(_time_full_collections)
+
+
+GC_PAUSE_LOGGED = 0.05  # seconds: a full collection this long is logged (every screen waited for it)
+_gc_started = 0.0
+
+
+def _time_full_collections(phase: str, info: dict) -> None:
+    """Log the full garbage collections long enough for a room to notice."""
+    global _gc_started
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _gc_started = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc_started
+    if took >= GC_PAUSE_LOGGED:
+        logging.getLogger(__name__).warning("a full garbage collection paused the server for %.0f ms "
+                                            "(%d objects collected)", took * 1000, info.get("collected", 0))
