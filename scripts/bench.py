@@ -34,6 +34,7 @@ import base64  # noqa: E402
 import bisect  # noqa: E402
 import contextlib  # noqa: E402
 import contextvars  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -359,12 +360,39 @@ class ServerMonitor:
 
 
 class LoopLag:
-    """Measure how late the client's event loop wakes up (a saturated client distorts latencies)."""
+    """Measure how late the client's event loop wakes up (a saturated client distorts latencies).
+
+    Also the load generator's own full garbage collections: 2,000 simulated phones are
+    millions of objects in this one process, and a full collection stops every phone and
+    the projector at once (real phones are separate devices). `quiet_gc` freezes what the
+    join storm made and collects the young generation less often, as the server does.
+    """
 
     def __init__(self, tick: float = 0.05):
         self.tick = tick
         self.lags: list[float] = []
         self.task = None
+        self.gc_pauses: list[float] = []
+        self._gc_started = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase, info):
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_started)
+
+    @staticmethod
+    def quiet_gc():
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 10, 10)
+
+    def take_gc(self) -> list[float]:
+        pauses, self.gc_pauses = self.gc_pauses, []
+        return pauses
 
     async def _run(self):
         while True:
@@ -382,6 +410,9 @@ class LoopLag:
     def stop(self):
         if self.task:
             self.task.cancel()
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
+        gc.unfreeze()
 
 
 # =====================================================================================
@@ -754,6 +785,7 @@ class Result:
     phases: list = field(default_factory=list)
     client_busiest: tuple = ("", 0.0)
     loop_lag: dict = field(default_factory=dict)
+    client_gc: dict = field(default_factory=dict)  # phase -> the load generator's full-GC pauses (s)
     console_views: int = 0
     console_max_kb: float = 0.0
     projector_views: int = 0
@@ -866,7 +898,9 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.join_errors = Counter(p.error[:80] for p in failed)
         res.join_lat = [p.join_s for p in fleet.phones if p.join_s is not None]
         res.deflate = next((deflate_in_use(p.sio) for p in fleet.phones if p.connected), None)
-        res.loop_lag["join"] = lag.take()
+        res.loop_lag["join"], res.client_gc["join"] = lag.take(), lag.take_gc()
+        if not args.client_gc:
+            lag.quiet_gc()
         live = fleet.live
 
         # --- collect ------------------------------------------------------------------
@@ -883,7 +917,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.idea_lat, res.idea_fail = fleet.idea_lat, sum(fleet.idea_errors.values())
         if fleet.idea_errors:
             res.notes.append(f"idea errors: {dict(fleet.idea_errors)}")
-        res.loop_lag["collect"] = lag.take()
+        res.loop_lag["collect"], res.client_gc["collect"] = lag.take(), lag.take_gc()
 
         # --- open voting: every phone gets the ballot ---------------------------------
         mon.mark("open vote")
@@ -894,7 +928,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         got = [p.phase_seen["vote"] - t0 for p in live if "vote" in p.phase_seen]
         res.open_vote_all_s = max(got) if len(got) == len(live) else None
         res.open_vote_missing = len(live) - len(got)
-        res.loop_lag["open vote"] = lag.take()
+        res.loop_lag["open vote"], res.client_gc["open vote"] = lag.take(), lag.take_gc()
 
         # --- vote ----------------------------------------------------------------------
         item_ids = sorted(set(fleet.titles.values()))
@@ -944,7 +978,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
             else:
                 res.never_on_projector += 1
         final_progress = next((v[3] for v in reversed(projector.views) if v[3]), {})
-        res.loop_lag["vote"] = lag.take()
+        res.loop_lag["vote"], res.client_gc["vote"] = lag.take(), lag.take_gc()
         if prof:
             with contextlib.suppress(Exception):
                 prof[0].wait(timeout=args.profile_seconds + 30)
@@ -965,7 +999,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
                 screen.changed.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(screen.changed.wait(), 1)
-        res.loop_lag["reveal"] = lag.take()
+        res.loop_lag["reveal"], res.client_gc["reveal"] = lag.take(), lag.take_gc()
         mon.mark("check")
 
         # --- lost / duplicated ------------------------------------------------------------
@@ -1218,6 +1252,8 @@ def details(r: Result) -> str:
     lines.append(f"- phases: {ph}")
     lag = "; ".join(f"{k} p99 {pct(v, 99) * 1000:.0f} ms / max {max(v) * 1000:.0f} ms"
                     for k, v in r.loop_lag.items() if v)
+    pauses = "; ".join(f"{k} {len(v)} ({max(v) * 1000:.0f} ms longest)" for k, v in r.client_gc.items() if v)
+    lines.append(f"- load generator's full garbage collections: {pauses or 'none'}")
     lines.append(f"- server busiest 2 s: {fmt(r.server_busiest, '.0%')} of a core; load generator busiest "
                  f"phase: {r.client_busiest[0]} at {r.client_busiest[1]:.0%} of a core; "
                  f"its event-loop lag: {lag}")
@@ -1257,6 +1293,9 @@ def parse_args(argv=None):
     ap.add_argument("--retries", type=int, default=1, help="resends of an unacknowledged vote (same cid)")
     ap.add_argument("--timeout", type=float, default=120.0, help="timeout of each step/phase wait")
     ap.add_argument("--run-timeout", type=float, default=900.0, help="hard limit of one N")
+    ap.add_argument("--client-gc", action="store_true",
+                    help="leave the load generator's garbage collector as Python sets it (its full "
+                         "collections then stall every simulated phone at once)")
     ap.add_argument("--profile", metavar="PREFIX",
                     help="py-spy record the server during the vote phase to PREFIX-KIND-N.txt (collapsed)")
     ap.add_argument("--profile-seconds", type=float, default=10.0)

@@ -46,9 +46,12 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         gen_workshop(gen_facilitator("early@example.org"), title="Made before migrations")
         # The first released schema (0001): no comments, and strategy stages had no item yet;
         # no reports, share links, nor the workshop's language, organisation and paper (0003),
-        # nor invitations (0004), nor a record of applied vote actions (0005).
+        # nor invitations (0004), nor a record of applied vote actions (0005), nor indexes on
+        # (participant, stage) (0006).
         for table in ("comments", "reports", "share_links", "invitations", "vote_actions"):
             db.session.execute(text(f"DROP TABLE {table}"))
+        for index in ("ix_votes_participant_stage", "ix_items_participant_stage"):
+            db.session.execute(text(f"DROP INDEX {index}"))
         for column in ("language", "org_name", "org_logo", "page_size"):
             db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))
         db.session.execute(text("DELETE FROM items"))

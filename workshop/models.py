@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -142,7 +142,9 @@ class Item(db.Model):
     """An idea, proposal, concept or draft: whatever a stage collects."""
 
     __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+    # A phone's own items in a stage (see Vote): found by participant, not by scanning the stage.
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),
+                      Index("ix_items_participant_stage", "participant_id", "stage_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
@@ -180,7 +182,10 @@ class Vote(db.Model):
     """One participant's value for one item (and criterion): dots, rank, score..."""
 
     __tablename__ = "votes"
-    __table_args__ = (UniqueConstraint("participant_id", "item_id", "criterion"),)
+    # Each vote reads the voter's votes in the stage. With only a stage index, SQLite (no
+    # statistics) scanned every vote of the stage for it: 6,000 rows per tap at 2,000 phones.
+    __table_args__ = (UniqueConstraint("participant_id", "item_id", "criterion"),
+                      Index("ix_votes_participant_stage", "participant_id", "stage_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
@@ -214,7 +219,8 @@ class Comment(db.Model):
     """A participant's (or the facilitator's) comment on an item, tagged keep / change / concern."""
 
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),
+                      Index("ix_comments_participant_stage", "participant_id", "stage_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
