@@ -55,6 +55,10 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     i18n.init_app(app)
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"],
                       ping_interval=20, ping_timeout=25, max_http_buffer_size=64 * 1024,
+                      # A socket's events run in its own reader, one after another: every handler
+                      # takes milliseconds, and a task spawned per event was one more trip through
+                      # the run queue for each tap, with thousands of phones in it.
+                      async_handlers=False,
                       # Our own pages only: another site cannot open a socket as our user.
                       cors_allowed_origins=_socket_origins(app.config["PUBLIC_URL"]),
                       # Several processes: every broadcast goes through Redis to every process's rooms.
