@@ -70,8 +70,9 @@ def serve_bare(port: int) -> None:
     """A minimal Flask-SocketIO gevent server speaking the app's protocol, state in memory.
 
     Same HTTP steps (login, new workshop, GET/POST /j/CODE with a session cookie), same
-    socket auth and events, same coalesced projector/console push; no database, no
-    templates, no validation beyond the shape. The floor the app is compared with.
+    socket auth and events, same coalesced projector/console push of the numbers, the same
+    garbage-collector settings; no database, no templates, no validation beyond the shape,
+    and no event that walks every vote. The floor the app is compared with.
     """
     import secrets
 
@@ -85,20 +86,20 @@ def serve_bare(port: int) -> None:
     code, stage_id = "BARE22", 1
     st = {"phase": "pending", "revealed": False, "items": {}, "next_item": 1, "participants": {},
           "votes": {}, "dirty": False}
+    # Kept as votes come in, so no event walks every vote: the floor, not a second app.
+    by_token: dict[str, dict[int, int]] = defaultdict(dict)  # a phone's dots per idea
+    totals: Counter = Counter()                                # dots per idea
     clients: dict[str, tuple[str, str | None]] = {}
     form = ('<form method="post"><input id="csrf_token" name="csrf_token" type="hidden" '
             'value="bare-csrf"></form>')
 
     def progress():
-        voters = {tok for (tok, _i), v in st["votes"].items() if v > 0}
-        return {"voters": len(voters), "dots": sum(st["votes"].values())}
+        return {"voters": sum(1 for dots in by_token.values() if any(dots.values())),
+                "dots": sum(totals.values())}
 
     def view(audience):
         html = f'<div data-stage_id="{stage_id}" data-phase="{st["phase"]}" data-audience="{audience}">'
         if st["revealed"] and audience != "console" or (audience == "console" and st["phase"] != "pending"):
-            totals = Counter()
-            for (_tok, item_id), v in st["votes"].items():
-                totals[item_id] += v
             html += "".join(f'<li><div class="bar-label">{st["items"][i]}</div>'
                             f'<span class="score">{n}</span></li>'
                             for i, n in totals.most_common())
@@ -111,12 +112,18 @@ def serve_bare(port: int) -> None:
         for audience in audiences:
             sio.emit("view", view(audience), to=audience)
 
+    def numbers():  # what the app's coalesced push sends while votes come in: no HTML
+        return {"numbers": True, "participants": len(st["participants"]), "rendered_at": time.time(),
+                "progress": progress() if st["phase"] in ("vote", "results") else {},
+                "stage_id": stage_id, "phase": st["phase"]}
+
     def coalescer():
         while True:
             sio.sleep(0.1)
             if st["dirty"]:
                 st["dirty"] = False
-                push(("projector", "console"))
+                for audience in ("projector", "console"):
+                    sio.emit("view", numbers(), to=audience)
 
     @app.route("/")
     def index():
@@ -174,7 +181,7 @@ def serve_bare(port: int) -> None:
         clients.pop(request.sid, None)
 
     def mine(token):
-        dots = {i: v for (t, i), v in st["votes"].items() if t == token and v > 0}
+        dots = {i: v for i, v in by_token[token].items() if v > 0}
         return {"stage_id": stage_id, "dots": dots, "budget": 3, "left": 3 - sum(dots.values())}
 
     @sio.on("sync")
@@ -216,7 +223,9 @@ def serve_bare(port: int) -> None:
         _role, token = clients[request.sid]
         if st["phase"] != "vote":
             return {"ok": False, "error": "Voting is closed."}
-        st["votes"][(token, int(p["item_id"]))] = int(p["dots"])
+        item_id, dots = int(p["item_id"]), int(p["dots"])
+        totals[item_id] += dots - by_token[token].get(item_id, 0)
+        st["votes"][(token, item_id)] = by_token[token][item_id] = dots
         st["dirty"] = True
         return {"ok": True, "mine": mine(token), "at": time.time()}
 
@@ -227,6 +236,9 @@ def serve_bare(port: int) -> None:
         return wsgi(environ, start_response)
 
     app.wsgi_app = without_compression
+    gc.collect()  # the app server's garbage-collector settings (workshop.quiet_garbage_collector)
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
     sio.start_background_task(coalescer)
     sio.run(app, host="127.0.0.1", port=port, log_output=False)
 
