@@ -14,13 +14,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import pyphen
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from weasyprint import HTML
@@ -167,6 +170,8 @@ class Fetcher(URLFetcher):
         path = self.resolve(url)
         if path is None:
             raise ValueError(f"Refused to fetch {url[:200]!r}: not one of the app's own files.")
+        if path.suffix in (".png", ".webp") and url.startswith(ORIGIN + "/media/"):
+            return URLFetcherResponse(url, print_copy(path), {"Content-Type": "image/jpeg"})
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
 
@@ -187,6 +192,27 @@ class Fetcher(URLFetcher):
             if target.is_relative_to(root) and target.is_file():
                 return target
         return None
+
+
+def print_copy(source: Path | BinaryIO) -> bytes:
+    """Return an uploaded PNG or WebP image as a JPEG for the PDF, transparency on white paper.
+
+    WeasyPrint embeds a JPEG as it is, but decodes a PNG or WebP and compresses it again as
+    PNG: 50 ms for each 1200 x 800 poster, a third of a second for the six in a 28-page report.
+    The same pixels as a JPEG cost 20 ms. Quality 92 without chroma subsampling keeps text and
+    edges sharp at the printed size (240 dpi for the 1600 px copy).
+    """
+    with Image.open(source) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            rgba = image.convert("RGBA")
+            image = Image.new("RGB", rgba.size, "white")
+            image.paste(rgba, mask=rgba.getchannel("A"))
+        elif image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = BytesIO()
+        image.save(out, "JPEG", quality=92, subsampling=0)
+    return out.getvalue()
 
 
 def render_pdf(html: str) -> tuple[bytes, int]:
@@ -216,6 +242,9 @@ def warm_up() -> None:
         # The patterns WeasyPrint hyphenates table headings with (hyphens: auto), cached by pyphen:
         # loading them took 0.1 s in the render, as no warm-up heading was long enough to need them.
         pyphen.Pyphen(lang=pyphen.language_fallback(code) or "en")
+    tiny = BytesIO()
+    Image.new("RGBA", (8, 8)).save(tiny, "PNG")
+    print_copy(tiny)  # Pillow's PNG decoder and JPEG encoder
     render_pdf(render_template("report/warm_up.html", css=_css(), languages=LANGUAGES))
 
 
