@@ -489,6 +489,45 @@ def test_half_typed_text_survives_live_updates(e2e, new_context):
     expect(console.locator("#merge-target")).to_have_value("")
 
 
+def test_a_late_reply_never_clears_the_next_entry(e2e, new_context):
+    """The console's reply to "add an idea" can arrive after the idea is listed and the
+    facilitator has started typing the next one: what was typed since stays."""
+    held, sockets, hold = [], [], {"on": False}
+
+    def relay(ws):
+        sockets.append(ws)
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            # Engine.IO message "4" + Socket.IO ack "3": the replies to emits.
+            if hold["on"] and isinstance(message, str) and message.startswith("43"):
+                held.append((ws, message))
+            else:
+                ws.send(message)
+        server.on_message(from_server)
+
+    console = new_context(**LAPTOP).new_page()
+    console.route_web_socket(re.compile(r".*/socket\.io/.*"), relay)
+    sign_in(console, e2e.base)
+    create_workshop(console, e2e.base, "Late replies", ["Alpha idea"])
+    assert sockets, "the console's socket did not go through the relay"
+    console.click("button:has-text('← Back: Collecting ideas')")
+    expect(phase_of(console)).to_have_text("Collecting ideas")
+    hold["on"] = True
+    console.fill("#add-title", "First of two")
+    console.click("form.add-idea button")
+    expect(console.locator(".console-ideas .idea-main strong", has_text="First of two")).to_have_count(1)
+    console.fill("#add-title", "Second of two")
+    assert held, "the reply was not held back"
+    hold["on"] = False
+    for ws, message in held:
+        ws.send(message)
+    expect(console.locator("form.add-idea button")).not_to_have_attribute("data-busy", "1")
+    expect(console.locator("#add-title")).to_have_value("Second of two")
+    add_idea_on_console(console, "Second of two")
+    expect(console.locator("#add-title")).to_have_value("")
+
+
 def test_the_projector_scales_a_long_strategy_to_fit_the_screen(e2e, new_context):
     from sqlalchemy import select
 

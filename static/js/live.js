@@ -299,9 +299,14 @@ export function start(hooks = {}) {
     await live.send(event, payload);
     setBusy(button, false);
   });
+  // How many times each form was typed into, by its key: a reply to an earlier submit
+  // never clears what was typed after it.
+  const typed = {};
   const markDirty = (e) => {
     const form = e.target.closest("form[data-event], form[data-upload]");
-    if (form) form.dataset.dirty = "1";
+    if (!form) return;
+    form.dataset.dirty = "1";
+    if (form.dataset.event) { const key = formKey(form); typed[key] = (typed[key] || 0) + 1; }
   };
   document.addEventListener("input", markDirty);
   document.addEventListener("change", markDirty);
@@ -313,8 +318,11 @@ export function start(hooks = {}) {
     const payload = collect(form);
     if (hooks.beforeSubmit && hooks.beforeSubmit(form, payload) === false) return;
     const key = formKey(form);
+    const sentAt = typed[key] || 0;
     const done = () => {
-      // The view may have been redrawn while we waited: settle the form now on the page.
+      // The view may have been redrawn while we waited: settle the form now on the page,
+      // unless the next entry is already being typed into it.
+      if ((typed[key] || 0) !== sentAt) return;
       const current = findForm(key) || form;
       delete current.dataset.dirty;
       if (current.dataset.reset !== undefined) current.reset();
