@@ -7,6 +7,7 @@ source language and has no catalogue.
 """
 from __future__ import annotations
 
+import gettext
 import io
 import re
 import tempfile
@@ -68,6 +69,14 @@ def compiled(po: Path, lang: str) -> bytes:
     return out.getvalue()
 
 
+def messages(mo: bytes) -> dict:
+    """The translations a .mo holds, its header without the Babel release that wrote it
+    (a new Babel on a new machine must not make the committed .mo files look stale)."""
+    catalog = dict(gettext.GNUTranslations(io.BytesIO(mo))._catalog)
+    catalog[""] = re.sub(r"(?m)^Generated-By:.*\n?", "", catalog.get("", ""))
+    return catalog
+
+
 def compile_all() -> list[Path]:
     """Compile every catalogue to the .mo file Flask-Babel reads; return the files written."""
     written = []
@@ -108,7 +117,7 @@ def problems(pot: Path, lang: str, po: Path | None = None) -> list[str]:
         for string in strings:
             if placeholders(string) != expected:
                 found.append(f"{lang}: placeholders {placeholders(string)} != {expected} in {key!r}")
-    if not found and po.with_suffix(".mo").read_bytes() != compiled(po, lang):
+    if not found and messages(po.with_suffix(".mo").read_bytes()) != messages(compiled(po, lang)):
         found.append(f"{lang}: messages.mo is stale; run `flask --app wsgi translate compile`")
     return found
 
