@@ -7,13 +7,15 @@
     python scripts/bench.py --processes 2 --phones 2000 4000    # scale-out: 2 processes, PostgreSQL, Redis
 
 For each N: a facilitator signs in over HTTP, creates a workshop and opens a console and a
-projector socket; N simulated phones join over HTTP (GET + POST /j/CODE) and connect a
-Socket.IO WebSocket with their session cookie; each phone adds an idea; the console opens
-voting; each phone casts and moves its dots (2 on A, 1 on B, then A to 1 and 1 on C) spread
-over a window; the console reveals the results. Measured: join time and failures, vote ack
-latency, vote -> projector latency (first projector `view` whose `rendered_at` >= the ack's
-`at`), reveal -> every phone, lost/duplicated dots (acknowledged votes vs the database and the
-revealed tally), server CPU seconds and peak RSS, and the load generator's own CPU.
+projector socket (the projector in a process of its own, as it is its own device, so that
+the phones' event loop never delays what it records); N simulated phones join over HTTP (GET
++ POST /j/CODE) and connect a Socket.IO WebSocket with their session cookie; each phone adds
+an idea; the console opens voting; each phone casts and moves its dots (2 on A, 1 on B, then
+A to 1 and 1 on C) spread over a window; the console reveals the results. Measured: join
+time and failures, vote ack latency, vote -> projector latency (first projector `view` whose
+`rendered_at` >= the ack's `at`), reveal -> every phone, lost/duplicated dots (acknowledged
+votes vs the database and the revealed tally), server CPU seconds and peak RSS, and the load
+generator's own CPU.
 
 Everything runs on 127.0.0.1; every phase has a timeout and the run stops by itself.
 `--serve-bare PORT` (internal) runs the bare comparison server: same routes, same events,
@@ -749,6 +751,113 @@ class Screen:
             raise RuntimeError(f"{self.role} {event}: {reply}")
         return reply
 
+    @property
+    def revealed(self) -> bool:
+        """Whether the view on screen draws the results' bars."""
+        return 'class="bar-label"' in self.last_html
+
+    async def close(self):
+        self.closing = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.sio.disconnect(), 5)
+
+
+def screen_child(conn, role: str, base: str, code: str, cookies: dict, timeout: float) -> None:
+    """A screen in a process of its own (a projector is its own device): it sends the parent
+    each view's timings as it arrives, and its drops when told to close."""
+    from yarl import URL
+
+    async def main():
+        http = new_http()
+        http.cookie_jar.update_cookies(cookies, URL(base))
+        screen = Screen(role, http)
+        on_view = screen.on_view
+
+        def record(data):
+            on_view(data)
+            conn.send(("view", screen.views[-1], screen.revealed))
+        screen.sio.on("view", record)
+        await screen.connect(base, code, timeout)
+        conn.send(("connected",))
+        told = asyncio.Event()
+        asyncio.get_running_loop().add_reader(conn.fileno(), told.set)
+        await told.wait()
+        await screen.close()
+        await http.close()
+        conn.send(("closed", screen.drops))
+
+    try:
+        asyncio.run(main())
+    except Exception as e:  # noqa: BLE001 - the parent reports it
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+class RemoteScreen:
+    """The parent's side of a `screen_child`: the same timings as a Screen, kept in the parent."""
+
+    def __init__(self, role: str, http):
+        self.role, self.http = role, http
+        self.views: list[tuple[float, float, str, dict, int]] = []
+        self.revealed = False
+        self.drops: list[str] = []
+        self.changed = asyncio.Event()
+        self.proc = self.conn = None
+        self.ready: asyncio.Future | None = None
+
+    def _receive(self):
+        while True:
+            try:
+                if not self.conn.poll():
+                    return
+                msg = self.conn.recv()
+            except (EOFError, OSError):  # the child is gone
+                asyncio.get_running_loop().remove_reader(self.conn.fileno())
+                if not self.ready.done():
+                    self.ready.set_exception(RuntimeError(f"{self.role}: its process exited"))
+                return
+            if msg[0] == "view":
+                self.views.append(msg[1])
+                self.revealed = msg[2]
+                self.changed.set()
+            elif not self.ready.done():
+                if msg[0] == "connected":
+                    self.ready.set_result(None)
+                else:
+                    self.ready.set_exception(RuntimeError(f"{self.role}: {msg[1]}"))
+            elif msg[0] == "closed":
+                self.drops = msg[1]
+
+    async def connect(self, base, code, timeout):
+        import multiprocessing
+
+        from yarl import URL
+
+        cookies = {k: m.value for k, m in self.http.cookie_jar.filter_cookies(URL(base)).items()}
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=screen_child, args=(child, self.role, base, code, cookies, timeout),
+                                daemon=True)
+        self.proc.start()
+        child.close()
+        loop = asyncio.get_running_loop()
+        self.ready = loop.create_future()
+        loop.add_reader(self.conn.fileno(), self._receive)
+        await asyncio.wait_for(self.ready, timeout + 30)
+
+    async def close(self):
+        if self.proc is None:
+            return
+        with contextlib.suppress(Exception):
+            self.conn.send("close")
+            await asyncio.get_running_loop().run_in_executor(None, self.proc.join, 10)
+            self._receive()
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc = None
+
+
 
 # =====================================================================================
 # One run: N phones against one server
@@ -889,7 +998,8 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
     lag.start()
     T = args.timeout
     fac_http, code = await facilitator(base, T)
-    console, projector = Screen("console", fac_http), Screen("projector", fac_http)
+    console = Screen("console", fac_http)
+    projector = (Screen if args.projector_in_process else RemoteScreen)("projector", fac_http)
     fleet = Fleet(bases, code, n, T, run_id)
     prof = None
     try:
@@ -1007,7 +1117,7 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.reveal_missing = len(live) - len(res.reveal)
         deadline = time.perf_counter() + T
         for screen in (projector, console):  # the console lists every row; the projector the leaders
-            while 'class="bar-label"' not in screen.last_html and time.perf_counter() < deadline:
+            while not screen.revealed and time.perf_counter() < deadline:
                 screen.changed.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(screen.changed.wait(), 1)
@@ -1105,15 +1215,12 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
         res.dropped = sum(bool(p.dropped) for p in fleet.phones)
         res.drop_reasons = Counter(p.dropped for p in fleet.phones if p.dropped)
         fleet.closing = True
+        await asyncio.wait_for(asyncio.gather(*(p.close() for p in fleet.phones), return_exceptions=True), 60)
         for scr in (console, projector):
+            await scr.close()
             if scr.drops:
                 res.notes.append(f"{scr.role} socket dropped {len(scr.drops)}x ({'; '.join(scr.drops[:3])})"
                                  " and reconnected")
-        await asyncio.wait_for(asyncio.gather(*(p.close() for p in fleet.phones), return_exceptions=True), 60)
-        for scr in (console, projector):
-            scr.closing = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(scr.sio.disconnect(), 5)
         await fac_http.close()
     res.phases = mon.phases()
     marks = {m[0]: m for m in mon.marks}
@@ -1308,6 +1415,9 @@ def parse_args(argv=None):
     ap.add_argument("--client-gc", action="store_true",
                     help="leave the load generator's garbage collector as Python sets it (its full "
                          "collections then stall every simulated phone at once)")
+    ap.add_argument("--projector-in-process", action="store_true",
+                    help="run the projector's socket in the load generator's event loop, with the 2,000 "
+                         "phones (before 2026-12-03), not in a process of its own")
     ap.add_argument("--profile", metavar="PREFIX",
                     help="py-spy record the server during the vote phase to PREFIX-KIND-N.txt (collapsed)")
     ap.add_argument("--profile-seconds", type=float, default=10.0)
