@@ -172,6 +172,29 @@ def test_projector_refreshes_are_coalesced_under_a_burst_of_votes(app, room):
     assert final == {"voters": 1, "dots": sum(reply["mine"]["dots"].values())}
 
 
+def test_a_numbers_push_is_stamped_before_it_reads_the_votes(app, monkeypatch):
+    """`rendered_at` promises every vote committed before it is in the numbers (the
+    benchmark's vote -> projector latency relies on it): it is taken before the read."""
+    import time
+
+    from workshop import live
+    from workshop.stages.trend import TrendStage
+    w = gen_workshop()
+    gen_ideas(w, "A")
+    w.stages[0].phase = "vote"
+    db.session.commit()
+    reads = []
+    real = TrendStage.progress
+
+    def progress(self, stage):
+        reads.append(time.time())
+        return real(self, stage)
+
+    monkeypatch.setattr(TrendStage, "progress", progress)
+    pushed = live.numbers(w)
+    assert reads and pushed["rendered_at"] <= reads[0]
+
+
 def test_phones_share_one_render_per_version_and_see_every_change(room):
     w, socks = room
     first = socks["phone"].emit("sync", {}, callback=True)["view"]["html"]

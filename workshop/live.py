@@ -164,10 +164,11 @@ def numbers(workshop: Workshop) -> dict:
     No HTML: the page keeps its view and updates the numbers in place
     (`[data-num]`, `[data-bar]`); the room never gets results before the reveal.
     """
+    read_at = time.time()  # before the reads: every vote committed earlier is in these numbers
     stage = workshop.current_stage
     voting = stage is not None and stage.phase in ("vote", "results", "decided")
     progress = kind_of(stage).progress(stage) if voting else {}
-    return {"numbers": True, "coalesced": True, "rendered_at": time.time(), "timer": timer(workshop),
+    return {"numbers": True, "coalesced": True, "rendered_at": read_at, "timer": timer(workshop),
             "open": workshop.is_open, "stage_id": workshop.current_stage_id,
             "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
             "progress": progress}
