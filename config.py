@@ -128,7 +128,7 @@ class Config:
     # Rate limits, per address unless said otherwise; why these numbers: workshop/limits.py.
     RATE_LIMITS = {
         "code_guesses": "60 per minute",       # wrong join codes (failures only)
-        "joins": "2500 per 5 minutes",         # join form, per address and code
+        "joins": "10000 per 5 minutes",        # join form, per address and code
         "login_failures": "10 per minute;50 per hour",
         "signups": "20 per hour",
         "ideas": "10 per minute",              # per participant, over Socket.IO

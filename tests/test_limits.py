@@ -79,7 +79,7 @@ def test_a_facilitator_guessing_other_workshops_codes_is_limited(client):
 
 
 def test_joins_are_limited_per_address_and_code(app):
-    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "joins": "20 per minute"}  # not 2,500 here
+    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "joins": "20 per minute"}  # not 10,000 here
     w = gen_workshop()
     other = gen_workshop(w.facilitator, title="Next room")
     phones = [app.test_client() for _ in range(amount("joins"))]
