@@ -7,7 +7,6 @@ source language and has no catalogue.
 """
 from __future__ import annotations
 
-import gettext
 import io
 import re
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import click
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from .i18n import DEFAULT, LANGUAGES
@@ -69,12 +68,13 @@ def compiled(po: Path, lang: str) -> bytes:
     return out.getvalue()
 
 
-def messages(mo: bytes) -> dict:
-    """The translations a .mo holds, its header without the Babel release that wrote it
+def messages(mo: bytes) -> tuple[list, dict]:
+    """The header and translations a .mo holds, less the Babel release that wrote it
     (a new Babel on a new machine must not make the committed .mo files look stale)."""
-    catalog = dict(gettext.GNUTranslations(io.BytesIO(mo))._catalog)
-    catalog[""] = re.sub(r"(?m)^Generated-By:.*\n?", "", catalog.get("", ""))
-    return catalog
+    catalog = read_mo(io.BytesIO(mo))
+    header = [(k, v) for k, v in catalog.mime_headers if k != "Generated-By"]
+    return header, {(m.id if isinstance(m.id, str) else tuple(m.id), m.context): m.string
+                    for m in catalog if m.id}
 
 
 def compile_all() -> list[Path]:
