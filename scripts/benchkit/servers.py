@@ -1,0 +1,52 @@
+"""Start the servers a run measures: the app (one or several processes) or the bare one."""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from pathlib import Path
+
+from tests.support import ROOT, AppProcess, running_server
+
+BARE_SERVER = ROOT / "scripts" / "bare_server.py"
+
+
+@contextlib.contextmanager
+def servers(kind: str, args, tmp: Path):
+    """Start the servers of one run in tmp; yield (their base URLs, the database holding the votes).
+
+    kind "bare": scripts/bare_server.py (no database: the votes are asked from it); "app": this
+    checkout's wsgi.py. --processes > 1 starts that many app processes on PostgreSQL and Redis.
+    """
+    if kind == "bare":
+        with running_server(tmp, "bare", script=BARE_SERVER) as base:
+            yield [base], None
+        return
+    env = dict(kv.split("=", 1) for kv in args.server_env)
+    if args.processes > 1:
+        with scaled_out(tmp, args, env) as (bases, db_url):
+            yield bases, db_url
+    else:
+        with running_server(tmp, **env) as base:
+            yield [base], tmp / "charrette.db"
+
+
+@contextlib.contextmanager
+def scaled_out(tmp: Path, args, env: dict):
+    """Start --processes app servers on a fresh PostgreSQL database and Redis channel; yield URLs."""
+    import psycopg
+
+    name = f"charrette_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.pg, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    db_url = args.pg.rsplit("/", 1)[0] + "/" + name
+    env = {"DATABASE_URL": db_url, "REDIS_URL": args.redis, "REDIS_CHANNEL": name, **env}
+    processes = [AppProcess(tmp, f"app{k}", **env) for k in range(args.processes)]
+    try:
+        for server in processes:  # one after another: the first creates the tables and the demo
+            server.start()
+        yield [server.base for server in processes], db_url
+    finally:
+        for server in processes:
+            server.stop()
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
