@@ -5,6 +5,7 @@
     python scripts/bench.py --url http://127.0.0.1:5000 --db instance/charrette.db --phones 100
     python scripts/bench.py --phones 1000 --profile /tmp/prof   # py-spy the server during the vote phase
     python scripts/bench.py --processes 2 --phones 2000 4000    # scale-out: 2 processes, PostgreSQL, Redis
+    python scripts/bench.py --phones 1000 --compare ../before   # the same load on another checkout first
 
 For each N: a facilitator signs in over HTTP, creates a workshop and opens a console and a
 projector socket (the projector in a process of its own, as it is its own device, so that
@@ -19,7 +20,9 @@ generator's own CPU.
 
 Everything runs on 127.0.0.1; every phase has a timeout and the run stops by itself.
 `--bare` runs scripts/bare_server.py: same routes, same events, in-memory state, an ack and a
-coalesced push, no database, no templates. The parts: scripts/benchkit/.
+coalesced push, no database, no templates. `--checkout DIR` runs the app from another checkout
+of the repository (its own wsgi.py, in DIR); `--compare DIR` runs each N against DIR first,
+then against this checkout, and adds app/before ratio rows. The parts: scripts/benchkit/.
 """
 from __future__ import annotations
 
@@ -62,7 +65,7 @@ def run_one(n: int, args, kind: str) -> Result:
 
 
 def parse_args(argv=None):
-    """Read the command line; refuse a --url off this machine."""
+    """Read the command line; refuse a --url off this machine or a --checkout without wsgi.py."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--phones", type=int, nargs="+", default=[250, 1000, 2000], help="N values")
@@ -100,9 +103,19 @@ def parse_args(argv=None):
     ap.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    ap.add_argument("--checkout", metavar="DIR",
+                    help="run the app server from another checkout of the repository (its wsgi.py, in DIR)")
+    ap.add_argument("--compare", metavar="DIR",
+                    help="run each N against the checkout in DIR first ('before' rows), then against this "
+                         "one (or --checkout), and print app/before ratio rows")
     args = ap.parse_args(argv)
     if args.url and any(urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1") for u in args.url):
         ap.error("--url must point at this machine")
+    for option, where in (("--checkout", args.checkout), ("--compare", args.compare)):
+        if where and args.url:
+            ap.error(f"{option} starts its own server: not with --url")
+        if where and not (Path(where) / "wsgi.py").is_file():
+            ap.error(f"{option} {where}: no wsgi.py there")
     return args
 
 
@@ -119,7 +132,7 @@ def main(argv=None) -> int:
     if want < need:
         print(f"warning: open-file limit {want} < {need} needed for {max(args.phones)} phones",
               file=sys.stderr)
-    kinds = ["app"] + ["bare"] * bool(args.bare and not args.url)
+    kinds = ["before"] * bool(args.compare) + ["app"] + ["bare"] * bool(args.bare and not args.url)
     results: list[dict[str, Result]] = []
     for n in args.phones:
         runs = {}

@@ -30,11 +30,12 @@ class AppProcess:
 
     Defaults: an SQLite file in tmp_dir and the demo workshop; `env` overrides them (e.g.
     DATABASE_URL and REDIS_URL for scale-out). The port stays the same across restarts.
-    `script` runs another server that reads PORT (the benchmark's bare server).
+    `root` runs another checkout's wsgi.py (in that directory); `script` another server that
+    reads PORT (the benchmark's bare server).
     """
 
     def __init__(self, tmp_dir: Path, name: str = "server", port: int | None = None, *,
-                 script: str | Path = "wsgi.py", **env):
+                 root: Path = ROOT, script: str | Path = "wsgi.py", **env):
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_dir / f"{name}.log"
@@ -42,13 +43,13 @@ class AppProcess:
                     "DATABASE_URL": f"sqlite:///{tmp_dir / 'charrette.db'}", "SECRET_KEY": "e2e-secret",
                     "DEMO": "1", "CHARRETTE_ENV": "development",
                     "UPLOAD_DIR": str(tmp_dir / "uploads"), **env}
-        self.script = str(script)
+        self.root, self.script = Path(root), str(script)
         self.proc = None
 
     def start(self, timeout: float = 30) -> str:
         """Start the server and wait until it answers HTTP; return its base URL."""
         with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen([sys.executable, self.script], cwd=ROOT, env=self.env,
+            self.proc = subprocess.Popen([sys.executable, self.script], cwd=self.root, env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:

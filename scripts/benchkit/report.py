@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-KINDS = ("app", "bare")  # the table's order
+KINDS = ("app", "bare", "before")  # the table's order: this checkout, the bare server, --compare DIR
 
 
 @dataclass
@@ -107,7 +107,7 @@ HEADER = ("| N | join time (s) | join failures | ack p50/p95/p99 (ms) | vote->pr
 
 
 def ratio_row(app: Result, other: Result) -> str:
-    """Draw the app's figures divided by another run's (the bare server's) as a row."""
+    """Draw the app's figures divided by another run's (bare or before) as a row."""
     def r(a, b):
         """Divide, or say n/a."""
         return "n/a" if a in (None, 0) or b in (None, 0) else f"{a / b:.1f}x"
@@ -184,6 +184,10 @@ def print_report(args, results: list[dict[str, Result]]) -> None:
     """Print the load, the table (each kind's rows, then the ratios) and every run's details."""
     where = (f"{args.processes} app processes on PostgreSQL + Redis, phones spread over them, console and "
              "projector on the last; " if args.processes > 1 else "")
+    if args.checkout:
+        where += f"app server from {args.checkout}; "
+    if args.compare:
+        where += f"'before' rows from {args.compare}; "
     print(f"\nLoad: {where}{' '.join(map(str, args.phones))} phones; "
           f"joins {args.join_concurrency} at a time; "
           f"ideas over {args.idea_window:g} s; 4 vote actions per phone over {args.vote_window:g} s; "
@@ -208,6 +212,11 @@ def print_report(args, results: list[dict[str, Result]]) -> None:
 
 
 def as_json(results: list[dict[str, Result]]) -> str:
-    """Dump the raw results: per N [app, bare or null]."""
-    out = [[vars(runs["app"]), vars(runs["bare"]) if "bare" in runs else None] for runs in results]
+    """Dump the raw results: per N [app, bare or null], and the before run when there is one."""
+    out = []
+    for runs in results:
+        entry = [vars(runs["app"]), vars(runs["bare"]) if "bare" in runs else None]
+        if "before" in runs:
+            entry.append(vars(runs["before"]))
+        out.append(entry)
     return json.dumps(out, default=str, indent=1)

@@ -1,4 +1,4 @@
-"""Start the servers a run measures: the app (one or several processes) or the bare one."""
+"""Start the servers a run measures: the app (this checkout or another one) or the bare one."""
 from __future__ import annotations
 
 import contextlib
@@ -15,23 +15,25 @@ def servers(kind: str, args, tmp: Path):
     """Start the servers of one run in tmp; yield (their base URLs, the database holding the votes).
 
     kind "bare": scripts/bare_server.py (no database: the votes are asked from it); "app": this
-    checkout's wsgi.py. --processes > 1 starts that many app processes on PostgreSQL and Redis.
+    checkout, or --checkout DIR; "before": --compare DIR. --processes > 1 starts that many app
+    processes on PostgreSQL and Redis.
     """
     if kind == "bare":
         with running_server(tmp, "bare", script=BARE_SERVER) as base:
             yield [base], None
         return
+    root = Path(args.compare if kind == "before" else args.checkout or ROOT)
     env = dict(kv.split("=", 1) for kv in args.server_env)
     if args.processes > 1:
-        with scaled_out(tmp, args, env) as (bases, db_url):
+        with scaled_out(tmp, args, env, root) as (bases, db_url):
             yield bases, db_url
     else:
-        with running_server(tmp, **env) as base:
+        with running_server(tmp, root=root, **env) as base:
             yield [base], tmp / "charrette.db"
 
 
 @contextlib.contextmanager
-def scaled_out(tmp: Path, args, env: dict):
+def scaled_out(tmp: Path, args, env: dict, root: Path = ROOT):
     """Start --processes app servers on a fresh PostgreSQL database and Redis channel; yield URLs."""
     import psycopg
 
@@ -40,7 +42,7 @@ def scaled_out(tmp: Path, args, env: dict):
         admin.execute(f'CREATE DATABASE "{name}"')
     db_url = args.pg.rsplit("/", 1)[0] + "/" + name
     env = {"DATABASE_URL": db_url, "REDIS_URL": args.redis, "REDIS_CHANNEL": name, **env}
-    processes = [AppProcess(tmp, f"app{k}", **env) for k in range(args.processes)]
+    processes = [AppProcess(tmp, f"app{k}", root=root, **env) for k in range(args.processes)]
     try:
         for server in processes:  # one after another: the first creates the tables and the demo
             server.start()
