@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from scripts.benchkit.load import CSRF_RE  # noqa: E402
 
 
 def build_db(tmp: Path, scale: int, live: bool = False, email: str = "bench@example.org"):
@@ -147,7 +146,8 @@ class Phone(threading.Thread):
 
         http = requests.Session()
         page = http.get(f"{self.base}/j/{self.code}").text
-        http.post(f"{self.base}/j/{self.code}", data={"csrf_token": CSRF.search(page)[1], "group": "Youth"})
+        http.post(f"{self.base}/j/{self.code}",
+                  data={"csrf_token": CSRF_RE.search(page)[1], "group": "Youth"})
         sio = socketio.Client(http_session=http)
         sio.connect(self.base, auth={"code": self.code, "role": "phone"}, transports=["websocket"])
         k = 0
@@ -182,15 +182,15 @@ def live_latency(scale: int, phones: int, seconds: float, think: float) -> dict:
             quiet_end = time.time()
             fac = requests.Session()
             page = fac.get(f"{base}/login").text
-            fac.post(f"{base}/login", data={"csrf_token": CSRF.search(page)[1], "email": "demo@example.org",
-                                            "password": "demo-facilitator"})
+            fac.post(f"{base}/login", data={"csrf_token": CSRF_RE.search(page)[1],
+                                            "email": "demo@example.org", "password": "demo-facilitator"})
             page_open = time.time()  # after the sign-in, whose scrypt hash holds the server ~0.4 s
             page = fac.get(f"{base}/w/{data['code']}/report").text  # starts the spare renderer
             time.sleep(think)  # the facilitator reads the page
             think_end = time.time()
             t0 = time.perf_counter()
             reply = fac.post(f"{base}/w/{data['code']}/report/generate",
-                             data={"csrf_token": CSRF.search(page)[1]}, allow_redirects=False)
+                             data={"csrf_token": CSRF_RE.search(page)[1]}, allow_redirects=False)
             request_s = time.perf_counter() - t0
             if reply.status_code != 302:
                 raise RuntimeError(f"generate: HTTP {reply.status_code}")
