@@ -53,11 +53,21 @@ def test_private_then_cgnat_then_other_then_virtual_then_link_local():
                      ("tailscale0", "100.101.102.103"), ("virbr0", "192.168.122.1"), ("eth1", "169.254.10.2")]
 
 
-@pytest.mark.parametrize("name", ["docker0", "br-3f2a9c", "virbr0", "veth12ab", "tun0", "tap0", "wg0",
+@pytest.mark.parametrize("name", ["docker0", "br-3f2a9c", "virbr0", "vnet3", "tun0", "tap0", "wg0",
                                   "vmnet8", "utun3", "zt5u4xyz", "tailscale0", "vboxnet0", "vEthernet (WSL)"])
 def test_bridges_and_tunnels_rank_after_every_real_interface(name):
     assert ranked((name, "10.8.0.1"), ("wlan0", "192.168.0.14"))[0] == ("wlan0", "192.168.0.14")
     assert network.kind_of(name, "10.8.0.1") == "virtual"
+
+
+def test_a_veth_cable_with_an_address_is_a_network_of_its_own_after_real_interfaces_of_its_kind():
+    # Docker's veths have no address; one that has is a link to another network namespace.
+    assert network.kind_of("veth-room", "10.42.0.1") == "lan"
+    assert ranked(("veth1", "10.0.3.1"), ("wlan0", "192.168.0.14"))[0] == ("wlan0", "192.168.0.14")
+    # ... but the default route still decides first: the room is not where the internet is.
+    assert ranked(("veth-hotspot", "10.42.0.1"), ("eth0", "192.168.1.20"), uplink="192.168.1.20") == [
+        ("veth-hotspot", "10.42.0.1"), ("eth0", "192.168.1.20")]
+    assert ranked(("docker0", "172.17.0.1"), ("veth-lan", "192.168.4.2"))[0] == ("veth-lan", "192.168.4.2")
 
 
 def test_macos_internet_sharing_and_windows_mobile_hotspot_are_hotspots_not_bridges():

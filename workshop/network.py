@@ -22,12 +22,17 @@ from markupsafe import Markup
 # for this long, so a laptop that joins a Wi-Fi after starting is seen within seconds.
 LISTING_SECONDS = 3.0
 
-# Interfaces of virtual machines, containers and VPNs: they carry private addresses too,
-# but no phone in the room is on them. Matched on the start of the lower-cased name
-# (Linux, macOS and Windows spellings).
-VIRTUAL = ("docker", "br-", "virbr", "veth", "vnet", "vboxnet", "vmnet", "lxcbr", "lxdbr", "cni", "flannel",
+# Bridges and tunnels of virtual machines, containers and VPNs: they carry private addresses
+# too, but no phone in the room is on them. Matched on the start of the lower-cased name
+# (Linux, macOS and Windows spellings; "vEthernet" is Hyper-V's and WSL's switch).
+VIRTUAL = ("docker", "br-", "virbr", "vnet", "vboxnet", "vmnet", "lxcbr", "lxdbr", "cni", "flannel",
            "cali", "podman", "tun", "tap", "wg", "utun", "zt", "tailscale", "nordlynx", "ppp", "ipsec",
            "gif", "stf", "vethernet", "virtualbox", "vmware", "zerotier", "hamachi")
+# A veth is a virtual cable to another network namespace. Docker's and libvirt's carry no
+# address of their own (their bridge does, and ranks with VIRTUAL); one that has an address
+# is a link to a network of its own, which may well be the room: it ranks with the LAN
+# addresses, after the others of its kind, not after every real interface.
+CABLE = "veth"
 
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -78,17 +83,24 @@ def kind_of(name: str, address: str) -> str:
     return "other"
 
 
+def _is_cable(name: str) -> bool:
+    """Say whether an interface is a veth (and not Hyper-V's vEthernet)."""
+    name = name.lower()
+    return name.startswith(CABLE) and not name.startswith(VIRTUAL)
+
+
 def rank(interfaces: list[Interface], uplink: str | None = None) -> list[Candidate]:
     """Order the addresses phones may reach, best first; loopback only when there is nothing else.
 
     Interfaces that are down are left out. Among addresses of one kind, one that does not
     hold the default route (`uplink`, the address traffic to the internet leaves from)
     comes first: a laptop with an uplink *and* its own hotspot serves the room on the
-    hotspot. The system's order breaks remaining ties.
+    hotspot. Then veth cables come after other interfaces (see CABLE); the system's order
+    breaks remaining ties.
     """
     found = [Candidate(i.name, i.address, kind_of(i.name, i.address), i.address == uplink)
              for i in interfaces if i.up]
-    found.sort(key=lambda c: (KINDS.index(c.kind), c.uplink))
+    found.sort(key=lambda c: (KINDS.index(c.kind), c.uplink, _is_cable(c.interface)))
     reachable = [c for c in found if c.kind != "loopback"]
     return reachable or found[:1]
 
