@@ -57,8 +57,9 @@ SETTINGS = [
     Setting("HOST", "0.0.0.0", "Address to listen on (all interfaces, so phones on the LAN reach it)."),
     Setting("PORT", 5000, "Port to listen on."),
     Setting("PUBLIC_URL", "",
-            "Base URL phones use to join (printed and in the QR code). "
-            "Default: http://<this laptop's LAN address>:<PORT>."),
+            "Base URL phones use to join (printed and in the QR code). Empty: http://<address>:<PORT> "
+            "with this laptop's best LAN address, followed as the network changes and switchable on "
+            "the console. Set: always this one (a proxy, several processes)."),
     Setting("DEMO", True, "Create a demo facilitator and workshop on first run."),
     Setting("DEMO_EMAIL", "demo@example.org", "Login of the demo facilitator."),
     Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),

@@ -10,10 +10,9 @@ if (os.environ.get("ASYNC_MODE") or "gevent") == "gevent":
 
     monkey.patch_all()
 
-from workshop import create_app, quiet_garbage_collector, startup_lock  # noqa: E402
+from workshop import address, create_app, network, quiet_garbage_collector, startup_lock  # noqa: E402
 from workshop.demo import seed_demo  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
-from workshop.network import public_url  # noqa: E402
 
 app = create_app()
 
@@ -25,16 +24,17 @@ def main() -> None:
         with startup_lock():  # several processes starting together seed the demo once
             demo = seed_demo() if cfg["DEMO"] else None
         demo_code = demo.code if demo else None
-        phones = public_url()
+        phones = network.banner(network.current(fresh=True))
     local = f"http://localhost:{cfg['PORT']}"
     lines = ["", "Charrette is running.",
              f"  Facilitator (this laptop): {local}/login"]
     if demo_code:
         lines.append(f"    demo login: {cfg['DEMO_EMAIL']} / {cfg['DEMO_PASSWORD']}"
                      f"  (demo workshop code {demo_code})")
-    lines += [f"  Phones join at:            {phones}", "  Stop with Ctrl+C.", ""]
+    lines += [*phones, "  Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)
     quiet_garbage_collector()
+    address.watch(app)
     socketio.run(app, host=cfg["HOST"], port=cfg["PORT"], log_output=False)
 
 

@@ -69,13 +69,14 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
 
     app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # outside Socket.IO's own WSGI layer
 
-    from . import auth, cli, facilitate, participate, partners, present, realtime
+    from . import address, auth, cli, facilitate, participate, partners, present, realtime
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(facilitate.bp)
     app.register_blueprint(present.bp)
     app.register_blueprint(participate.bp)
     app.register_blueprint(partners.bp)
+    app.register_blueprint(address.bp)
     realtime.init_app(app)
     cli.init_app(app)
 

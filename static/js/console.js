@@ -1,10 +1,12 @@
 // The console: every control is a [data-event] button or form handled by live.js;
 // concept and draft uploads (multipart, with an image) go over HTTP.
+import { followJoinAddress } from "./join.js";
 import { start, toast } from "./live.js";
 
 const strings = () => document.querySelector("#i18n").dataset;
 
 const live = start();
+followJoinAddress(live);
 
 document.addEventListener("submit", async (e) => {
   const form = e.target.closest("form[data-upload]");

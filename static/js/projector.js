@@ -2,6 +2,7 @@
 // (remembered on this laptop, since the same projector is used all day).
 // Whatever a stage shows (forty ideas, a long strategy) is scaled down to fit the screen,
 // never cut off, and never below a size the back of the room can still read.
+import { followJoinAddress } from "./join.js";
 import { start } from "./live.js";
 
 const MIN_ZOOM = 0.55;
@@ -31,7 +32,7 @@ function fit() {
   body.style.zoom = low;
 }
 
-start({ onView: fit });
+followJoinAddress(start({ onView: fit }));
 window.addEventListener("resize", fit);
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
