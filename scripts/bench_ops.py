@@ -31,18 +31,19 @@ def main() -> None:
     from flask import g
 
     from config import TestingConfig
-    from workshop import create_app, flow, live
+    from workshop import create_app, live
     from workshop.auth import create_facilitator
     from workshop.extensions import db, socketio
+    from workshop.flow import phases, workshops
 
     tmp = Path(tempfile.mkdtemp())
     app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp / 'ops.db'}", UPLOAD_DIR=str(tmp / "up"),
                                    RATELIMIT_ENABLED=False, PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
     app.app_context().push()
-    workshop = flow.create_workshop(create_facilitator("ops@example.org", "Ops", "correct horse battery"),
-                                    title="Operations", topic="CPU per operation")
+    facilitator = create_facilitator("ops@example.org", "Ops", "correct horse battery")
+    workshop = workshops.create_workshop(facilitator, title="Operations", topic="CPU per operation")
     stage = workshop.current_stage
-    flow.set_phase(workshop, stage.id, "collect")
+    phases.set_phase(workshop, stage.id, "collect")
     phones, sockets = [], []
 
     def forget_request_globals():  # one app context for every request: keep each phone's own
@@ -84,7 +85,7 @@ def main() -> None:
     timed("socket connect + sync", connect, n)
     timed("idea", idea, n)
     db.session.expire_all()
-    flow.set_phase(workshop, stage.id, "vote")
+    phases.set_phase(workshop, stage.id, "vote")
     items = [item.id for item in workshop.current_stage.items]
 
     def vote(i):

@@ -5,7 +5,7 @@
 
 1. Render: for each scale (1 = 100 participants, 33 ideas, 200+ comments, 4 concept images;
    scripts/report_workshop.py), build the workshop in a fresh SQLite file and run the real
-   job twice: a new child (`python -m workshop.report_job <id>`) and a spare one started ahead
+   job twice: a new child (`python -m workshop.report_child <id>`) and a spare one started ahead
    (`--spare`, as the report page does), handed the id once it is ready. Printed: pages, the
    child's own render time (HTML + PDF + files), wall time (the new child's start included),
    the child's CPU seconds (user + system: what the render costs on an idle machine, whatever
@@ -39,9 +39,11 @@ def build_db(tmp: Path, scale: int, live: bool = False, email: str = "bench@exam
     """Create a finished workshop (and optionally a live one voting) in tmp/charrette.db; return the ids."""
     from config import DevelopmentConfig
     from scripts.report_workshop import build
-    from workshop import create_app, flow
+    from tests.actions import add_item
+    from workshop import create_app
     from workshop.auth import create_facilitator, find_facilitator
     from workshop.extensions import db
+    from workshop.flow import phases, workshops
     from workshop.models import Report
 
     app = create_app(DevelopmentConfig(DATABASE_URL=f"sqlite:///{tmp / 'charrette.db'}", DEMO=False,
@@ -57,13 +59,13 @@ def build_db(tmp: Path, scale: int, live: bool = False, email: str = "bench@exam
             db.session.commit()
             out["report_id"] = row.id
         else:
-            w = flow.create_workshop(user, title="Live session", topic="Votes during a render")
+            w = workshops.create_workshop(user, title="Live session", topic="Votes during a render")
             trend = w.stages[0]
-            flow.set_phase(w, trend.id, "collect")
-            people = [flow.join(w, None, "", "Youth") for _ in range(3)]
-            items = [flow.add_item(w, people[i], {"cid": f"live-{i:04d}", "title": f"Live idea {i}"})
+            phases.set_phase(w, trend.id, "collect")
+            people = [workshops.join(w, None, "", "Youth") for _ in range(3)]
+            items = [add_item(w, people[i], {"cid": f"live-{i:04d}", "title": f"Live idea {i}"})
                      for i in range(3)]
-            flow.set_phase(w, trend.id, "vote")
+            phases.set_phase(w, trend.id, "vote")
             out.update(live_code=w.code, item_ids=[i.id for i in items])
         db.session.remove()
     return out
@@ -88,7 +90,7 @@ def run_child(app, report_id: int, spare: bool = False) -> dict:
 
     env = report_job.child_env(app)
     arg = "--spare" if spare else str(report_id)
-    proc = subprocess.Popen([sys.executable, "-m", "workshop.report_job", arg], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "workshop.report_child", arg], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     before = 0.0
     if spare:
@@ -117,10 +119,11 @@ def in_process(app, code: str) -> dict:
     """Render in this process, timing each step: collect + HTML, layout, PDF writing."""
     from weasyprint import HTML
 
-    from workshop import flow, report
+    from workshop import report
+    from workshop.flow import access
 
     with app.app_context():
-        workshop = flow.get_workshop(code)
+        workshop = access.get_workshop(code)
         t0 = time.perf_counter()
         html = report.render_html(workshop)
         t1 = time.perf_counter()

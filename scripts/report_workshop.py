@@ -2,8 +2,8 @@
 
 scale=1: 100 participants, 30+ trend ideas (some merged, some hidden), 8 audiences, 4 concepts
 with images, 4 drafts, 200+ comments and a fist-of-five with concerns. Ideas, merges, hides,
-phases and decisions go through flow.py (the real rules); the thousands of votes and comments
-are inserted in bulk, valid by construction, so building stays fast. `Truth` holds what the
+phases and decisions go through workshop/flow/ and events.py (the real rules); the thousands of
+votes and comments are inserted in bulk, valid by construction, so building stays fast. `Truth` holds what the
 report must show, counted here independently of voting.py.
 """
 from __future__ import annotations
@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
-from workshop import flow, forms
+from tests.actions import add_item, update_settings
+from workshop import checks, forms
 from workshop.demo import poster
 from workshop.extensions import db
+from workshop.flow import items, phases, workshops
 from workshop.models import Comment, Participant, Vote, utcnow
+from workshop.stages import kind_of
 
 GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner", "Youth", "Police"]
 WHO = ["Young women", "Rural families", "Returning migrants", "Students", "Recruiters", "Bus drivers",
@@ -72,8 +75,8 @@ def _stage(workshop, kind):
 
 
 def _decide(workshop, stage, rationale, minority="", **fields):
-    """Record a decision through the console's form and flow.decide."""
-    return flow.decide(workshop, forms.parse(forms.DecisionForm, {
+    """Record a decision through the console's form and phases.decide."""
+    return phases.decide(workshop, checks.parse(forms.DecisionForm, {
         "stage_id": stage.id, "rationale": rationale, "minority_view": minority, **fields}))
 
 
@@ -94,7 +97,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
           title: str = "Safe labour migration: campaign planning") -> Truth:
     """Create and run a whole campaign workshop; return what its report must show."""
     rng = random.Random(seed)
-    workshop = flow.create_workshop(
+    workshop = workshops.create_workshop(
         facilitator, title=title, topic="Trafficking in persons", collect_names=collect_names,
         groups=GROUPS, description="Ministries, police, NGOs, youth representatives and the creative "
                                    "agency plan a campaign against deceptive recruitment.")
@@ -104,27 +107,27 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     people = []
     for i in range(100 * scale):
         name = f"Person {i:04d}" if collect_names else ""
-        people.append(flow.join(workshop, None, name, GROUPS[i % len(GROUPS)]))
+        people.append(workshops.join(workshop, None, name, GROUPS[i % len(GROUPS)]))
         if name:
             truth.names.append(name)
     now = utcnow()
 
     # Pick a trend: ideas, 3 merges, 2 hidden, 3 dots each, a decision.
     trend = _stage(workshop, "trend")
-    flow.set_phase(workshop, trend.id, "collect")
+    phases.set_phase(workshop, trend.id, "collect")
     ideas = []
     for i in range(32 * scale):
         text = f"{WHO[i % len(WHO)]} {WHAT[(i * 3 + i // len(WHO)) % len(WHAT)]} (#{i + 1})"
-        ideas.append(flow.add_item(workshop, people[i % len(people)], {"cid": f"idea-{i:05d}", "title": text,
+        ideas.append(add_item(workshop, people[i % len(people)], {"cid": f"idea-{i:05d}", "title": text,
                                                                         "detail": "Seen in the last year."}))
-    ideas.append(flow.add_item(workshop, people[0], {
+    ideas.append(add_item(workshop, people[0], {
         "cid": "idea-long", "title": "Links shared without context", "detail": LONG_WORD}))
     truth.ideas += [item.title for item in ideas]
     for source, target in ((ideas[3], ideas[2]), (ideas[7], ideas[2]), (ideas[12], ideas[11])):
-        flow.merge_items(workshop, source.id, target.id)
+        items.merge_items(workshop, source.id, target.id)
     for item in (ideas[20], ideas[21]):
-        flow.hide_item(workshop, item.id, True)
-    flow.set_phase(workshop, trend.id, "vote")
+        items.hide_item(workshop, item.id, True)
+    phases.set_phase(workshop, trend.id, "vote")
     active = [item for item in ideas if item.active]
     rows, dots = [], Counter()
     for person in people:
@@ -133,7 +136,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
             dots[item.title] += 1
     _bulk(Vote, rows)
     truth.dots = {item.title: dots[item.title] for item in active}
-    flow.reveal(workshop, trend.id)
+    phases.reveal(workshop, trend.id)
     top = max(active, key=lambda item: dots[item.title])
     _decide(workshop, trend, "It came up in every group and the helpline data confirm it.",
             "Youth representatives would rather tackle debt bondage first.", item_ids=[top.id])
@@ -141,16 +144,16 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
 
     # Choose the audience: 8 segments with a profile, top-3 ranking.
     audience = _stage(workshop, "audience")
-    flow.set_phase(workshop, audience.id, "collect")
+    phases.set_phase(workshop, audience.id, "collect")
     segments = []
     for i in range(8 * scale):
-        segments.append(flow.add_item(workshop, people[i], {
+        segments.append(add_item(workshop, people[i], {
             "cid": f"seg-{i:05d}", "title": f"{WHO[i % len(WHO)]} in the two border provinces ({i + 1})",
             "age": f"{16 + i}-{25 + i}", "place": "Border provinces", "channels": "Facebook, radio, friends",
             "knowledge": "Know trafficking exists, not how recruiters work.",
             "attitudes": "Believe it happens to others.", "practices": "Accept offers from acquaintances."}))
     truth.ideas += [s.title for s in segments]
-    flow.set_phase(workshop, audience.id, "vote")
+    phases.set_phase(workshop, audience.id, "vote")
     rows, points = [], Counter()
     for person in people:
         for place, item in enumerate(rng.sample(segments[:6], 3), start=1):
@@ -158,7 +161,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
             points[item.title] += 4 - place
     _bulk(Vote, rows)
     truth.points = {s.title: points[s.title] for s in segments}
-    flow.reveal(workshop, audience.id)
+    phases.reveal(workshop, audience.id)
     ranked = sorted(segments, key=lambda s: -points[s.title])
     _decide(workshop, audience, "They are recruited most and can be reached online.",
             "Some wanted parents first: they often push for the job.",
@@ -170,16 +173,16 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     colours = [(59, 46, 163), (194, 65, 12), (21, 115, 71), (14, 116, 144)]
     names = ["Ask three questions", "Your passport stays with you", "Call before you go",
              "Real jobs, real contracts"]
-    cards = [flow.add_item(workshop, None, {
+    cards = [add_item(workshop, None, {
         "stage_id": concepts.id, "title": title, "message": f"{title}: the message in one line.",
         "detail": "Posters and short videos for the places the audience passes every day.",
         "channel": "Posters, TikTok, radio"}, upload=poster(title, colours[i]))
         for i, title in enumerate(names)]
     truth.ideas += names
-    flow.goto_stage(workshop, concepts.id)
-    flow.set_phase(workshop, concepts.id, "vote")
+    phases.goto_stage(workshop, concepts.id)
+    phases.set_phase(workshop, concepts.id, "vote")
     rows, comments, raters, ratings = [], [], Counter(), defaultdict(list)
-    criteria = [key for key, _label in flow.kind_of(concepts).criteria]
+    criteria = [key for key, _label in kind_of(concepts).criteria]
     for n, person in enumerate(people):
         for card in cards:
             if rng.random() < 0.9:
@@ -202,7 +205,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     truth.comments += [c["text"] for c in comments]
     truth.raters = dict(raters)
     truth.means = {title: sum(values) / len(values) for title, values in ratings.items()}
-    flow.reveal(workshop, concepts.id)
+    phases.reveal(workshop, concepts.id)
     _decide(workshop, concepts, "Highest on clarity and call to action in every group.",
             "Two partners found the second concept more striking.", item_ids=[cards[0].id])
     truth.decisions += [concepts.rationale, concepts.minority_view]
@@ -211,13 +214,13 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
     drafts = _stage(workshop, "drafts")
     pieces = [("30-second video script", "TikTok / Reels"), ("Bus-stop poster", "Print, 120 x 175 cm"),
               ("Radio spot", "Community radio, 45 s"), ("Chatbot opening lines", "Messenger")]
-    sheets = [flow.add_item(workshop, None, {
+    sheets = [add_item(workshop, None, {
         "stage_id": drafts.id, "title": title, "channel": channel,
         "detail": "A phone buzzes: 'Hotel job in the city, great pay, leave Friday!'\nShe pauses and asks."},
         upload=poster(title, colours[i]) if i < 2 else None) for i, (title, channel) in enumerate(pieces)]
     truth.ideas += [title for title, _channel in pieces]
-    flow.goto_stage(workshop, drafts.id)
-    flow.set_phase(workshop, drafts.id, "vote")
+    phases.goto_stage(workshop, drafts.id)
+    phases.set_phase(workshop, drafts.id, "vote")
     rows, tally = [], defaultdict(lambda: [0, 0, 0])
     for n, person in enumerate(people):
         for sheet in sheets:
@@ -229,7 +232,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
                 truth.comments.append(note)
     _bulk(Vote, rows)
     truth.verdicts = {title: tuple(counts) for title, counts in tally.items()}
-    flow.reveal(workshop, drafts.id)
+    phases.reveal(workshop, drafts.id)
     _decide(workshop, drafts, "The video and poster work with the changes asked for.",
             "The police asked to drop the chatbot altogether.",
             verdicts=[f"{sheets[0].id}:changes", f"{sheets[1].id}:approved", f"{sheets[2].id}:changes",
@@ -238,16 +241,16 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
 
     # Agreed strategy: written live, then a fist-of-five with a few concerns.
     strategy = _stage(workshop, "strategy")
-    flow.goto_stage(workshop, strategy.id)
-    flow.set_phase(workshop, strategy.id, "draft")
-    flow.update_settings(workshop, {
+    phases.goto_stage(workshop, strategy.id)
+    phases.set_phase(workshop, strategy.id, "draft")
+    update_settings(workshop, {
         "stage_id": strategy.id, "call_to_action": "Ask three questions and call 1-2-3 before you sign.",
         "channels": "TikTok, community radio, posters at bus stations",
         "allies": "Bus drivers, shop owners, the police, two influencers",
         "indicators": "Reach 200,000; helpline calls up 20%; KAP change at endline",
         "step_what": ["Brief the agency", "Pre-test with 20 young women"],
         "step_who": ["NGO lead", "Youth rep"], "step_when": ["Next week", "March"]})
-    flow.set_phase(workshop, strategy.id, "vote")
+    phases.set_phase(workshop, strategy.id, "vote")
     item = strategy.items[0]
     rows, fist = [], [0] * 6
     for n, person in enumerate(people):
@@ -259,7 +262,7 @@ def build(facilitator, scale: int = 1, seed: int = 7, collect_names: bool = Fals
             truth.comments.append(note)
     _bulk(Vote, rows)
     truth.fist = fist
-    flow.reveal(workshop, strategy.id)
+    phases.reveal(workshop, strategy.id)
     _decide(workshop, strategy, "Broad support; concerns about the budget are taken into the next steps.",
             "A few asked for a longer pre-test.", item_ids=[item.id])
     truth.decisions += [strategy.rationale, strategy.minority_view]

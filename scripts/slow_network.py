@@ -120,17 +120,17 @@ def main() -> None:
                                                   **wire.bytes}))
         for kind, phase in SCREENS:
             stage = walk.stage(kind)
-            from workshop import flow
-            flow.goto_stage(walk.fresh(), stage.id)
-            flow.set_phase(walk.fresh(), stage.id, phase)
+            from workshop.flow import phases
+            phases.goto_stage(walk.fresh(), stage.id)
+            phases.set_phase(walk.fresh(), stage.id, phase)
             rows.append((f"{kind} {phase} (reload)",
                          visit(page, wire, f"{base}/j/{walk.code}", f"#view [data-phase='{phase}']")))
         for name, r in rows:
             live = f"{r['live']:.0f}" if "live" in r else "-"
             print(f"{name:28} {r['html']:7.0f} {r['content']:8.0f} {live:>7} {r['page']:8d} {r['images']:8d}")
         # One vote: tap to "Saved" over the throttled socket.
-        flow.goto_stage(walk.fresh(), walk.stage("trend").id)
-        flow.set_phase(walk.fresh(), walk.stage("trend").id, "vote")
+        phases.goto_stage(walk.fresh(), walk.stage("trend").id)
+        phases.set_phase(walk.fresh(), walk.stage("trend").id, "vote")
         visit(page, wire, f"{base}/j/{walk.code}", "#view [data-phase='vote']")
         start = time.monotonic()
         page.locator(".dot-card").first.locator("button.plus").click()

@@ -9,11 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from config import TestingConfig
+from tests.conftest import add_comment, add_item, cast_vote
 from tests.support import ROOT
-from workshop import create_app, flow
+from workshop import create_app
+from workshop.checks import parse
 from workshop.extensions import db
-from workshop.forms import DecisionForm, parse
+from workshop.flow import phases, workshops
+from workshop.forms import DecisionForm
 from workshop.models import Workshop
+from workshop.stages import kind_of
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -53,7 +57,7 @@ class Walk:
         self.ctx.push()
         self.workshop = db.session.query(Workshop).filter_by(title=DEMO_TITLE).one()
         self.code = self.workshop.code
-        self.people = [flow.join(self.workshop, None, "", group)
+        self.people = [workshops.join(self.workshop, None, "", group)
                        for group in ("Youth", "Government", "Civil society")]
         self.n = 0
 
@@ -80,22 +84,22 @@ class Walk:
     def states(self, kind: str):
         """Move the stage of `kind` through its phases; yield each state's name when it is shown."""
         w, stage = self.fresh(), self.stage(kind)
-        flow.goto_stage(w, stage.id)
+        phases.goto_stage(w, stage.id)
         yield stage.phase
-        phases = flow.kind_of(stage).phases
-        for phase in phases[phases.index(stage.phase) + 1:]:
+        walk = kind_of(stage).phases
+        for phase in walk[walk.index(stage.phase) + 1:]:
             if phase == "decided":
                 self.decide(kind)
                 yield "decided"
                 continue
-            flow.set_phase(self.fresh(), stage.id, phase)
+            phases.set_phase(self.fresh(), stage.id, phase)
             if phase == "collect":
                 self.contribute(kind)
             elif phase == "vote":
                 self.vote(kind)
             elif phase == "results":
                 yield "results-hidden"
-                flow.reveal(self.fresh(), stage.id, True)
+                phases.reveal(self.fresh(), stage.id, True)
             yield phase
 
     def contribute(self, kind: str) -> None:
@@ -105,7 +109,7 @@ class Walk:
             segments = (("Young women looking for work online", "18-25"),
                         ("Parents in border villages", "40-60"))
             for person, (who, age) in zip(self.people, segments, strict=False):
-                flow.add_item(w, person, {"cid": self.cid(), "title": who, "age": age, "place": "Border",
+                add_item(w, person, {"cid": self.cid(), "title": who, "age": age, "place": "Border",
                                           "channels": "TikTok", "knowledge": "Little about contracts"})
 
     def vote(self, kind: str) -> None:
@@ -115,23 +119,23 @@ class Walk:
         for n, person in enumerate(self.people):
             item_id = items[n % len(items)].id
             if kind == "trend":
-                flow.cast_vote(w, person, {"cid": self.cid(), "item_id": item_id, "dots": 2})
+                cast_vote(w, person, {"cid": self.cid(), "item_id": item_id, "dots": 2})
             elif kind == "audience":
-                flow.cast_vote(w, person, {"cid": self.cid(), "item_id": item_id, "value": 1})
+                cast_vote(w, person, {"cid": self.cid(), "item_id": item_id, "value": 1})
             elif kind == "concepts":
                 for item in items:
-                    for criterion, _label in flow.kind_of(stage).criteria:
-                        flow.cast_vote(w, person, {"cid": self.cid(), "item_id": item.id,
+                    for criterion, _label in kind_of(stage).criteria:
+                        cast_vote(w, person, {"cid": self.cid(), "item_id": item.id,
                                                    "criterion": criterion, "value": 3 + n % 3})
-                flow.add_comment(w, person, {"cid": self.cid(), "item_id": items[0].id, "tag": "change",
+                add_comment(w, person, {"cid": self.cid(), "item_id": items[0].id, "tag": "change",
                                              "text": "Show a local bus station"})
             elif kind == "drafts":
                 verdict = ("approve", "changes", "reject")[n % 3]
                 for item in items:
-                    flow.cast_vote(w, person, {"cid": self.cid(), "item_id": item.id, "value": verdict,
+                    cast_vote(w, person, {"cid": self.cid(), "item_id": item.id, "value": verdict,
                                                "note": "" if verdict == "approve" else "Shorter text"})
             elif kind == "strategy":
-                flow.cast_vote(w, person, {"cid": self.cid(), "item_id": items[0].id, "value": (5, 4, 1)[n],
+                cast_vote(w, person, {"cid": self.cid(), "item_id": items[0].id, "value": (5, 4, 1)[n],
                                            "note": "No budget for radio" if n == 2 else ""})
 
     def decide(self, kind: str) -> None:
@@ -144,5 +148,5 @@ class Walk:
         elif kind == "drafts":
             fields = {"verdicts": [f"{item.id}:{v}" for item, v in zip(items, ("approved", "changes"),
                                                                       strict=False)]}
-        flow.decide(w, parse(DecisionForm, {"stage_id": stage.id, "rationale": "The room agreed.",
+        phases.decide(w, parse(DecisionForm, {"stage_id": stage.id, "rationale": "The room agreed.",
                                             "minority_view": "Youth wanted radio too.", **fields}))

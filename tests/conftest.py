@@ -5,9 +5,11 @@ import pytest
 from flask import g
 
 from config import TestingConfig
-from workshop import create_app, flow
+from tests.actions import add_comment, add_item, cast_vote, edit_item, update_settings
+from workshop import checks, create_app, forms
 from workshop.auth import create_facilitator
 from workshop.extensions import db, socketio
+from workshop.flow import phases, workshops
 from workshop.models import Participant
 
 
@@ -49,23 +51,23 @@ def gen_workshop(facilitator=None, **kwargs):
     facilitator = facilitator or gen_facilitator()
     kwargs.setdefault("title", "Safe migration planning")
     kwargs.setdefault("topic", "Trafficking in persons")
-    return flow.create_workshop(facilitator, **kwargs)
+    return workshops.create_workshop(facilitator, **kwargs)
 
 
 def gen_participant(workshop, group="Youth", name=""):
     """Join a workshop as a new phone."""
-    return flow.join(workshop, None, name, group)
+    return workshops.join(workshop, None, name, group)
 
 
 def gen_ideas(workshop, *titles):
     """Open the current stage for ideas and add some from new participants."""
     stage = workshop.current_stage
-    flow.set_phase(workshop, stage.id, "collect")
-    items = []
+    phases.set_phase(workshop, stage.id, "collect")
+    ideas = []
     for i, title in enumerate(titles):
         person = gen_participant(workshop, group=workshop.groups[i % len(workshop.groups)])
-        items.append(flow.add_item(workshop, person, {"cid": f"idea-{i:04d}", "title": title}))
-    return items
+        ideas.append(add_item(workshop, person, {"cid": f"idea-{i:04d}", "title": title}))
+    return ideas
 
 
 class Browser:
@@ -102,7 +104,7 @@ def views(sock):
 
 
 __all__ = ["gen_facilitator", "gen_workshop", "gen_participant", "gen_ideas", "views", "screens", "goto",
-           "decide", "Participant"]
+           "decide", "Participant", "add_item", "cast_vote", "add_comment", "update_settings", "edit_item"]
 
 
 def screens(workshop):
@@ -116,14 +118,13 @@ def screens(workshop):
 def goto(workshop, kind, phase=None):
     """Make the first stage of `kind` current (in `phase`); return it."""
     stage = next(s for s in workshop.stages if s.kind == kind)
-    flow.goto_stage(workshop, stage.id)
+    phases.goto_stage(workshop, stage.id)
     if phase:
-        flow.set_phase(workshop, stage.id, phase)
+        phases.set_phase(workshop, stage.id, phase)
     return stage
 
 
 def decide(workshop, stage, rationale="Because the room agreed.", **fields):
     """Record a decision through the same form the console posts."""
-    from workshop import forms
-    return flow.decide(workshop, forms.parse(forms.DecisionForm, {"stage_id": stage.id,
+    return phases.decide(workshop, checks.parse(forms.DecisionForm, {"stage_id": stage.id,
                                                                   "rationale": rationale, **fields}))

@@ -132,10 +132,10 @@ def tab_until(page, wanted, limit: int = 200) -> list[dict]:
 
 def test_console_is_usable_from_the_keyboard_alone(room):
     walk, console = room["walk"], room["console"]
-    from workshop import flow
+    from workshop.flow import phases
     trend = walk.stage("trend")
-    flow.goto_stage(walk.fresh(), trend.id)
-    flow.set_phase(walk.fresh(), trend.id, "collect")
+    phases.goto_stage(walk.fresh(), trend.id)
+    phases.set_phase(walk.fresh(), trend.id, "collect")
     settled(console, ".stage-controls .phase-collect")
     console.locator("body").focus()
 
@@ -195,15 +195,15 @@ def test_phone_screens_fit_360px_at_200_percent_text_and_in_landscape(room, tmp_
     walk, phone = room["walk"], room["phone"]
     out = Path(os.environ.get("CHARRETTE_SHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    from workshop import flow
+    from workshop.flow import phases
     overflow = {}
     for kind, phase in (("trend", "collect"), ("trend", "vote"), ("audience", "vote"), ("concepts", "vote"),
                         ("drafts", "vote"), ("strategy", "vote"), ("trend", "results")):
         stage = walk.stage(kind)
-        flow.goto_stage(walk.fresh(), stage.id)
-        flow.set_phase(walk.fresh(), stage.id, phase)
+        phases.goto_stage(walk.fresh(), stage.id)
+        phases.set_phase(walk.fresh(), stage.id, phase)
         if phase == "results":
-            flow.reveal(walk.fresh(), stage.id, True)
+            phases.reveal(walk.fresh(), stage.id, True)
         for orientation, size in (("portrait", {"width": 360, "height": 640}),
                                   ("landscape", {"width": 640, "height": 360})):
             phone.set_viewport_size(size)
@@ -236,16 +236,16 @@ def test_phone_screens_fit_360px_at_200_percent_text_and_in_landscape(room, tmp_
 def test_a_phone_votes_by_role_and_name_as_a_screen_reader_user_would(room):
     """Find every control the way TalkBack or VoiceOver names it; hear the result in the status line."""
     walk, phone = room["walk"], room["phone"]
-    from workshop import flow
+    from workshop.flow import phases
     status = phone.get_by_role("status").filter(has_text=re.compile("Live|Saved|Sending|Offline|Waiting"))
 
     def show(kind):
         stage = walk.stage(kind)
-        flow.goto_stage(walk.fresh(), stage.id)
+        phases.goto_stage(walk.fresh(), stage.id)
         if kind == "audience" and not stage.items:  # when this test runs on its own
-            flow.set_phase(walk.fresh(), stage.id, "collect")
+            phases.set_phase(walk.fresh(), stage.id, "collect")
             walk.contribute(kind)
-        flow.set_phase(walk.fresh(), stage.id, "vote")
+        phases.set_phase(walk.fresh(), stage.id, "vote")
         settled(phone, "#view [data-phase='vote']")
 
     show("trend")

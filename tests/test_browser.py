@@ -532,8 +532,8 @@ def test_the_projector_scales_a_long_strategy_to_fit_the_screen(e2e, new_context
     from sqlalchemy import select
 
     from config import TestingConfig
-    from tests.conftest import gen_workshop, goto
-    from workshop import create_app, flow
+    from tests.conftest import gen_workshop, goto, update_settings
+    from workshop import create_app
     from workshop.models import Facilitator
 
     # Every field near its maximum and twelve next steps: more than a 1080p screen holds at full size.
@@ -543,7 +543,7 @@ def test_the_projector_scales_a_long_strategy_to_fit_the_screen(e2e, new_context
         w = gen_workshop(demo, title="Long strategy")
         stage = goto(w, "strategy", "draft")
         long = "Radio call-ins with trusted local voices, then posters at bus stations and clinics. " * 5
-        flow.update_settings(w, {
+        update_settings(w, {
             "stage_id": stage.id, "key_message": "Ask three questions before you sign anything",
             "call_to_action": long[:300], "channels": long, "allies": long, "indicators": long,
             "step_what": [f"Step {i}: brief the regional partners on the final materials" for i in range(12)],

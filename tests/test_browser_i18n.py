@@ -147,23 +147,25 @@ SEGMENTS = [("Ажил хайж буй 18–25 насны хөдөөгийн э�
 def seed_every_kind(world):
     """Create a Mongolian workshop with audiences, concepts and drafts, in the server's database."""
     from config import TestingConfig
-    from workshop import create_app, flow
+    from tests.actions import add_item
+    from workshop import create_app
     from workshop.auth import find_facilitator
+    from workshop.flow import phases, workshops
     app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{world['db']}", UPLOAD_DIR=str(world["tmp"])))
     with app.app_context():
-        workshop = flow.create_workshop(
+        workshop = workshops.create_workshop(
             find_facilitator("demo@example.org"), title="Аюулгүй хөдөлмөрийн шилжилт хөдөлгөөн",
             topic="Хүний наймаа", groups=["Засгийн газар", "Иргэний нийгэм", "Залуучууд"], language="mn")
         stages = {stage.kind: stage for stage in workshop.stages}
-        flow.goto_stage(workshop, stages["audience"].id)
-        flow.set_phase(workshop, stages["audience"].id, "collect")
+        phases.goto_stage(workshop, stages["audience"].id)
+        phases.set_phase(workshop, stages["audience"].id, "collect")
         for title, age, place, channels in SEGMENTS:
-            flow.add_item(workshop, None, {"title": title, "age": age, "place": place, "channels": channels})
+            add_item(workshop, None, {"title": title, "age": age, "place": place, "channels": channels})
         for n in (1, 2):
-            flow.add_item(workshop, None, {
+            add_item(workshop, None, {
                 "stage_id": stages["concepts"].id, "title": f"Концепц {n}: Итгэлтэй алхам",
                 "message": "Гэрээгээ гарын үсэг зурахаас өмнө шалгаарай"})
-            flow.add_item(workshop, None, {
+            add_item(workshop, None, {
                 "stage_id": stages["drafts"].id, "title": f"Ноорог {n}: богино видео", "channel": "TikTok",
                 "detail": "Зуучлагч залуу эмэгтэйд ажлын санал тавина…"})
         plan = [(stages[kind].id, phase) for kind, phase in
@@ -172,7 +174,7 @@ def seed_every_kind(world):
 
 
 def test_every_stage_kind_on_the_phone_in_every_language_and_at_200_percent(world):
-    from workshop import flow
+    from workshop.flow import phases
     from workshop.models import Workshop
     code, app, plan = seed_every_kind(world)
     pages, overflows = {}, []
@@ -186,8 +188,8 @@ def test_every_stage_kind_on_the_phone_in_every_language_and_at_200_percent(worl
     for stage_id, phase in plan:
         with app.app_context():
             workshop = Workshop.query.filter_by(code=code).one()
-            flow.goto_stage(workshop, stage_id)
-            flow.set_phase(workshop, stage_id, phase)
+            phases.goto_stage(workshop, stage_id)
+            phases.set_phase(workshop, stage_id, phase)
             kind = workshop.current_stage.kind
         for name, (lang, page) in pages.items():
             page.reload()  # this process is not the server: the phones fetch the new view themselves

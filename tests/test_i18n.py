@@ -245,11 +245,11 @@ def test_changing_the_workshop_language_reaches_the_open_projector(app, browser)
 
 
 def test_stage_titles_and_prompts_start_in_the_workshop_language(app):
-    from workshop import flow
+    from workshop.flow import agenda
     workshop = gen_workshop(language="mn", template="problem")
     assert [s.title for s in workshop.stages] == ["Хандлага сонгох", "Зорилтот бүлгээ сонгох"]
     assert workshop.stages[1].prompt == "Энэ хандлага өөрчлөгдөхийн тулд хэн зан үйлээ өөрчлөх ёстой вэ?"
-    flow.add_stage(workshop, "drafts")
+    agenda.add_stage(workshop, "drafts")
     assert workshop.stages[-1].title == "Ноорогт санал өгөх"
 
 
@@ -269,21 +269,21 @@ def test_facilitators_find_the_picker_on_sign_in_and_their_workshops(client):
 
 
 def test_only_languages_in_use_are_rendered_and_all_of_them_across_processes(app, browser):
-    from workshop import realtime
+    from workshop import broadcast
     workshop = gen_workshop(gen_facilitator())
-    assert realtime.languages_in_use(workshop.id, "phone") == []  # nobody connected: no render at all
+    assert broadcast.languages_in_use(workshop.id, "phone") == []  # nobody connected: no render at all
     phone = browser()
     phone.http.get("/lang/sv")
     phone.join(workshop.code)
     phone.socket(workshop.code, "phone")
-    assert realtime.languages_in_use(workshop.id, "phone") == ["sv"]
-    assert realtime.languages_in_use(workshop.id, "console") == []
+    assert broadcast.languages_in_use(workshop.id, "phone") == ["sv"]
+    assert broadcast.languages_in_use(workshop.id, "console") == []
     # Several processes: the languages are kept in Redis (tests/test_realtime.py); when Redis
     # cannot say, every language is rendered rather than a screen left blank.
     import redis
     coalescer = app.extensions["charrette.coalescer"]
     coalescer.redis, coalescer.prefix = redis.Redis(port=1, socket_connect_timeout=0.2), "unreachable"
-    assert realtime.languages_in_use(workshop.id, "phone") == list(i18n.LANGUAGES)
+    assert broadcast.languages_in_use(workshop.id, "phone") == list(i18n.LANGUAGES)
 
 
 def test_default_stakeholder_groups_are_offered_in_the_facilitators_language(client):

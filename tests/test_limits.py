@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 
 import config
 from tests.conftest import gen_facilitator, gen_ideas, gen_workshop
-from workshop import create_app, flow
+from workshop import create_app
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Item, Participant, Vote
 
 TOO_FAST = "Too many in a short time"
@@ -140,7 +141,7 @@ def test_ideas_are_limited_per_phone_with_a_message(app, browser):
 def test_vote_floods_are_limited_per_phone(app, browser):
     w = gen_workshop()
     (a,) = gen_ideas(w, "Fake job offers")
-    flow.set_phase(w, w.stages[0].id, "vote")
+    phases.set_phase(w, w.stages[0].id, "vote")
     phone = browser()
     phone.join(w.code)
     sock = phone.socket(w.code, "phone")

@@ -1,7 +1,7 @@
 """The phone page stays light on crowded venue Wi-Fi: measure what a phone downloads."""
 import re
 
-from tests.conftest import gen_workshop
+from tests.conftest import add_item, gen_workshop
 
 BUDGET = 60 * 1024  # bytes, compressed: HTML + CSS + JS (no web fonts, no images)
 
@@ -43,7 +43,7 @@ def test_phone_page_total_transfer_is_small_and_compressed(client):
 def test_every_phone_screen_stays_within_budget(client):
     """The page is drawn by the server now: weigh it in every stage kind's busiest phase."""
     from tests.conftest import decide, gen_ideas, gen_participant, goto
-    from workshop import flow
+    from workshop.flow import phases
     w = gen_workshop()
     gen_ideas(w, *[f"Trend {n}: recruiters reach young people through closed groups" for n in range(12)])
     client.post(f"/j/{w.code}", data={"group": "Youth"})
@@ -51,27 +51,27 @@ def test_every_phone_screen_stays_within_budget(client):
     weights = {}
     trend = w.current_stage
     for phase in ("collect", "vote", "results"):
-        flow.set_phase(w, trend.id, phase)
+        phases.set_phase(w, trend.id, phase)
         if phase == "results":
-            flow.reveal(w, trend.id, True)
+            phases.reveal(w, trend.id, True)
         weights[f"trend {phase}"] = phone_assets(client, w.code)[f"/j/{w.code}"]
     decide(w, trend, item_ids=[trend.items[0].id])
     audience = goto(w, "audience", "collect")
     for n in range(6):
-        flow.add_item(w, gen_participant(w), {"cid": f"seg-{n:05d}", "title": f"Segment {n}", "age": "18-25",
+        add_item(w, gen_participant(w), {"cid": f"seg-{n:05d}", "title": f"Segment {n}", "age": "18-25",
                                               "place": "Two provinces", "channels": "TikTok, radio"})
-    flow.set_phase(w, audience.id, "vote")
+    phases.set_phase(w, audience.id, "vote")
     weights["audience vote"] = phone_assets(client, w.code)[f"/j/{w.code}"]
     for kind in ("concepts", "drafts"):
         stage = goto(w, kind)
         for n in range(4):
             extra = {"message": "Ask three questions before you go"} if kind == "concepts" else {}
-            flow.add_item(w, None, {"stage_id": stage.id, "title": f"{kind} {n}", "detail": "A script. " * 40,
+            add_item(w, None, {"stage_id": stage.id, "title": f"{kind} {n}", "detail": "A script. " * 40,
                                     **extra})
-        flow.set_phase(w, stage.id, "vote")
+        phases.set_phase(w, stage.id, "vote")
         weights[f"{kind} vote"] = phone_assets(client, w.code)[f"/j/{w.code}"]
     strategy = goto(w, "strategy", "draft")
-    flow.set_phase(w, strategy.id, "vote")
+    phases.set_phase(w, strategy.id, "vote")
     weights["strategy vote"] = phone_assets(client, w.code)[f"/j/{w.code}"]
     totals = {screen: html + sum(static.values()) for screen, html in weights.items()}
     print("\nphone screens, total first load (gzip):", totals)

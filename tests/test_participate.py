@@ -49,9 +49,9 @@ def test_join_refuses_a_group_not_offered(client):
 def test_phones_share_the_page_but_each_gets_its_own_token_group_and_name(app):
     import re
 
-    from workshop import flow
+    from workshop.flow import phases
     w = gen_workshop(title="Named", collect_names=True)
-    flow.set_phase(w, w.current_stage.id, "collect")  # the phone's view has a form
+    phases.set_phase(w, w.current_stage.id, "collect")  # the phone's view has a form
     app.config["WTF_CSRF_ENABLED"] = True
     seen = []
     for name, group in (("Aino", "Youth"), ("<b>Bo</b>", "Government")):
@@ -85,14 +85,14 @@ def _form_tokens(html):
 
 def test_phone_page_is_drawn_by_the_server_with_fresh_ids_per_form(client):
     from tests.conftest import gen_ideas
-    from workshop import flow
+    from workshop.flow import phases
     w = gen_workshop()
     gen_ideas(w, "Recruiters at bus stations", "Fake visa agents")
     client.post(f"/j/{w.code}", data={"group": "Youth"})
     html = client.get(f"/j/{w.code}").get_data(as_text=True)
     assert 'id="idea-title"' in html and f'action="/j/{w.code}/act"' in html
     assert "__cid__" not in html and "__csrf__" not in html
-    flow.set_phase(w, w.current_stage.id, "vote")
+    phases.set_phase(w, w.current_stage.id, "vote")
     html = client.get(f"/j/{w.code}").get_data(as_text=True)
     cids = _form_tokens(html)
     assert len(cids) == 2 and len(set(cids)) == 2  # one per dot form, never shared
@@ -101,10 +101,11 @@ def test_phone_page_is_drawn_by_the_server_with_fresh_ids_per_form(client):
 
 def test_form_posts_vote_with_the_socket_rules_once_per_form(client):
     from tests.conftest import gen_ideas
-    from workshop import flow
+    from workshop.flow import phases
+    from workshop.stages import kind_of
     w = gen_workshop()
     idea, _other = gen_ideas(w, "Recruiters at bus stations", "Fake visa agents")
-    flow.set_phase(w, w.current_stage.id, "vote")
+    phases.set_phase(w, w.current_stage.id, "vote")
     client.post(f"/j/{w.code}", data={"group": "Youth"})
     me = Participant.query.filter_by(group="Youth").order_by(Participant.id.desc()).first()
     post = {"event": "vote", "item_id": idea.id, "step": "1", "cid": "form-000000001"}
@@ -112,13 +113,13 @@ def test_form_posts_vote_with_the_socket_rules_once_per_form(client):
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/j/{w.code}#card-{idea.id}")
     client.post(f"/j/{w.code}/act", data=post)  # the same form sent twice (a double tap, a resend)
     stage = w.current_stage
-    assert flow.kind_of(stage).mine(stage, me)["dots"] == {idea.id: 1}
+    assert kind_of(stage).mine(stage, me)["dots"] == {idea.id: 1}
     client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000002"})
     client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000003"})
     html = client.post(f"/j/{w.code}/act", data={**post, "cid": "form-000000004"},
                        follow_redirects=True).get_data(as_text=True)
     assert "You have 0 of 3 dots left." in html and 'class="flash flash-error" role="alert"' in html
-    assert flow.kind_of(stage).mine(stage, me)["dots"] == {idea.id: 3}
+    assert kind_of(stage).mine(stage, me)["dots"] == {idea.id: 3}
     html = client.get(f"/j/{w.code}").get_data(as_text=True)
     assert f'data-dots-for="{idea.id}">3</output>' in html  # this phone's dots, drawn by the server
 

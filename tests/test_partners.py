@@ -5,8 +5,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.conftest import gen_facilitator, gen_ideas, gen_workshop, screens, views
-from workshop import flow
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Invitation, Item
 
 
@@ -54,7 +54,7 @@ def test_a_partner_prepares_concepts_that_the_console_shows_live(app, browser):
     item = db.session.scalar(select(Item).filter_by(stage_id=concepts.id))
     assert item.field("prepared_by") == "Studio North" and item.image and item.participant_id is None
     assert views(console), "the console refreshed"
-    flow.goto_stage(w, concepts.id)
+    phases.goto_stage(w, concepts.id)
     assert "Studio North" in screens(w)["console"]
     # The partner corrects it; the image stays.
     image = item.image["name"]

@@ -50,9 +50,9 @@ def show(page, selector: str) -> None:
 def go(room, kind: str, phase: str) -> None:
     """Move the workshop to a stage and phase, as the console would; reload the laptop's screens."""
     w, stage = room["walk"].fresh(), room["walk"].stage(kind)
-    from workshop import flow
-    flow.goto_stage(w, stage.id)
-    flow.set_phase(room["walk"].fresh(), stage.id, phase)
+    from workshop.flow import phases
+    phases.goto_stage(w, stage.id)
+    phases.set_phase(room["walk"].fresh(), stage.id, phase)
     show(room["console"], f".stage-controls .phase-{phase}")
     show(room["projector"], f".stage-body.at-{phase}")
 

@@ -103,14 +103,19 @@ def test_reveal_shows_results_everywhere(room):
         assert 'class="bars' in html and html.index("Debt bondage") < html.index("Fake job offers"), name
 
 
-def test_merge_tells_phones_where_dots_moved(room):
+def test_merge_tells_phones_to_read_their_moved_dots_again(room):
+    """The server moved the dots (the kind's merge rule); phones ask for their own votes again
+    rather than redo the rule in JavaScript."""
     w, socks = room
     (a, b) = gen_ideas(w, "Fake job offers", "Job scams online")
     socks["console"].emit("stage:go", {"stage_id": w.stages[0].id, "phase": "vote"}, callback=True)
+    assert socks["phone"].emit("vote", {"cid": "vote-00009", "item_id": b.id, "dots": 2}, callback=True)["ok"]
     socks["phone"].get_received()
     assert socks["console"].emit("item:merge", {"source_id": b.id, "target_id": a.id}, callback=True)["ok"]
     (view,) = views(socks["phone"])
-    assert view["remap"] == {str(b.id): a.id} and "Job scams online" not in view["html"]
+    assert view["resync"] is True and "Job scams online" not in view["html"]
+    mine = socks["phone"].emit("sync", {}, callback=True)["mine"]
+    assert mine["dots"] == {str(a.id): 2} and mine["left"] == 1  # dots moved with their idea
 
 
 def test_a_phone_idea_is_stored_once_when_resent(room):
@@ -211,22 +216,21 @@ def test_whole_views_that_take_long_to_render_are_pushed_less_often(app, monkeyp
     rendering never takes over the process (the numbers still go out every interval)."""
     import time
 
-    from workshop import realtime
+    from workshop import coalescer as coalescing
     w = gen_workshop()
     pushed = []
 
-    def slow_push(workshop, audiences, **extra):
+    def slow_push(workshop):
         pushed.append(time.monotonic())
         time.sleep(0.5)  # a whole view of a huge workshop
 
-    monkeypatch.setattr(realtime, "push", slow_push)
-    coalescer = realtime._Coalescer(app)
+    coalescer = coalescing.Coalescer(app, slow_push, lambda workshop, tally: None)
     assert coalescer.flush({w.id: {"full"}}) == {}  # pushed at once
-    time.sleep(realtime.FULL_INTERVAL + 0.1)  # the usual interval has passed ...
+    time.sleep(coalescing.FULL_INTERVAL + 0.1)  # the usual interval has passed ...
     assert coalescer.flush({w.id: {"full"}}) == {w.id: {"full"}}  # ... but 4 x 0.5 s has not
     time.sleep(0.6)
     assert coalescer.flush({w.id: {"full"}}) == {}
-    assert len(pushed) == 2 and pushed[1] - pushed[0] >= realtime.FULL_SPACING * 0.5 - 0.01
+    assert len(pushed) == 2 and pushed[1] - pushed[0] >= coalescing.FULL_SPACING * 0.5 - 0.01
 
 
 def test_with_several_processes_only_the_languages_in_use_are_rendered(app):
@@ -236,17 +240,17 @@ def test_with_several_processes_only_the_languages_in_use_are_rendered(app):
 
     import redis
 
-    from workshop import realtime
+    from workshop import broadcast
     coalescer = app.extensions["charrette.coalescer"]
     coalescer.redis = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=5)
     coalescer.prefix = f"charrette-test-{uuid.uuid4().hex[:10]}:push"
     try:
-        assert realtime.languages_in_use(7, "console") == []
-        realtime._remember_language(7, "console", "sv")
+        assert broadcast.languages_in_use(7, "console") == []
+        broadcast.remember_language(7, "console", "sv")
         for lang in ("nb", "en", "nb"):
-            realtime._remember_language(7, "phone", lang)
-        assert realtime.languages_in_use(7, "console") == ["sv"]
-        assert realtime.languages_in_use(7, "phone") == ["en", "nb"]
-        assert realtime.languages_in_use(8, "console") == []  # another workshop
+            broadcast.remember_language(7, "phone", lang)
+        assert broadcast.languages_in_use(7, "console") == ["sv"]
+        assert broadcast.languages_in_use(7, "phone") == ["en", "nb"]
+        assert broadcast.languages_in_use(8, "console") == []  # another workshop
     finally:
         coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))

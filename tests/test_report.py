@@ -13,9 +13,10 @@ import pytest
 from PIL import Image
 
 from scripts.report_workshop import FOREIGN, LONG_WORD, build
-from tests.conftest import gen_facilitator, gen_ideas, gen_participant, gen_workshop
-from workshop import flow, images, report, report_job
+from tests.conftest import add_item, gen_facilitator, gen_ideas, gen_participant, gen_workshop
+from workshop import images, report, report_job
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Report
 
 PASSWORD = "correct horse battery"
@@ -154,9 +155,9 @@ def test_letter_paper_and_the_workshop_language(app):
 
 def test_names_only_when_the_workshop_collected_them(app):
     w = gen_workshop(collect_names=True)
-    flow.set_phase(w, w.stages[0].id, "collect")
+    phases.set_phase(w, w.stages[0].id, "collect")
     alice = gen_participant(w, group="Youth", name="Alice Jensen")
-    flow.add_item(w, alice, {"cid": "idea-0001", "title": "Offers through closed groups"})
+    add_item(w, alice, {"cid": "idea-0001", "title": "Offers through closed groups"})
     assert "Youth, Alice Jensen" in report.render_html(w)
     w.collect_names = False  # the group decided to stay anonymous: names stay out of the report
     db.session.commit()
@@ -292,10 +293,10 @@ def wait_for(client, code, timeout=180):
 def test_generating_runs_in_a_child_process_and_offers_both_files(app, client, report_dir):
     w = gen_workshop(title="Safe migration planning")
     concepts = next(s for s in w.stages if s.kind == "concepts")
-    flow.add_item(w, None, {"stage_id": concepts.id, "title": "Ask three questions",
+    add_item(w, None, {"stage_id": concepts.id, "title": "Ask three questions",
                             "message": "Who, where, what contract?"}, upload=png())
     gen_ideas(w, "Closed chat groups")
-    flow.set_phase(w, concepts.id, "vote")
+    phases.set_phase(w, concepts.id, "vote")
     login(client)
     assert client.get(f"/w/{w.code}/report/status").get_json() == {"status": "none"}
     reply = client.post(f"/w/{w.code}/report/generate")

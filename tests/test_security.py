@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 import config
 from tests.conftest import gen_facilitator, gen_ideas, gen_workshop, views
-from workshop import create_app, flow, realtime
+from workshop import broadcast, create_app, sockets
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Item, Participant, Stage, Vote
 
-ROLES = realtime.ROLES
+ROLES = broadcast.ROLES
 NOT_ALLOWED = "You are not allowed to do that."
 
 
@@ -56,7 +57,7 @@ def rooms(app, browser):
     ideas_a = gen_ideas(wa, "A first idea", "A second idea")
     ideas_b = gen_ideas(wb, "B secret idea", "B other idea")
     for w in (wa, wb):
-        flow.set_phase(w, w.stages[0].id, "vote")
+        phases.set_phase(w, w.stages[0].id, "vote")
     laptop_a, laptop_b, phone_a, phone_b = browser(), browser(), browser(), browser()
     laptop_a.login("a@example.org")
     laptop_b.login("b@example.org")
@@ -185,7 +186,7 @@ MALFORMED_IDEAS = [
 
 def test_malformed_ideas_are_refused_with_a_message(app, rooms):
     app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "ideas": "100 per minute"}  # all count
-    flow.set_phase(rooms.a, rooms.a.stages[0].id, "collect")
+    phases.set_phase(rooms.a, rooms.a.stages[0].id, "collect")
     before = snapshot()
     for payload, message in MALFORMED_IDEAS:
         reply = rooms.socks["phone"].emit("idea:add", payload, callback=True)
@@ -256,7 +257,7 @@ def assert_inert(html: str, where: str) -> None:
 def test_injected_markup_is_shown_as_text_on_every_screen(app, browser):
     host = gen_facilitator()
     w = gen_workshop(host, collect_names=True)
-    flow.set_phase(w, w.stages[0].id, "collect")
+    phases.set_phase(w, w.stages[0].id, "collect")
     laptop, phone = browser(), browser()
     laptop.login()
     phone.join(w.code, name="<script>alert('name')</script>")
@@ -380,7 +381,7 @@ def test_a_socket_refusal_does_not_tell_whether_a_code_exists(app):
             messages = set()
             for code in (w.code, "ZZZZZZ"):
                 with pytest.raises(ConnectionRefusedError) as refused:
-                    realtime._connect({"code": code, "role": role})
+                    sockets.connect({"code": code, "role": role})
                 messages.add(refused.value.args)
             assert len(messages) == 1, (role, messages)
 

@@ -186,8 +186,8 @@ def test_delete_is_owner_only_and_needs_csrf(app, client, browser, tmp_path):
     with guarded.app_context():
         from workshop.auth import create_facilitator
         user = create_facilitator("fac@example.org", "Fac", "correct horse battery")
-        from workshop import flow
-        target = flow.create_workshop(user, title="Guarded", topic="t")
+        from workshop.flow import workshops
+        target = workshops.create_workshop(user, title="Guarded", topic="t")
         c = guarded.test_client()
         page = c.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]

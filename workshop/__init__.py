@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request
 from flask_babel import get_locale
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event, text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -69,15 +70,16 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
 
     app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # outside Socket.IO's own WSGI layer
 
-    from . import address, auth, cli, facilitate, participate, partners, present, realtime
+    # A stage kind's screens live in its own folder (workshop/stages/<kind>/), named "stages/<kind>/...".
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader(
+        {"stages": FileSystemLoader(str(Path(__file__).resolve().parent / "stages"))})])
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(facilitate.bp)
-    app.register_blueprint(present.bp)
-    app.register_blueprint(participate.bp)
-    app.register_blueprint(partners.bp)
-    app.register_blueprint(address.bp)
-    realtime.init_app(app)
+    from . import address, auth, cli, data, facilitate, participate, partners, present, reports, sockets
+
+    for blueprint in (auth.bp, facilitate.bp, reports.bp, data.bp, present.bp, participate.bp, partners.bp,
+                      address.bp):
+        app.register_blueprint(blueprint)
+    sockets.init_app(app)
     cli.init_app(app)
 
     app.after_request(_security_headers)

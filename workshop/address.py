@@ -4,8 +4,8 @@ Which address is in use is `network`'s business; this blueprint lets the facilit
 pick another (with several network cards) and tells every open projector and console
 the new join URL and QR code at once, over Socket.IO, so nothing is restarted or reloaded.
 
-Event the server sends, to `realtime.room(workshop_id, "projector")` and to each
-console's `realtime.room(workshop_id, "console", lang)`:
+Event the server sends, to `broadcast.room(workshop_id, "projector")` and to each
+console's `broadcast.room(workshop_id, "console", lang)`:
 
   address  {reachable, base, join, qr, in_use, choices: [{address, label}]}
 
@@ -17,11 +17,10 @@ import logging
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 
-from . import flow, network, realtime
+from . import broadcast, network, sockets
 from .extensions import db, socketio
-from .limits import code_guesses
+from .guard import workshop_route
 from .models import Workshop
 
 log = logging.getLogger(__name__)
@@ -45,10 +44,10 @@ def payload(code: str, join: network.JoinAddress) -> dict:
 def push_all(join: network.JoinAddress) -> None:
     """Send every projector and console open on this process its workshop's join address."""
     rooms: dict[int, set[str]] = {}
-    for client in list(realtime.CLIENTS.values()):
+    for client in list(sockets.CLIENTS.values()):
         if client.role in ("projector", "console"):
             lang = None if client.role == "projector" else client.lang
-            name = realtime.room(client.workshop_id, client.role, lang)
+            name = broadcast.room(client.workshop_id, client.role, lang)
             rooms.setdefault(client.workshop_id, set()).add(name)
     for workshop_id, names in rooms.items():
         workshop = db.session.get(Workshop, workshop_id)
@@ -60,20 +59,16 @@ def push_all(join: network.JoinAddress) -> None:
 
 
 @bp.route("/w/<code>/address")
-@login_required
-@code_guesses
-def show(code: str):
+@workshop_route(facilitator=True)
+def show(workshop):
     """Return the join address as the projector and console show it (they ask again on reconnecting)."""
-    workshop = flow.get_workshop(code, facilitator=current_user)
     return jsonify(payload(workshop.code, network.current()))
 
 
 @bp.route("/w/<code>/address", methods=["POST"])
-@login_required
-@code_guesses
-def choose(code: str):
+@workshop_route(facilitator=True)
+def choose(workshop):
     """Send phones to another of this laptop's addresses; every projector and console follows."""
-    workshop = flow.get_workshop(code, facilitator=current_user)
     wants_json = request.accept_mimetypes.best == "application/json"
     chosen = network.choose(request.form.get("address", ""))
     if chosen is None:

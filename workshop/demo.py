@@ -6,10 +6,12 @@ import textwrap
 from flask import current_app
 from sqlalchemy import select
 
-from . import flow
+from . import checks
 from .auth import create_facilitator, find_facilitator
 from .extensions import db
+from .flow import items, workshops
 from .models import Item, Participant, Workshop
+from .stages import kind_of
 
 DEMO_TITLE = "Safe labour migration: campaign planning"
 
@@ -74,7 +76,7 @@ def seed_demo() -> Workshop | None:
     existing = db.session.scalar(select(Workshop).filter_by(facilitator_id=user.id, title=DEMO_TITLE))
     if existing is not None:
         return existing
-    workshop = flow.create_workshop(
+    workshop = workshops.create_workshop(
         user, title=DEMO_TITLE, topic="Trafficking in persons",
         description="Planning workshop with ministries, police, NGOs, youth representatives "
                     "and the creative agency: which trend do we tackle first, and for whom?")
@@ -86,9 +88,10 @@ def seed_demo() -> Workshop | None:
     db.session.commit()
     concepts, drafts = (next(s for s in workshop.stages if s.kind == k) for k in ("concepts", "drafts"))
     for title, message, detail, channel, colour in DEMO_CONCEPTS:
-        flow.add_item(workshop, None, {"stage_id": concepts.id, "title": title, "message": message,
-                                       "detail": detail, "channel": channel}, upload=poster(title, colour))
+        form = checks.parse(kind_of(concepts).ItemForm, {"title": title, "message": message,
+                                                         "detail": detail, "channel": channel})
+        items.add_item(workshop, None, concepts, form, upload=poster(title, colour))
     for title, channel, text in DEMO_DRAFTS:
-        flow.add_item(workshop, None, {"stage_id": drafts.id, "title": title, "channel": channel,
-                                       "detail": text})
+        form = checks.parse(kind_of(drafts).ItemForm, {"title": title, "channel": channel, "detail": text})
+        items.add_item(workshop, None, drafts, form)
     return workshop

@@ -22,15 +22,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import images
+from .export_format import FORMAT, VERSION
 from .extensions import db
 from .models import Comment, Item, Participant, Stage, Vote, Workshop, utcnow
-from .stages.drafts import VERDICT_OF
+from .stages import kind_of
 
-FORMAT = "charrette-workshop"
-VERSION = 1
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# What a vote's value means, per stage kind (concept ratings go to ratings.csv).
-VALUE_MEANING = {"trend": "dots", "audience": "rank", "drafts": "verdict", "strategy": "fist of five"}
 
 
 def _rows(workshop: Workshop):
@@ -110,12 +107,11 @@ def csv_zip(workshop: Workshop) -> bytes:
           *(_flat((i.data or {}).get(key, "")) for key in extra)] for i in items))
 
     def vote_row(v):
-        """Return one vote as a row: what was voted on, by whom, what the value means."""
-        kind = stage_of[v.stage_id].kind
-        what = v.criterion or VALUE_MEANING.get(kind, "value")
-        value = VERDICT_OF.get(v.value, v.value) if kind == "drafts" else v.value
-        return [*stage_cells(v.stage_id), kind, v.item_id, item_of[v.item_id].title, *who(v.participant_id),
-                what, value, v.note, v.updated_at]
+        """Return one vote as a row: what was voted on, by whom, what the value means (the kind says)."""
+        kind = kind_of(stage_of[v.stage_id])
+        return [*stage_cells(v.stage_id), kind.key, v.item_id, item_of[v.item_id].title,
+                *who(v.participant_id), v.criterion or kind.vote_meaning, kind.export_value(v.value), v.note,
+                v.updated_at]
 
     files["votes.csv"] = _csv(
         ["stage", "stage_title", "kind", "item_id", "item_title", *who_header, "vote", "value", "note",

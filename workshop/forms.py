@@ -1,12 +1,13 @@
-"""Every input, from a page form or a socket event, is checked by a form here."""
-from __future__ import annotations
+"""The forms of the pages (sign-in, workshops, report, sharing) and of the console's socket events.
 
-from functools import lru_cache
+Stage kinds bring their own forms (workshop/stages/); every form is checked by checks.parse
+or by Flask-WTF's validate_on_submit.
+"""
+from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
@@ -27,31 +28,16 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
-from .errors import Refused
+from .checks import REQUIRED, one_line, strip
+from .flow.workshops import default_groups
 from .i18n import LANGUAGES
 from .i18n import current as current_language
 
-# Offered in the language of whoever creates the workshop; afterwards they are the workshop's own words.
-DEFAULT_GROUPS = [_l("Government"), _l("Civil society"), _l("UN / donor"), _l("Creative partner"),
-                  _l("Youth"), _l("Other")]
 MIN_PASSWORD = 10
-# WTForms' own messages have no Mongolian catalogue: the ones people meet are worded here.
-REQUIRED = InputRequired(message=_l("Fill in this field."))
 EMAIL = [REQUIRED, Email(message=_l("Enter a valid e-mail address.")), Length(max=254)]
-
-
-def default_groups() -> list[str]:
-    """Return the default stakeholder groups in the current language."""
-    return [str(group) for group in DEFAULT_GROUPS]
-
-
-def strip(value):
-    """Filter: drop surrounding whitespace from text input."""
-    return value.strip() if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):
@@ -88,10 +74,10 @@ class WorkshopForm(FlaskForm):
     template = SelectField(_l("Stages"), default="campaign", validators=[DataRequired()],
                            description=_l("You can add, remove, reorder and rename stages later."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, templates=(), **kwargs):
+        """Offer the workshop templates given (the stage registry's, passed in by the view)."""
         super().__init__(*args, **kwargs)
-        from .stages import TEMPLATES
-        self.template.choices = [(key, str(label)) for key, (label, _kinds) in TEMPLATES.items()]
+        self.template.choices = [(key, str(label)) for key, label in templates]
         self.language.choices = list(LANGUAGES.items())
         if self.language.data is None:  # a new form starts in the facilitator's own language
             self.language.data = current_language()
@@ -138,61 +124,10 @@ class JoinForm(FlaskForm):
                         validate_choice=True)
 
 
-# --- socket payloads ---------------------------------------------------------
+# --- socket payloads: what the console sends (checks.parse checks them) ---------
 
-CLIENT_ID = [REQUIRED, Length(min=8, max=64),
-             Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
-
-
-def parse(form_class: type[Form], payload) -> Form:
-    """Validate a socket payload with a form, or raise Refused with the first error.
-
-    Only flat JSON objects of known fields with scalar (or list-of-scalar) values pass.
-    """
-    if not isinstance(payload, dict):
-        raise Refused(_l("Invalid request."))
-    known = _field_types(form_class)
-    unknown = set(payload) - set(known)
-    if unknown:
-        raise Refused(_l("Invalid request: unknown field %(name)s.", name=sorted(unknown)[0][:40]))
-    pairs = []
-    for key, value in payload.items():
-        if isinstance(value, list) and not issubclass(known[key], SelectMultipleField):
-            raise Refused(_l("Invalid value for %(name)s.", name=key))  # one value, not the first of many
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, (str, int)) or v is None:
-                if isinstance(v, bool) and issubclass(known[key], BooleanField):
-                    pairs.append((key, "y") if v else None)
-                    continue
-                raise Refused(_l("Invalid value for %(name)s.", name=key))
-            pairs.append((key, str(v)))
-    form = form_class(formdata=MultiDict([p for p in pairs if p]))
-    if not form.validate():
-        field, errors = next(iter(form.errors.items()))
-        label = getattr(form, field).label.text
-        raise Refused(f"{label}: {errors[0]}")
-    return form
-
-
-@lru_cache(maxsize=256)
-def _field_types(form_class: type[Form]) -> dict[str, type]:
-    """Return a form's field names and classes (built once per form: a vote parses two forms)."""
-    return {field.name: type(field) for field in form_class()}
-
-
-class ClientIdForm(Form):
-    cid = StringField(_l("Request id"), validators=CLIENT_ID)
-
-
-def split_client_id(payload, required: bool = True) -> tuple[str | None, dict]:
-    """Take the client-generated request id out of a payload, checking it."""
-    if not isinstance(payload, dict):
-        raise Refused(_l("Invalid request."))
-    fields = {k: v for k, v in payload.items() if k != "cid"}
-    if "cid" not in payload and not required:
-        return None, fields
-    return parse(ClientIdForm, {"cid": payload.get("cid", "")}).cid.data, fields
+class EmptyForm(Form):
+    """An event that carries nothing (timer:stop)."""
 
 
 class ItemIdForm(Form):
@@ -274,11 +209,6 @@ class ReportSettingsForm(FlaskForm):
 # --- share & data: the report by e-mail, share links, import, delete ----------------
 
 MAX_RECIPIENTS = 20  # a report goes to a handful of partners; more is a mailing list's job
-
-
-def one_line(value):
-    """Filter: collapse a header-bound value (e-mail subject) onto one line."""
-    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 class SendReportForm(FlaskForm):

@@ -39,9 +39,14 @@ def current() -> str:
     return locale.language if locale else DEFAULT
 
 
+def workshop_language(workshop) -> str:
+    """Return the language the projector and the report speak: the workshop's own (one rule for both)."""
+    return workshop.language if workshop.language in LANGUAGES else DEFAULT
+
+
 def workshop_locale(workshop):
     """Switch to a workshop's own language (projector, report) for a `with` block."""
-    return force_locale(workshop.language if workshop.language in LANGUAGES else DEFAULT)
+    return force_locale(workshop_language(workshop))
 
 
 def decimal(value, digits: int = 1) -> str:
@@ -59,12 +64,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-@bp.route("/lang/<code>")
-def choose(code: str):
+@bp.route("/lang/<lang>")
+def choose(lang: str):
     """Remember this browser's language in a cookie and go back to the page it came from."""
     response = redirect(_safe_next(request.args.get("next")))
-    if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+    if lang in LANGUAGES:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
                             secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
 

@@ -4,10 +4,11 @@ Counters live in `RATELIMIT_STORAGE_URI` (in memory by default; Redis when
 several processes serve one app). Why the numbers, with a whole room of phones
 behind ONE public address (venue Wi-Fi with NAT) in mind:
 
-- Wrong join codes: 60 a minute per address. Only failures count (a code not
-  found, or not this facilitator's), so 2,000 phones typing the right code
-  from one address are never slowed; guessing one of 887 million codes at 60
-  a minute takes years. The empty code page is never limited.
+- Wrong join codes: 60 a minute per address, counted by guard.py for every route
+  that takes a code and for the sockets. Only failures count (a code not found,
+  or not this facilitator's), so 2,000 phones typing the right code from one
+  address are never slowed; guessing one of 887 million codes at 60 a minute
+  takes years. The empty code page is never limited.
 - Joining (the name/group form, which creates a participant): 10,000 per five
   minutes per address and code: a plenary of 4,000 phones behind one NAT can
   all join in the same minute, and change their group, while a script cannot
@@ -68,27 +69,9 @@ def address_and_code() -> str:
     return f"{remote_address()}/{(request.view_args or {}).get('code', '').upper()}"
 
 
-def failed_lookup(response) -> bool:
-    """Count a wrong code: not found, not yours, or the code form shown again with its error."""
-    if response.status_code in (403, 404):
-        return True
-    return (request.endpoint == "participate.enter_code" and request.method == "POST"
-            and response.status_code == 200)
-
-
 def failed_login(response) -> bool:
     """Count a sign-in that did not succeed (the form shown again)."""
     return response.status_code != 302
-
-
-def code_page_shown() -> bool:
-    """Tell whether this is the empty code form, which looks nothing up."""
-    return request.endpoint == "participate.enter_code" and request.method != "POST"
-
-
-# One budget of wrong codes per address, shared by every route that takes a code.
-code_guesses = limiter.shared_limit(rate("code_guesses"), scope="code-guess", deduct_when=failed_lookup,
-                                    exempt_when=code_page_shown)
 
 
 parse = lru_cache(maxsize=64)(parse_rate)  # a rate's text, e.g. "60/minute", parsed once, not per vote

@@ -1,129 +1,26 @@
-"""What each screen shows: the view model of a workshop's current stage, rendered.
+"""What each screen shows, rendered: the live views of projector, console and phones.
 
-One function builds the data (`view_model`), one renders it for an audience
-(`render`). Results are only in the room's view once revealed; the console
-sees a live tally privately.
+views.py builds the data (`View`); this module renders it per audience and language
+and caches what every phone shares (a join storm renders the phone's view once per
+language, not once per phone).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from . import flow, i18n
+from . import i18n
 from .extensions import db
-from .models import Comment, Item, Stage, Workshop, utcnow
-from .stages import KINDS, LABELS, kind_of
+from .flow.workshops import participant_count
+from .models import Item, Workshop, utcnow
+from .stages import KINDS, kind_of
 from .stages.base import PHASE_LABELS
+from .views import View, view_model
 
 AUDIENCES = ("projector", "console", "phone")
-BALLOT_PAGE = 30  # ideas per page of a phone's ballot: a thousand ideas would be megabytes per phone
-
-
-@dataclass
-class View:
-    workshop: Workshop
-    audience: str
-    stage: Stage | None
-    kind: Any
-    items: list[Item] = field(default_factory=list)       # what this audience may list
-    by_id: dict[int, Item] = field(default_factory=dict)  # every item of the stage
-    results: list = field(default_factory=list)
-    result_count: int | None = None  # rows in the whole tally, when `results` holds only its leaders
-    revealed: bool = False
-    progress: dict = field(default_factory=dict)
-    participants: int = 0
-    steps: tuple = (None, None)
-    decision: list[Item] = field(default_factory=list)
-    comments: dict[int, list[Comment]] = field(default_factory=dict)  # item id -> comments
-    # One phone's own votes, only in the page a phone loads over HTTP (the no-JavaScript
-    # path); pushed views are shared by every phone, and phone.js fills this in itself.
-    mine: dict = field(default_factory=dict)
-    # Phones' ballots are paged: the first item of this page and how many a page has.
-    start: int = 0
-    page: int = 0
-
-    @property
-    def focus(self) -> Item | None:
-        """The item the facilitator shows to the whole room, if any."""
-        return self.by_id.get(self.setting("focus")) if self.stage else None
-
-    @property
-    def rows(self) -> int:
-        """How many rows the whole tally has (`results` may be only its leaders)."""
-        return len(self.results) if self.result_count is None else self.result_count
-
-    @property
-    def phase(self) -> str:
-        return self.stage.phase if self.stage else "pending"
-
-    @property
-    def phase_label(self) -> str:
-        return str(PHASE_LABELS.get(self.phase, self.phase))
-
-    def label(self, stage: Stage) -> str:
-        return str(LABELS.get(stage.kind, stage.kind))
-
-    def setting(self, name: str):
-        return self.stage.setting(name) if self.stage else None
-
-    def chosen(self, item_id: int, criterion: str = ""):
-        """Return this phone's value for an item (and criterion), or None."""
-        return (self.mine.get("choices") or {}).get(f"{item_id}:{criterion}")
-
-    def dots_on(self, item_id: int) -> int:
-        """Return how many of this phone's dots are on an item."""
-        return (self.mine.get("dots") or {}).get(item_id, 0)
-
-
-def view_model(workshop: Workshop, audience: str) -> View:
-    """Collect what `audience` may see of the workshop right now."""
-    stage = workshop.current_stage
-    kind = kind_of(stage) if stage else None
-    view = View(workshop=workshop, audience=audience, stage=stage, kind=kind,
-                participants=flow.participant_count(workshop), page=BALLOT_PAGE)
-    if stage is None:
-        return view
-    # One query for the items with what the templates show of them (no query per item).
-    options = [selectinload(Item.merged)]
-    if audience == "console":
-        options.append(selectinload(Item.participant))
-    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id)
-                               .options(*options).order_by(Item.id)).all()
-    view.by_id = {item.id: item for item in items}
-    if audience == "console":
-        view.items = list(items)
-        view.steps = flow.steps(workshop)
-    else:
-        view.items = [item for item in items if item.active]
-    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
-    if stage.phase in ("vote", "results", "decided"):
-        view.progress = kind.progress(stage)
-        if view.revealed or audience == "console":
-            view.results = kind.results(stage)
-    if audience == "console" or view.revealed:
-        view.comments = comments_by_item(stage)
-    view.decision = decided_items(stage, view.by_id)
-    return view
-
-
-def comments_by_item(stage: Stage) -> dict[int, list[Comment]]:
-    """Return the stage's comments (with their authors) by item id, oldest first."""
-    comments: dict[int, list[Comment]] = {}
-    query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
-    for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
-        comments.setdefault(comment.item_id, []).append(comment)
-    return comments
-
-
-def decided_items(stage: Stage, by_id: dict[int, Item]) -> list[Item]:
-    """Return the items the stage's decision chose, in the decision's order."""
-    return [by_id[i] for i in (stage.decision or {}).get("item_ids", []) if i in by_id]
 
 
 def render(view: View) -> str:
@@ -170,7 +67,7 @@ def numbers(workshop: Workshop) -> dict:
     progress = kind_of(stage).progress(stage) if voting else {}
     return {"numbers": True, "coalesced": True, "rendered_at": read_at, "timer": timer(workshop),
             "open": workshop.is_open, "stage_id": workshop.current_stage_id,
-            "phase": stage.phase if stage else None, "participants": flow.participant_count(workshop),
+            "phase": stage.phase if stage else None, "participants": participant_count(workshop),
             "progress": progress}
 
 
@@ -215,7 +112,7 @@ def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
     the tally was read; the benchmark times vote -> projector with it.
     """
     if audience == "projector":
-        lang = workshop.language if workshop.language in i18n.LANGUAGES else i18n.DEFAULT
+        lang = i18n.workshop_language(workshop)
     with force_locale(lang or i18n.current()):
         common = {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
                   "stage_id": workshop.current_stage_id, "lang": i18n.current(),

@@ -1,6 +1,8 @@
 """Database models: typed SQLAlchemy 2.x, with only small behaviour.
 
-The rules that change these rows live in `flow.py`.
+The rules that change these rows live in `workshop/flow/`; what each stage kind stores
+in `Stage.settings`, `Stage.decision`, `Item.data` and `Vote.value` is said by the kind
+(`workshop/stages/`).
 """
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ class Workshop(db.Model):
     org_name: Mapped[str] = mapped_column(String(200), default="")
     org_logo: Mapped[dict | None] = mapped_column(JSON)
     page_size: Mapped[str] = mapped_column(String(8), default="A4")  # A4 | Letter
-    # Bumped by every facilitator action: a stale console's action is refused.
+    # Bumped by every facilitator action (flow.access.lock_workshop): the cache key of the
+    # phones' shared pages, which only a facilitator action changes.
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -116,11 +119,6 @@ class Stage(db.Model):
     workshop: Mapped[Workshop] = relationship(back_populates="stages", foreign_keys=[workshop_id])
     items: Mapped[list[Item]] = relationship(back_populates="stage", order_by="Item.id",
                                              cascade="all, delete-orphan")
-
-    def setting(self, name: str):
-        """Return a stage setting, falling back to the kind's default."""
-        from .stages import kind_of
-        return (self.settings or {}).get(name, kind_of(self).defaults.get(name))
 
 
 class Participant(db.Model):

@@ -11,11 +11,13 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, exists, or_, select
 from werkzeug.routing import BaseConverter
 
-from . import flow, i18n, limits, live, realtime
+from . import broadcast, events, guard, i18n, live
 from .errors import Refused
 from .extensions import db, limiter
+from .flow import access, workshops
 from .forms import CodeForm, JoinForm
-from .limits import address_and_code, code_guesses, rate
+from .guard import workshop_route
+from .limits import address_and_code, rate
 from .models import Comment, Item, Vote
 from .stages import kind_of
 
@@ -39,13 +41,12 @@ def token_for(code: str) -> str | None:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@code_guesses
 def enter_code():
     """Ask for the workshop code (the page a phone lands on)."""
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            workshop = flow.get_workshop(form.code.data, open_only=True)
+            workshop = guard.lookup(form.code.data, open_only=True)
         except Refused as refusal:
             form.code.errors.append(refusal.message)
         else:
@@ -54,26 +55,26 @@ def enter_code():
 
 
 @bp.route("/<joincode:code>")
-def short(code: str):
+@workshop_route(open_only=True)
+def short(workshop):
     """Follow the short join URL printed on the projector and in the QR code."""
-    return redirect(url_for("participate.phone", code=code))
+    return redirect(url_for("participate.phone", code=workshop.code))
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
-@code_guesses
 @limiter.limit(rate("joins"), key_func=address_and_code, methods=["POST"])
-def phone(code: str):
+@workshop_route(open_only=True)
+def phone(workshop):
     """Join (name, stakeholder group), then show the live phone page."""
-    workshop = flow.get_workshop(code, open_only=True)
-    participant = flow.participant_for(workshop, token_for(workshop.code))
+    participant = access.participant_for(workshop, token_for(workshop.code))
     if participant is None or request.method == "POST" or request.args.get("edit") == "1":
         form = JoinForm(obj=participant)
         form.group.choices = [(g, g) for g in workshop.groups]
         if form.validate_on_submit():
-            participant = flow.join(workshop, token_for(workshop.code), form.name.data or "", form.group.data)
+            participant = workshops.join(workshop, participant, form.name.data or "", form.group.data)
             session.permanent = True
             session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
-            realtime.push_soon(workshop.id)
+            broadcast.push(workshop, "join")
             return redirect(url_for("participate.phone", code=workshop.code))
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
@@ -92,10 +93,10 @@ def _page_start() -> int:
 
 
 @bp.route("/j/<code>/ballot")
-def ballot(code: str):
+@workshop_route(open_only=True)
+def ballot(workshop):
     """Return the next page of the ballot (`?from=`) as HTML cards, for phone.js to add to the list."""
-    workshop = flow.get_workshop(code, open_only=True)
-    if flow.participant_for(workshop, token_for(workshop.code)) is None:
+    if access.participant_for(workshop, token_for(workshop.code)) is None:
         raise Refused(_("Join the workshop first."), 403)
     return _fill(live.ballot_page(workshop, _page_start()), {})
 
@@ -161,12 +162,8 @@ def _fill(html: str, parts: dict[str, str]) -> Markup:
 
 
 # A phone's actions as plain form posts, for when JavaScript or the socket cannot run:
-# the same handlers as the socket events, with the same per-participant rate limits.
-PHONE_ACTIONS = {
-    "idea:add": (realtime.phone_adds_idea, "ideas"),
-    "comment:add": (realtime.phone_comments, "ideas"),
-    "vote": (realtime.phone_votes, "votes"),
-}
+# the same events as the socket's (events.run: same checks, rules and rate limits).
+PHONE_EVENTS = ("idea:add", "comment:add", "vote")
 
 
 def _form_payload(workshop, participant) -> dict:
@@ -193,20 +190,18 @@ def _form_payload(workshop, participant) -> dict:
 
 
 @bp.route("/j/<code>/act", methods=["POST"])
-def act(code: str):
+@workshop_route(open_only=True)
+def act(workshop):
     """Take a phone's idea, vote or comment posted as a form; show the phone page again."""
-    workshop = flow.get_workshop(code, open_only=True)
-    participant = flow.participant_for(workshop, token_for(workshop.code))
+    participant = access.participant_for(workshop, token_for(workshop.code))
     if participant is None:
         flash(_("Join the workshop first."), "error")
         return redirect(url_for("participate.phone", code=workshop.code))
-    handler, limit = PHONE_ACTIONS.get(request.form.get("event", ""), (None, None))
+    event = request.form.get("event", "")
     try:
-        if handler is None:
+        if event not in PHONE_EVENTS:
             raise Refused(_("Invalid request."))
-        if not limits.allow(limit, str(participant.id)):
-            raise Refused(limits.TOO_FAST, 429)
-        handler(workshop, participant, _form_payload(workshop, participant))
+        events.run(event, workshop, participant, _form_payload(workshop, participant))
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")

@@ -11,60 +11,71 @@ from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 
-from . import flow, network, realtime
+from . import broadcast, checks, network
 from .errors import Refused
+from .flow import invitations
 from .forms import InvitationForm
+from .guard import workshop_route
+from .models import Invitation
 from .stages import kind_of
 
 bp = Blueprint("partners", __name__)
 
 
 @bp.route("/w/<code>/partners", methods=["GET", "POST"])
-@login_required
-def invitations(code: str):
+@workshop_route(facilitator=True)
+def invitations_page(workshop):
     """List a workshop's partner links and make a new one."""
-    workshop = flow.get_workshop(code, facilitator=current_user)
     form = InvitationForm()
     if form.validate_on_submit():
-        invitation = flow.invite(workshop, form.label.data)
+        invitation = invitations.invite(workshop, form.label.data)
         flash(_("Link for %(label)s made: copy it below and send it.", label=invitation.label), "success")
-        return redirect(url_for(".invitations", code=workshop.code))
+        return redirect(url_for(".invitations_page", code=workshop.code))
     return render_template("partners/invitations.html", workshop=workshop, form=form,
                            base=network.public_url()), 400 if form.errors else 200
 
 
 @bp.route("/w/<code>/partners/<int:invitation_id>/revoke", methods=["POST"])
-@login_required
-def revoke(code: str, invitation_id: int):
+@workshop_route(facilitator=True)
+def revoke(workshop, invitation_id: int):
     """Stop a partner link from working."""
-    workshop = flow.get_workshop(code, facilitator=current_user)
-    flow.revoke_invitation(workshop, invitation_id)
+    invitations.revoke(Invitation, workshop, invitation_id)
     flash(_("The link no longer works. What was prepared with it stays."), "success")
-    return redirect(url_for(".invitations", code=workshop.code))
+    return redirect(url_for(".invitations_page", code=workshop.code))
 
 
 @bp.route("/p/<token>")
 def prepare(token: str):
     """Show the partner the concept and draft stages, with forms to add and correct items."""
-    return _page(flow.get_invitation(token))
+    return _page(invitations.get_invitation(token))
 
 
 @bp.route("/p/<token>/stages/<int:stage_id>/items", methods=["POST"])
 def add(token: str, stage_id: int):
     """Add a concept or draft (with its image) for the partner."""
-    invitation = flow.get_invitation(token)
-    return _save(invitation, f"new-{stage_id}", lambda fields, upload: flow.partner_adds_item(
-        invitation, stage_id, fields, upload), _("Added “%(title)s”."))
+    invitation = invitations.get_invitation(token)
+
+    def add_item(fields, upload):
+        stage = invitations.partner_stage(invitation, stage_id)
+        return invitations.partner_adds_item(invitation, stage, _item_form(stage, fields), upload)
+    return _save(invitation, f"new-{stage_id}", add_item, _("Added “%(title)s”."))
 
 
 @bp.route("/p/<token>/items/<int:item_id>", methods=["POST"])
 def edit(token: str, item_id: int):
     """Correct a concept or draft for the partner."""
-    invitation = flow.get_invitation(token)
-    return _save(invitation, f"edit-{item_id}", lambda fields, upload: flow.partner_edits_item(
-        invitation, item_id, fields, upload), _("Saved “%(title)s”."))
+    invitation = invitations.get_invitation(token)
+
+    def edit_item(fields, upload):
+        item = invitations.partner_item(invitation, item_id)
+        return invitations.partner_edits_item(invitation, item, _item_form(item.stage, fields), upload)
+    return _save(invitation, f"edit-{item_id}", edit_item, _("Saved “%(title)s”."))
+
+
+def _item_form(stage, fields: dict):
+    """Check a partner's item fields with the stage kind's item form."""
+    return checks.parse(kind_of(stage).ItemForm, fields)
 
 
 def _save(invitation, key: str, action, done: str):
@@ -76,7 +87,7 @@ def _save(invitation, key: str, action, done: str):
     except Refused as refusal:
         return _page(invitation, failed=SimpleNamespace(key=key, values=fields, message=refusal.message),
                      status=refusal.status)
-    realtime.push(invitation.workshop)
+    broadcast.push(invitation.workshop)
     flash(done % {"title": item.title}, "success")
     return redirect(url_for(".prepare", token=invitation.token) + f"#stage-{item.stage_id}")
 
@@ -84,6 +95,6 @@ def _save(invitation, key: str, action, done: str):
 def _page(invitation, failed=None, status: int = 200):
     """Render the partner's page; the token in its URL is never sent on as a referrer."""
     views = [SimpleNamespace(workshop=invitation.workshop, stage=stage, kind=kind_of(stage))
-             for stage in flow.partner_stages(invitation.workshop)]
+             for stage in invitations.partner_stages(invitation.workshop)]
     html = render_template("partners/prepare.html", invitation=invitation, views=views, failed=failed)
     return html, status, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

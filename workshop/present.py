@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
 
-from . import flow, i18n, network
-from .limits import code_guesses
+from . import i18n, network
+from .guard import workshop_route
 
 bp = Blueprint("present", __name__)
 
 
 @bp.route("/w/<code>/present")
-@login_required
-@code_guesses
-def projector(code: str):
+@workshop_route(facilitator=True)
+def projector(workshop):
     """Show the projector page, in the workshop's language; its content arrives over Socket.IO."""
-    workshop = flow.get_workshop(code, facilitator=current_user)
     with i18n.workshop_locale(workshop):
         return render_template("present/projector.html", workshop=workshop,
                                qr=network.qr_svg(workshop.code),

@@ -1,7 +1,7 @@
 """The workshop report: its data (pure), rendered as HTML and PDF with WeasyPrint.
 
-`collect` gathers everything the report shows from the database, reusing each
-stage kind's own results; `render_html` and `render_pdf` turn it into a
+`collect` gathers everything the report shows from the database, one read model
+per stage (views.stage_view, the same as the live screens'); `render_html` and `render_pdf` turn it into a
 document. WeasyPrint only ever sees the app's static files and uploads
 (`Fetcher`): nothing on the network, no other file. The job that renders a
 report outside the live session is in `report_job.py`.
@@ -26,17 +26,16 @@ from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 from PIL import Image
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import images
 from .errors import Refused
 from .extensions import db
-from .i18n import LANGUAGES
-from .live import View, comments_by_item, decided_items
+from .i18n import LANGUAGES, workshop_locale
 from .models import Comment, Item, Participant, Report, Stage, Vote, Workshop, utcnow
 from .stages import KINDS, kind_of
+from .views import View, stage_view
 
 # The document's base URL: a name no network resolves, which only `Fetcher` answers.
 ORIGIN = "https://charrette.invalid"
@@ -89,25 +88,9 @@ def collect(workshop: Workshop) -> ReportData:
             continue
         view = stage_view(workshop, stage, participants)
         data.stages.append(view)
-        if stage.kind == "strategy":
+        if view.kind.holds_strategy:
             data.strategy = view  # the last strategy stage is the one agreed
     return data
-
-
-def stage_view(workshop: Workshop, stage: Stage, participants: int) -> View:
-    """Build one stage's view for the report: every item (merged and hidden too) and its results."""
-    kind = kind_of(stage)
-    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id).options(
-        selectinload(Item.merged), selectinload(Item.participant)).order_by(Item.id)).all()
-    view = View(workshop=workshop, audience="report", stage=stage, kind=kind, items=list(items),
-                by_id={item.id: item for item in items}, participants=participants,
-                revealed=stage.revealed_at is not None)
-    if stage.phase in ("vote", "results", "decided"):
-        view.progress = kind.progress(stage)
-        view.results = kind.results(stage)
-    view.comments = comments_by_item(stage)
-    view.decision = decided_items(stage, view.by_id)
-    return view
 
 
 def _dates(workshop: Workshop) -> str:
@@ -138,7 +121,7 @@ def image_src(image: dict) -> str:
 
 def render_html(workshop: Workshop) -> str:
     """Render the report as one HTML document, in the workshop's language."""
-    with force_locale(workshop.language or "en"):
+    with workshop_locale(workshop):
         data = collect(workshop)
         return render_template("report/report.html", r=data, css=_css(), image_src=image_src,
                                page_size=PAGE_SIZES.get(workshop.page_size, "A4"),

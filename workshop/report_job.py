@@ -4,7 +4,7 @@ The child also lowers its CPU priority (nice 10), so on a 2-core laptop the live
 votes are served first while a report renders.
 
 The console's request creates a queued Report row and returns at once. `start` runs
-`python -m workshop.report_job <id>` and watches it from a background task (a greenlet under
+`python -m workshop.report_child <id>` and watches it from a background task (a greenlet under
 gevent, where waiting on a child process is cooperative): WeasyPrint's seconds of CPU work
 happen in another process, so the Socket.IO loop never stalls. The child marks the row
 rendering, writes the PDF and the self-contained HTML into REPORT_DIR and marks it done; a
@@ -19,19 +19,14 @@ serves one report, like any child, and exits by itself after SPARE_IDLE seconds 
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import resource
-import secrets
 import shutil
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
-from select import select as wait_readable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -39,7 +34,6 @@ from sqlalchemy import select
 
 import config
 
-from . import report as documents
 from .errors import Refused
 from .extensions import db, socketio
 from .models import Report, Workshop, utcnow
@@ -61,7 +55,7 @@ def request(workshop: Workshop) -> Report:
         if busy.requested_at > utcnow() - timeout:
             raise Refused(_l("A report is being made already: wait for it to finish."), 409)
         # Its watcher is gone (the server restarted mid-render): say so rather than wait forever.
-        _fail(busy, str(_l("The server stopped while this report was being made.")))
+        fail(busy, str(_l("The server stopped while this report was being made.")))
     report = Report(workshop=workshop, status="queued", page_size=workshop.page_size,
                     language=workshop.language)
     db.session.add(report)
@@ -91,7 +85,7 @@ def spawn(env: dict, arg: str) -> subprocess.Popen:
     # Niced from its first instruction: importing the app and WeasyPrint (2 CPU seconds) runs
     # before main() could lower its priority, and it would compete with the live server's votes.
     nice = ["nice", "-n", str(NICE)] if shutil.which("nice") else []
-    return subprocess.Popen([*nice, sys.executable, "-m", "workshop.report_job", arg], cwd=ROOT, env=env,
+    return subprocess.Popen([*nice, sys.executable, "-m", "workshop.report_child", arg], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE if arg == "--spare" else subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -166,7 +160,7 @@ def watch(app, report_id: int) -> None:
         if row is not None and row.status != "done":
             message = (str(_l("Stopped: rendering took longer than %(s)d seconds.", s=timeout))
                        if reason is None else str(_l("Rendering failed: %(reason)s", reason=reason)))
-            _fail(row, row.error or message)
+            fail(row, row.error or message)
         db.session.remove()
 
 
@@ -176,96 +170,7 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _fail(row: Report, error: str) -> None:
+def fail(row: Report, error: str) -> None:
     """Mark a report failed with the reason the console shows."""
     row.status, row.error, row.finished_at = "failed", error[:1000], utcnow()
     db.session.commit()
-
-
-def run(report_id: int) -> Report:
-    """Render one queued report (in the child): the PDF and the self-contained HTML."""
-    row = db.session.get(Report, report_id)
-    row.status = "rendering"
-    db.session.commit()
-    started = time.perf_counter()
-    try:
-        workshop = row.workshop
-        html = documents.render_html(workshop)
-        pdf, pages = documents.render_pdf(html)
-        stem = secrets.token_urlsafe(18)
-        pdf_name, html_name = f"{stem}.pdf", f"{stem}.html"
-        _write(documents.folder() / pdf_name, pdf)
-        _write(documents.folder() / html_name, documents.inline_images(html).encode("utf-8"))
-    except MemoryError:
-        _fail(row, str(_l("Stopped: rendering needed more than %(mb)d MB of memory.",
-                          mb=current_app.config["REPORT_MEMORY_MB"])))
-        return row
-    except Exception as exc:  # the reason goes to the console; the live session is unaffected
-        log.exception("report %s failed", report_id)
-        _fail(row, str(_l("Rendering failed: %(reason)s", reason=f"{type(exc).__name__}: {exc}")))
-        return row
-    row.status, row.pdf_file, row.html_file, row.pages = "done", pdf_name, html_name, pages
-    row.seconds = round(time.perf_counter() - started, 2)
-    row.finished_at = utcnow()
-    db.session.commit()
-    return row
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a reader never sees half a PDF."""
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
-def limit_memory(megabytes: int) -> None:
-    """Cap this process's address space, so a runaway render fails alone."""
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def wait_for_report() -> int | None:
-    """Say "ready" on stdout, then wait up to SPARE_IDLE seconds for a report id on stdin."""
-    print("ready", flush=True)
-    if not wait_readable([sys.stdin], [], [], SPARE_IDLE)[0]:
-        return None
-    line = sys.stdin.readline().strip()
-    return int(line) if line.isdigit() else None
-
-
-def main(argv: list[str]) -> int:
-    """Render the report whose id is argv[0] (or, with "--spare", the one stdin names) in this child."""
-    from . import create_app
-    # Below the live server in the CPU queue: on a 2-core laptop, votes come first.
-    os.nice(max(0, NICE - os.nice(0)))
-    limit_memory(config.Setting("REPORT_MEMORY_MB", 0, "").read())
-    app = create_app(MIGRATE_ON_START=False)
-    with app.app_context():
-        if argv[0] != "--spare":
-            report_id = int(argv[0])
-        else:
-            documents.warm_up()
-            db.session.remove()
-            report_id = wait_for_report()
-            if report_id is None:
-                return IDLE_EXIT
-        # This process renders one report and exits: the cyclic garbage collector would spend a
-        # fifth of the render walking WeasyPrint's boxes to free a few MB (measured: 8 MB at 53 pages).
-        gc.freeze()
-        gc.disable()
-        row = run(report_id)
-        status = 0 if row.status == "done" else 1
-        db.session.remove()
-        db.engine.dispose()
-        return status
-
-
-if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    # The files are written and the row committed: leave without freeing the render's objects
-    # one by one at interpreter exit, which cost another 0.8 CPU seconds (28 pages).
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

@@ -1,6 +1,6 @@
 """Getting a workshop's outcome out, and its data gone: the report file, share links, deletion.
 
-Pure of HTTP like flow.py: views translate, these functions decide. Every
+Pure of HTTP like workshop/flow/: views translate, these functions decide. Every
 function that changes something commits before it returns.
 """
 from __future__ import annotations
@@ -15,9 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from werkzeug.utils import secure_filename
 
-from . import flow, images, mail, report
+from . import images, mail, report
 from .errors import Refused
 from .extensions import db
+from .flow.access import normalise_code
+from .flow.invitations import revoke
 from .models import Comment, Invitation, Item, Participant, Report, ShareLink, Stage, Vote, Workshop, utcnow
 
 MAX_LINKS = 50          # live links per workshop: enough for every partner, not a token farm
@@ -74,7 +76,7 @@ def create_link(workshop: Workshop, label: str, days: int | None) -> ShareLink:
 
 def revoke_link(workshop: Workshop, link_id: int) -> ShareLink:
     """Stop one of this workshop's links from working (kept, so the list shows it was revoked)."""
-    return flow.revoke(ShareLink, workshop, link_id)
+    return revoke(ShareLink, workshop, link_id)
 
 
 def get_shared(token: str) -> tuple[ShareLink, Report, Path]:
@@ -105,7 +107,6 @@ def delete_workshop(workshop: Workshop, confirm: str) -> None:
     first, in one transaction; files only once that committed, so a failure
     leaves nothing half-deleted that the database still points to.
     """
-    from .flow import normalise_code
     if normalise_code(confirm) != workshop.code:
         raise Refused(_l("Type the workshop code %(code)s to confirm.", code=workshop.code))
     wid = workshop.id

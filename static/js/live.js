@@ -267,7 +267,9 @@ export function start(hooks = {}) {
   };
   socket.on("view", (payload) => {
     if (payload.numbers) { liveNumbers(payload); return; }
-    if (payload.remap) hooks.onRemap?.(payload.remap);
+    // The facilitator moved votes (a hide or a merge): read this screen's own again, each
+    // screen at its own moment within a second so a whole room does not ask at once.
+    if (payload.resync) setTimeout(sync, Math.random() * 1000);
     if (payload.coalesced && selecting()) {
       held = payload;
       numbers(payload); // the joined count and timer outside the view stay live

@@ -110,19 +110,6 @@ const live = start({
   onAck(event, payload, reply) {
     if (reply.mine && !live.outbox.pending) { mine = { ...mine, ...reply.mine }; save(); show(); }
   },
-  onRemap(remap) {
-    const m = current();
-    for (const [from, to] of Object.entries(remap)) {
-      if (m.dots[from]) { m.dots[to] = (m.dots[to] || 0) + m.dots[from]; delete m.dots[from]; }
-      if (m.choices[`${from}:`] !== undefined) {
-        const moved = m.choices[`${from}:`];
-        delete m.choices[`${from}:`];
-        const kept = m.choices[`${to}:`];
-        m.choices[`${to}:`] = kept === undefined ? moved : Math.min(kept, moved);
-      }
-    }
-    save();
-  },
   beforeSubmit(form, payload) {
     const m = current();
     if (form.dataset.event === "idea:add") {

@@ -2,11 +2,27 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import decide, gen_participant, gen_workshop, goto, screens
-from workshop import flow
+from tests.conftest import (
+    add_item,
+    cast_vote,
+    decide,
+    gen_participant,
+    gen_workshop,
+    goto,
+    screens,
+    update_settings,
+)
 from workshop.errors import Refused
 from workshop.extensions import db
+from workshop.flow import items, phases
 from workshop.models import Vote
+from workshop.stages import kind_of
+
+
+def sample_vote(item_id: int, n: int) -> dict:
+    """A vote on the n-th of two items, for the family tests of every kind (test_kinds.py)."""
+    return {"item_id": item_id, "value": n + 1}
+
 
 
 @pytest.fixture
@@ -15,17 +31,17 @@ def ranking(app):
     w = gen_workshop()
     stage = goto(w, "audience", "collect")
     people = [gen_participant(w, group=g) for g in ("Youth", "Government", "Youth")]
-    segments = [flow.add_item(w, people[i], {
+    segments = [add_item(w, people[i], {
         "cid": f"seg-{i:05d}", "title": title, "age": "18-25", "place": "Two provinces",
         "channels": "TikTok", "knowledge": "Little about recruiters", "attitudes": "Abroad is better",
         "practices": "Answer job ads online"}) for i, title in enumerate(
         ["Young women seeking work online", "Parents in border towns", "Recruiters' agents"])]
-    flow.set_phase(w, stage.id, "vote")
+    phases.set_phase(w, stage.id, "vote")
     return w, stage, people, segments
 
 
 def rank(w, person, item, place, cid):
-    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "value": place})
+    return cast_vote(w, person, {"cid": cid, "item_id": item.id, "value": place})
 
 
 def test_a_segment_keeps_its_profile(ranking):
@@ -53,8 +69,8 @@ def test_ranks_beyond_the_top_and_bad_payloads_are_refused(ranking):
                 {"cid": "cid-00001", "item_id": a.id, "value": 1, "criterion": "clear"},
                 {"cid": "cid-00001", "item_id": 99999, "value": 1}):
         with pytest.raises(Refused):
-            flow.cast_vote(w, me, bad)
-    flow.update_settings(w, {"stage_id": stage.id, "top": 2})
+            cast_vote(w, me, bad)
+    update_settings(w, {"stage_id": stage.id, "top": 2})
     with pytest.raises(Refused, match="top 2"):
         rank(w, me, a, 3, "cid-00002")
     assert db.session.scalar(select(func.count(Vote.id))) == 0
@@ -67,7 +83,7 @@ def test_borda_results_with_distribution_and_groups(ranking):
     rank(w, p2, b, 1, "cid-00003")
     rank(w, p2, a, 2, "cid-00004")
     rank(w, p3, a, 1, "cid-00005")
-    rows = {r.item_id: r for r in flow.kind_of(stage).results(stage)}
+    rows = {r.item_id: r for r in kind_of(stage).results(stage)}
     assert rows[a.id].score == 3 + 2 + 3 and rows[a.id].dist == [2, 1, 0]
     assert rows[b.id].score == 2 + 3 and rows[b.id].by_group == {"Youth": 2, "Government": 3}
     assert rows[c.id].score == 0 and rows[a.id].rank == 1
@@ -77,13 +93,13 @@ def test_merging_keeps_the_better_rank(ranking):
     w, _stage, (me, *_), (a, b, _c) = ranking
     rank(w, me, a, 3, "cid-00001")
     rank(w, me, b, 1, "cid-00002")
-    flow.merge_items(w, a.id, b.id)
+    items.merge_items(w, a.id, b.id)
     assert db.session.execute(select(Vote.item_id, Vote.value)).all() == [(b.id, 1)]
 
 
 def test_decision_names_a_primary_and_secondary_audiences(ranking):
     w, stage, _people, (a, b, c) = ranking
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     with pytest.raises(Refused, match="primary"):
         decide(w, stage, item_ids=[a.id])
     decide(w, stage, primary_id=b.id, item_ids=[a.id, b.id])
@@ -100,5 +116,5 @@ def test_each_screen_shows_the_ranking(ranking):
     assert "rank your top 3" in html["projector"] and "Parents in border towns" in html["projector"]
     assert "1st: <strong>1</strong>" in html["console"]  # the console sees the live tally
     assert "1st: <strong>" not in html["projector"]        # the room does not, before the reveal
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     assert "1st: <strong>1</strong>" in screens(w)["projector"]

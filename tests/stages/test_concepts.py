@@ -5,11 +5,30 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import decide, gen_facilitator, gen_ideas, gen_participant, gen_workshop, goto, screens
-from workshop import flow
+from tests.conftest import (
+    add_comment,
+    add_item,
+    cast_vote,
+    decide,
+    edit_item,
+    gen_facilitator,
+    gen_ideas,
+    gen_participant,
+    gen_workshop,
+    goto,
+    screens,
+)
 from workshop.errors import Refused
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Comment, Item, Vote
+from workshop.stages import kind_of
+
+
+def sample_vote(item_id: int, n: int) -> dict:
+    """A vote on the n-th of two items, for the family tests of every kind (test_kinds.py)."""
+    return {"item_id": item_id, "criterion": "clear", "value": 4 - n}
+
 
 
 def png(width=1200, height=800, fmt="PNG", color=(200, 80, 40)) -> io.BytesIO:
@@ -23,7 +42,7 @@ def concept(w, title, image=None, **fields):
     stage = next(s for s in w.stages if s.kind == "concepts")
     payload = {"stage_id": stage.id, "title": title, "message": f"{title}: ask before you go",
                "detail": "A poster series", "channel": "Posters, TikTok", **fields}
-    return flow.add_item(w, None, payload, upload=image)
+    return add_item(w, None, payload, upload=image)
 
 
 @pytest.fixture
@@ -36,7 +55,7 @@ def rating(app):
 
 
 def rate(w, person, item, criterion, value, cid):
-    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "criterion": criterion, "value": value})
+    return cast_vote(w, person, {"cid": cid, "item_id": item.id, "criterion": criterion, "value": value})
 
 
 def test_concepts_are_prepared_before_the_stage_with_a_reencoded_image(app):
@@ -119,7 +138,7 @@ def test_ratings_per_criterion_are_stored_once_and_refused_out_of_range(rating):
                 {"item_id": a.id, "criterion": "beauty", "value": 3},
                 {"item_id": a.id, "value": 3}):
         with pytest.raises(Refused):
-            flow.cast_vote(w, me, {"cid": "cid-00009", **bad})
+            cast_vote(w, me, {"cid": "cid-00009", **bad})
     assert db.session.scalar(select(func.count(Vote.id))) == 2
 
 
@@ -129,11 +148,11 @@ def test_results_average_each_criterion_with_counts(rating):
     rate(w, p1, a, "clear", 5, "cid-00001")
     rate(w, p2, a, "clear", 3, "cid-00002")
     rate(w, p2, a, "appealing", 4, "cid-00003")
-    rows = {r.item_id: r for r in flow.kind_of(stage).results(stage)}
+    rows = {r.item_id: r for r in kind_of(stage).results(stage)}
     assert rows[a.id].detail["clear"] == (4.0, 2) and rows[a.id].detail["appealing"] == (4.0, 1)
     assert rows[a.id].count == 2 and rows[a.id].by_group == {"Youth": 5.0, "Government": 3.5}
     assert rows[b.id].count == 0
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     html = screens(w)["projector"]
     assert "4.0" in html and "Culturally fitting" in html and "2 rated" in html
 
@@ -142,32 +161,32 @@ def test_comments_are_tagged_idempotent_and_only_while_voting(rating):
     w, stage, a, _b = rating
     me = gen_participant(w)
     payload = {"cid": "com-00001", "item_id": a.id, "tag": "change", "text": "Use a local face"}
-    flow.add_comment(w, me, payload)
-    flow.add_comment(w, me, payload)
+    add_comment(w, me, payload)
+    add_comment(w, me, payload)
     for bad in ({"cid": "com-00002", "item_id": a.id, "tag": "love", "text": "x"},
                 {"cid": "com-00003", "item_id": a.id, "tag": "keep", "text": "  "},
                 {"cid": "com-00004", "item_id": a.id, "tag": "keep", "text": "x" * 1001}):
         with pytest.raises(Refused):
-            flow.add_comment(w, me, bad)
+            add_comment(w, me, bad)
     assert db.session.scalar(select(func.count(Comment.id))) == 1
-    assert flow.kind_of(stage).mine(stage, me)["comments"] == [
+    assert kind_of(stage).mine(stage, me)["comments"] == [
         {"item_id": a.id, "tag": "change", "text": "Use a local face"}]
     html = screens(w)
     assert "Use a local face" in html["console"] and "Use a local face" not in html["projector"]
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     with pytest.raises(Refused, match="closed"):
-        flow.add_comment(w, me, {**payload, "cid": "com-00005"})
+        add_comment(w, me, {**payload, "cid": "com-00005"})
 
 
 def test_focus_puts_one_concept_on_every_screen(rating):
     w, stage, a, b = rating
     html = screens(w)
     assert "Concept 1 of 2" in html["phone"] and "Your passport is yours" in html["phone"]
-    flow.focus(w, stage.id, b.id)
+    phases.focus(w, stage.id, b.id)
     html = screens(w)
     assert "Concept 1 of 2" not in html["phone"] and "Check the job" not in html["phone"]
     assert "Your passport is yours" in html["projector"] and "Let phones browse" in html["console"]
-    flow.focus(w, stage.id, None)
+    phases.focus(w, stage.id, None)
     assert "Concept 1 of 2" in screens(w)["phone"]
 
 
@@ -182,7 +201,7 @@ def test_images_are_on_phone_and_projector_in_two_sizes(rating):
 
 def test_decision_picks_one_concept_or_a_combination(rating):
     w, stage, a, b = rating
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     decide(w, stage, item_ids=[a.id, b.id], rationale="Combine the two: the face of one, the words of other")
     assert stage.decision == {"item_ids": [a.id, b.id]} and stage.phase == "decided"
 
@@ -236,4 +255,4 @@ def test_editing_refuses_bad_input_phones_words_and_other_facilitators(app, brow
     # What a phone wrote stays as written.
     (idea,) = gen_ideas(w, "Phones at night")
     with pytest.raises(Refused, match="as they wrote them"):
-        flow.edit_item(w, idea.id, {"title": "Something else"})
+        edit_item(w, idea.id, {"title": "Something else"})

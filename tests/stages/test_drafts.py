@@ -2,26 +2,33 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import decide, gen_participant, gen_workshop, goto, screens
-from workshop import flow
+from tests.conftest import add_item, cast_vote, decide, gen_participant, gen_workshop, goto, screens
 from workshop.errors import Refused
 from workshop.extensions import db
+from workshop.flow import phases
 from workshop.models import Vote
+from workshop.stages import kind_of
+
+
+def sample_vote(item_id: int, n: int) -> dict:
+    """A vote on the n-th of two items, for the family tests of every kind (test_kinds.py)."""
+    return {"item_id": item_id, "value": "changes", "note": f"Change {n}"}
+
 
 
 @pytest.fixture
 def drafts(app):
     w = gen_workshop()
     stage = next(s for s in w.stages if s.kind == "drafts")
-    video = flow.add_item(w, None, {"stage_id": stage.id, "title": "Video script", "channel": "TikTok",
+    video = add_item(w, None, {"stage_id": stage.id, "title": "Video script", "channel": "TikTok",
                                     "detail": "Scene 1: a phone lights up with a job offer..."})
-    poster = flow.add_item(w, None, {"stage_id": stage.id, "title": "Bus-stop poster", "channel": "Print"})
+    poster = add_item(w, None, {"stage_id": stage.id, "title": "Bus-stop poster", "channel": "Print"})
     goto(w, "drafts", "vote")
     return w, stage, video, poster
 
 
 def verdict(w, person, item, value, note="", cid="cid-00001"):
-    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "value": value, "note": note})
+    return cast_vote(w, person, {"cid": cid, "item_id": item.id, "value": value, "note": note})
 
 
 def test_changes_and_rejections_need_a_reason(drafts):
@@ -32,7 +39,7 @@ def test_changes_and_rejections_need_a_reason(drafts):
             verdict(w, me, video, value, note="   ")
     for bad in ({"value": "maybe"}, {"value": "approve", "note": "x" * 1001}, {"value": 2}):
         with pytest.raises(Refused):
-            flow.cast_vote(w, me, {"cid": "cid-00009", "item_id": video.id, **bad})
+            cast_vote(w, me, {"cid": "cid-00009", "item_id": video.id, **bad})
     assert db.session.scalar(select(func.count(Vote.id))) == 0
     mine = verdict(w, me, video, "changes", note="Show the hotline number longer")
     assert mine == {"choices": {f"{video.id}:": "changes"},
@@ -48,21 +55,21 @@ def test_results_count_and_share_per_draft_with_changes_grouped(drafts):
     verdict(w, gov, video, "changes", "Add the ministry logo", cid="cid-00002")
     verdict(w, other, video, "reject", "Too dark for teenagers", cid="cid-00003")
     verdict(w, youth, poster, "approve", cid="cid-00004")
-    rows = {r.item_id: r for r in flow.kind_of(stage).results(stage)}
+    rows = {r.item_id: r for r in kind_of(stage).results(stage)}
     assert rows[video.id].detail == {"approve": (1, 0.333), "changes": (1, 0.333), "reject": (1, 0.333)}
     assert rows[video.id].by_group == {"Youth": 0.5, "Government": 1.0}
     assert [c["note"] for c in rows[video.id].changes] == ["Add the ministry logo", "Too dark for teenagers"]
     assert rows[poster.id].score == 1.0
     html = screens(w)
     assert "Add the ministry logo" in html["console"] and "Add the ministry logo" not in html["projector"]
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     html = screens(w)["projector"]
     assert "Add the ministry logo" in html and "Approve with changes: <strong>1</strong> (33%)" in html
 
 
 def test_decision_needs_a_verdict_for_every_draft(drafts):
     w, stage, video, poster = drafts
-    flow.reveal(w, stage.id)
+    phases.reveal(w, stage.id)
     with pytest.raises(Refused, match="each draft"):
         decide(w, stage, verdicts=[f"{video.id}:approved"])
     with pytest.raises(Refused, match="each draft"):

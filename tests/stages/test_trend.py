@@ -5,12 +5,19 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import gen_ideas, gen_participant, gen_workshop
-from workshop import flow
+from tests.conftest import cast_vote, gen_ideas, gen_participant, gen_workshop
 from workshop.errors import Refused
 from workshop.extensions import db
+from workshop.flow import phases
+from workshop.flow.items import hide_item
 from workshop.models import Vote
 from workshop.stages import kind_of
+
+
+def sample_vote(item_id: int, n: int) -> dict:
+    """A vote on the n-th of two items, for the family tests of every kind (test_kinds.py)."""
+    return {"item_id": item_id, "dots": 1}
+
 
 
 @pytest.fixture
@@ -18,12 +25,12 @@ def voting(app):
     """A workshop whose Trend stage is open for voting on three ideas."""
     w = gen_workshop()
     items = gen_ideas(w, "Fake job offers", "Rural recruiters", "Debt bondage")
-    flow.set_phase(w, w.stages[0].id, "vote")
+    phases.set_phase(w, w.stages[0].id, "vote")
     return w, items
 
 
 def dots(w, person, item, n, cid):
-    return flow.cast_vote(w, person, {"cid": cid, "item_id": item.id, "dots": n})
+    return cast_vote(w, person, {"cid": cid, "item_id": item.id, "dots": n})
 
 
 def test_dots_can_be_stacked_and_moved_within_the_budget(voting):
@@ -62,8 +69,8 @@ def test_votes_are_refused_outside_the_vote_phase_and_for_bad_values(voting):
                 {"cid": "cid-00001", "item_id": a.id, "dots": {"$gt": 1}},
                 ["not", "a", "dict"]):
         with pytest.raises(Refused):
-            flow.cast_vote(w, me, bad)
-    flow.reveal(w, w.stages[0].id)
+            cast_vote(w, me, bad)
+    phases.reveal(w, w.stages[0].id)
     with pytest.raises(Refused) as refused:
         dots(w, me, a, 1, "cid-00009")
     assert "closed" in refused.value.message
@@ -84,7 +91,7 @@ def test_two_tabs_racing_cannot_overspend_the_budget(app, voting):
             workshop, person = db.session.get(Workshop, ids[0]), db.session.get(Participant, ids[1])
             barrier.wait()
             try:
-                flow.cast_vote(workshop, person, {"cid": cid, "item_id": item_id, "dots": 2})
+                cast_vote(workshop, person, {"cid": cid, "item_id": item_id, "dots": 2})
                 outcomes.append("ok")
             except Refused:
                 outcomes.append("refused")
@@ -121,7 +128,7 @@ def test_hidden_ideas_give_their_dots_back(voting):
     w, (a, b, c) = voting
     me = gen_participant(w)
     dots(w, me, a, 3, "cid-00001")
-    flow.hide_item(w, a.id, True)
+    hide_item(w, a.id, True)
     assert dots(w, me, b, 3, "cid-00002")["left"] == 0
     assert [r.item_id for r in kind_of(w.stages[0]).results(w.stages[0])] == [b.id, c.id]
 
@@ -133,7 +140,7 @@ def long_ballot(app, browser):
     """Seventy ideas in the vote, and a joined phone (its HTTP client)."""
     w = gen_workshop()
     items = gen_ideas(w, *[f"Idea number {i}" for i in range(70)])
-    flow.set_phase(w, w.stages[0].id, "vote")
+    phases.set_phase(w, w.stages[0].id, "vote")
     phone = browser()
     phone.join(w.code, group=w.groups[0])
     return w, items, phone
@@ -144,11 +151,11 @@ def _cards(html: str) -> list[str]:
 
 
 def test_a_phone_gets_a_long_ballot_a_page_at_a_time(long_ballot):
-    from workshop import live
+    from workshop import live, views
     w, items, phone = long_ballot
     ids = [str(i.id) for i in items]
     pushed = live.payload(w, "phone", "en")["html"]  # what every phone gets over the socket
-    assert _cards(pushed) == ids[:live.BALLOT_PAGE] and 'data-more="30"' in pushed
+    assert _cards(pushed) == ids[:views.BALLOT_PAGE] and 'data-more="30"' in pushed
     assert "Show 30 more ideas" in pushed
     second = phone.http.get(f"/j/{w.code}/ballot?from=30")
     assert second.status_code == 200 and _cards(second.text) == ids[30:60]
@@ -178,8 +185,8 @@ def test_revealed_results_show_the_leaders_on_the_projector_and_every_row_on_the
     w, items, _phone = long_ballot
     for i, item in enumerate(items[:20]):
         dots(w, gen_participant(w), item, 1 + i % 3, f"cid-{i:06d}")
-    flow.set_phase(w, w.stages[0].id, "results")
-    flow.reveal(w, w.stages[0].id)
+    phases.set_phase(w, w.stages[0].id, "results")
+    phases.reveal(w, w.stages[0].id)
     html = screens(w)
     assert html["projector"].count('class="bar-label"') == 12 and "and 58 more" in html["projector"]
     assert html["phone"].count('class="bar-label"') == 12
@@ -192,14 +199,14 @@ def test_the_live_tallys_leaders_are_the_first_rows_of_the_results(app):
     w = gen_workshop()
     items = gen_ideas(w, *(f"Idea {i}" for i in range(8)))
     stage = w.stages[0]
-    flow.set_phase(w, stage.id, "vote")
+    phases.set_phase(w, stage.id, "vote")
     people = [gen_participant(w, group) for group in ("Youth", "Youth", "Government", "Civil society")]
     plan = [(0, 3, 2), (0, 4, 1), (1, 3, 1), (1, 5, 2), (2, 4, 2), (2, 1, 1), (3, 6, 3)]
     for k, (who, item, n) in enumerate(plan):
         dots(w, people[who], items[item], n, f"cid-{k:05d}")
     dots(w, people[3], items[6], 0, "cid-moved")  # moved away again: no dots left on idea 6
     dots(w, people[3], items[7], 3, "cid-00099")
-    flow.hide_item(w, items[7].id, True)  # its dots no longer count
+    hide_item(w, items[7].id, True)  # its dots no longer count
     kind = kind_of(stage)
     whole = kind.results(stage)
     assert [r.score for r in whole] == [3, 3, 2, 1, 0, 0, 0]  # ties for first and for last

@@ -1,10 +1,10 @@
-"""What every stage kind provides; the lifecycle itself lives in flow.py.
+"""What every stage kind provides: the plugin interface. The lifecycle itself lives in workshop/flow/.
 
-A kind is one class (here and in its module), one template with a macro per
-screen (`projector`, `phone`, `console`) and one test file. The generic parts
-(phases, timer, reveal, per-group breakdown, decision, notes) are the same for
-every kind; a kind only says what its items are, how a vote is stored and
-how votes are tallied.
+A kind is one folder of workshop/stages/ and the only place its rules live:
+its class (here the defaults of every hook), its forms, its screens
+(`screens.html`: a macro per screen) and its test file (tests/stages/).
+The generic code (phases, timer, reveal, per-group breakdown, decision,
+notes, export, import, report) asks the kind; it never tests `kind == "..."`.
 """
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ PHASE_LABELS = {
     "results": _l("Results"),
     "decided": _l("Decided"),
 }
+ID_LIST = {"type": "array", "maxItems": 1000, "items": {"type": "integer", "minimum": 1, "maximum": 2**53}}
 
 
 class GroupsSettingsForm(Form):
@@ -60,23 +61,39 @@ class GroupsSettingsForm(Form):
 
 
 class StageKind:
-    """A kind of activity. Subclasses set the class attributes and the hooks."""
+    """A kind of activity. Subclasses set the class attributes and override the hooks they need."""
 
     key = ""
     label: Any = ""
+    prompt: Any = ""      # what a new stage of this kind asks the room, until the facilitator rewords it
+    noun = _l("idea")     # what one item is called, for messages
     playable = True
-    # The phases this kind walks through, in order; flow.py moves along them.
+    # The phases this kind walks through, in order; workshop/flow/phases.py moves along them.
     phases: tuple[str, ...] = ("pending", "collect", "vote", "results", "decided")
     defaults: dict[str, Any] = {"show_groups": False}
-    template = ""       # Jinja file with macros: projector(v), phone(v), console(v)
-    ItemForm = None     # WTForms form for a submitted item, or None
-    VoteForm = None     # WTForms form for one vote action, or None
+    # Jinja file with a macro per screen: projector(v), phone(v), console(v), report(v, image_src);
+    # optional: tally(v), decision_fields(v, choices), decided(v), item_badge(v, item), strategy_part(part).
+    template = ""
+    ItemForm: type[Form] | None = None     # an item a phone or the facilitator adds
+    VoteForm: type[Form] | None = None     # one vote action
+    CommentForm: type[Form] | None = None  # a comment on an item, while voting
     SettingsForm: type[Form] | None = GroupsSettingsForm
-    takes_images = False  # items get an uploaded image (facilitator's upload form)
-    noun = _l("idea")     # what one item is called, for messages
+    takes_images = False  # items get an uploaded image (the facilitator's or a partner's upload form)
+    mergeable = False     # the facilitator may merge duplicate items (votes combine, see `combine`)
+    holds_strategy = False  # this stage is the workshop's agreed strategy (the report's front page)
+    vote_meaning = "value"  # what a vote's value means, in the CSV export
+    # JSON Schema of a stored decision, for imports (the stage's item ids are checked apart).
+    decision_schema: dict = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
+                             "properties": {"item_ids": ID_LIST}}
 
     def setup(self, stage) -> None:
         """Prepare a new stage of this kind (e.g. create the items it always has)."""
+
+    def setting(self, stage, name: str):
+        """Return a stage setting, falling back to this kind's default."""
+        return (stage.settings or {}).get(name, self.defaults.get(name))
+
+    # --- items ------------------------------------------------------------------------
 
     def item_fields(self, form) -> dict:
         """Map a valid ItemForm to Item columns: title, detail, data."""
@@ -86,13 +103,19 @@ class StageKind:
         """Return an item's values under its ItemForm's field names (to edit it)."""
         return {**(item.data or {}), "title": item.title, "detail": item.detail}
 
-    def vote(self, stage, participant, form, client_id: str) -> dict:
-        """Store one vote action atomically and return the participant's votes."""
-        raise Refused(_l("This stage takes no votes."))
+    def can_merge(self, stage) -> bool:
+        """Tell whether two of the stage's items may be merged now (duplicates, before voting closes)."""
+        return self.mergeable and stage.phase not in ("results", "decided")
 
     def combine(self, kept: int, moved: int) -> int:
         """Merge one participant's values on two merged items (dots add up)."""
         return kept + moved
+
+    # --- votes ------------------------------------------------------------------------
+
+    def vote(self, stage, participant, form, client_id: str) -> dict:
+        """Store one vote action atomically and return the participant's votes."""
+        raise Refused(_l("This stage takes no votes."))
 
     def mine(self, stage, participant) -> dict:
         """Return what this participant has given in the stage (for their phone)."""
@@ -101,6 +124,12 @@ class StageKind:
     def ballot(self, stage, participant) -> dict:
         """Return what a vote's acknowledgement carries (what `vote` returns); default `mine`."""
         return self.mine(stage, participant)
+
+    def export_value(self, value: int):
+        """Return a stored vote value as the CSV export writes it (e.g. a verdict's name)."""
+        return value
+
+    # --- tallies ----------------------------------------------------------------------
 
     def results(self, stage) -> list:
         """Return the tally rows for the stage, computed from stored votes."""
@@ -117,8 +146,9 @@ class StageKind:
 
     def progress(self, stage) -> dict:
         """Return how many participants have voted so far."""
-        voters = db.session.execute(VOTERS, {"stage": stage.id}).scalar()
-        return {"voters": voters}
+        return {"voters": db.session.execute(VOTERS, {"stage": stage.id}).scalar()}
+
+    # --- the decision -----------------------------------------------------------------
 
     def decision_choices(self, stage) -> list[tuple[int, str]]:
         """Return the (item id, label) pairs a decision can choose from."""
@@ -131,6 +161,18 @@ class StageKind:
         if not chosen or len(chosen) != len(form.item_ids.data):
             raise Refused(_l("Choose what was decided from this stage's ideas."))
         return {"item_ids": chosen}
+
+    def decision_item_ids(self, decision: dict) -> list[int]:
+        """Return every item id a stored decision names (an import checks they are the stage's)."""
+        return list(decision.get("item_ids", []))
+
+    def renumber_decision(self, decision: dict, ids: dict[int, int]) -> dict:
+        """Return a stored decision with its item ids mapped to new ones (an import's new rows)."""
+        return {**decision, "item_ids": [ids[i] for i in decision.get("item_ids", [])]}
+
+    def strategy_part(self, stage, by_id: dict) -> dict:
+        """Return what this stage's decision adds to the agreed strategy (see stages/strategy)."""
+        return {}
 
     # --- helpers for the kinds' vote methods -----------------------------------------
 
@@ -146,7 +188,7 @@ class StageKind:
               note: str = "") -> bool:
         """Insert or update one vote; False when it is a replay of the stored action.
 
-        Statements built once (below), no ORM objects: this runs once per tap in the room.
+        Statements built once (above), no ORM objects: this runs once per tap in the room.
         """
         key = {"participant": participant.id, "item": item_id, "crit": criterion}
         existing = db.session.execute(VOTE_CLIENT_ID, key).first()

@@ -10,55 +10,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .. import voting
-from ..extensions import db
-from ..forms import strip
-from ..models import Comment, Participant, Vote
-from .base import StageKind
-
-CRITERIA = (
-    ("clear", _l("Clear")),
-    ("relevant", _l("Relevant to the audience")),
-    ("appealing", _l("Appealing")),
-    ("fitting", _l("Culturally fitting")),
-    ("action", _l("Clear call to action")),
-)
-TAGS = (("keep", _l("Keep")), ("change", _l("Change")), ("concern", _l("Concern")))
-
-
-class ConceptForm(Form):
-    title = StringField(_l("Concept name"), filters=[strip], validators=[
-        DataRequired(message=_l("Give the concept a name.")), Length(max=120)])
-    message = StringField(_l("Key message"), filters=[strip], validators=[
-        DataRequired(message=_l("Write the key message.")), Length(max=200)])
-    detail = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=2000)])
-    channel = StringField(_l("Format / channel"), filters=[strip], validators=[Optional(), Length(max=120)])
-
-
-class RatingForm(Form):
-    item_id = IntegerField(_l("Concept"), validators=[InputRequired(), NumberRange(min=1)])
-    criterion = SelectField(_l("Criterion"), choices=[key for key, _label in CRITERIA],
-                            validators=[InputRequired()])
-    value = IntegerField(_l("Rating"), validators=[InputRequired(), NumberRange(min=1, max=5)])
-
-
-class CommentForm(Form):
-    item_id = IntegerField(_l("Concept"), validators=[InputRequired(), NumberRange(min=1)])
-    tag = SelectField(_l("Kind of comment"), choices=[key for key, _label in TAGS],
-                      validators=[InputRequired()])
-    text = TextAreaField(_l("Comment"), filters=[strip], validators=[
-        DataRequired(message=_l("Write your comment.")), Length(max=1000)])
+from ... import voting
+from ...extensions import db
+from ...models import Comment, Participant, Vote
+from ..base import StageKind
+from ..registry import register
+from .forms import CRITERIA, TAGS, CommentForm, ConceptForm, RatingForm
 
 
 class ConceptsStage(StageKind):
     key = "concepts"
     label = _l("Review concepts")
+    prompt = _l("How well does each creative concept work for our audience?")
     phases = ("pending", "vote", "results", "decided")
     defaults = {"show_groups": False, "focus": None}
-    template = "stages/concepts.html"
+    template = "stages/concepts/screens.html"
+    vote_meaning = "rating"
     ItemForm = ConceptForm
     VoteForm = RatingForm
     CommentForm = CommentForm
@@ -91,3 +59,10 @@ class ConceptsStage(StageKind):
             .join(Participant, Vote.participant_id == Participant.id)
             .where(Vote.stage_id == stage.id))
         return voting.rubric(votes, self.active_ids(stage), [key for key, _label in CRITERIA])
+
+    def strategy_part(self, stage, by_id):
+        chosen = [by_id[i] for i in (stage.decision or {}).get("item_ids", []) if i in by_id]
+        return {"concepts": chosen, "key_message": chosen[0].field("message") if chosen else ""}
+
+
+register(ConceptsStage())

@@ -9,65 +9,31 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .. import voting
-from ..errors import Refused
-from ..extensions import db
-from ..forms import strip
-from ..models import Participant, Vote
-from .base import StageKind
-
-MAX_TOP = 5
-# The profile of a segment, beyond who they are: (field, label, max length).
-PROFILE = (
-    ("age", _l("Age range"), 40),
-    ("place", _l("Where they live"), 120),
-    ("channels", _l("Where they get information"), 200),
-    ("knowledge", _l("What they know today"), 300),
-    ("attitudes", _l("What they believe today"), 300),
-    ("practices", _l("What they do today"), 300),
-)
-
-
-def _text(label, size):
-    return TextAreaField(label, filters=[strip], validators=[Optional(), Length(max=size)])
-
-
-class SegmentForm(Form):
-    title = StringField(_l("Who"), filters=[strip], validators=[
-        DataRequired(message=_l("Say in one line who the audience is.")), Length(max=120)])
-    age = StringField(_l("Age range"), filters=[strip], validators=[Optional(), Length(max=40)])
-    place = StringField(_l("Where they live"), filters=[strip], validators=[Optional(), Length(max=120)])
-    channels = StringField(_l("Where they get information"), filters=[strip],
-                           validators=[Optional(), Length(max=200)])
-    knowledge = _text(_l("What they know today"), 300)
-    attitudes = _text(_l("What they believe today"), 300)
-    practices = _text(_l("What they do today"), 300)
-
-
-class RankForm(Form):
-    item_id = IntegerField(_l("Audience"), validators=[InputRequired(), NumberRange(min=1)])
-    value = IntegerField(_l("Rank"), validators=[InputRequired(), NumberRange(min=0, max=MAX_TOP)])
-
-
-class RankSettingsForm(Form):
-    top = IntegerField(_l("Ranks per participant"), validators=[
-        InputRequired(), NumberRange(min=1, max=MAX_TOP)])
-    show_groups = BooleanField(_l("Show groups on projector"))
+from ... import voting
+from ...errors import Refused
+from ...extensions import db
+from ...models import Participant, Vote
+from ..base import ID_LIST, StageKind
+from ..registry import register
+from .forms import PROFILE, RankForm, RankSettingsForm, SegmentForm
 
 
 class AudienceStage(StageKind):
     key = "audience"
     label = _l("Choose the audience")
+    prompt = _l("Who must change their behaviour for this trend to change?")
     defaults = {"top": 3, "show_groups": False}
-    template = "stages/audience.html"
+    template = "stages/audience/screens.html"
     ItemForm = SegmentForm
     VoteForm = RankForm
     SettingsForm = RankSettingsForm
     noun = _l("audience")
     profile = PROFILE
+    mergeable = True  # the same segment proposed twice
+    vote_meaning = "rank"
+    decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
+                       "properties": {"item_ids": ID_LIST, "primary_id": ID_LIST["items"]}}
 
     def item_fields(self, form):
         return {"title": form.title.data, "detail": "",
@@ -76,7 +42,7 @@ class AudienceStage(StageKind):
     def vote(self, stage, participant, form, client_id):
         """Give `value` (1 = first choice; 0 = none) to one segment."""
         item_id, place = form.item_id.data, form.value.data
-        top = stage.setting("top")
+        top = self.setting(stage, "top")
         if place > top:
             raise Refused(_l("Rank at most your top %(n)d.", n=top))
         self.open_item(stage, item_id)
@@ -99,9 +65,8 @@ class AudienceStage(StageKind):
     def combine(self, kept, moved):
         return min(kept, moved)  # someone who ranked both keeps the better rank
 
-    @staticmethod
-    def _summary(stage, ranks: dict[int, int]) -> dict:
-        return {"choices": {f"{i}:": v for i, v in ranks.items()}, "top": stage.setting("top")}
+    def _summary(self, stage, ranks: dict[int, int]) -> dict:
+        return {"choices": {f"{i}:": v for i, v in ranks.items()}, "top": self.setting(stage, "top")}
 
     def mine(self, stage, participant):
         ranks = {v.item_id: v.value for v in self.my_votes(stage, participant)}
@@ -112,7 +77,7 @@ class AudienceStage(StageKind):
             select(Vote.item_id, Participant.group, Vote.value)
             .join(Participant, Vote.participant_id == Participant.id)
             .where(Vote.stage_id == stage.id, Vote.criterion == ""))
-        return voting.borda(votes, self.active_ids(stage), stage.setting("top"))
+        return voting.borda(votes, self.active_ids(stage), self.setting(stage, "top"))
 
     def decide(self, stage, form):
         """The primary audience (required) and any secondary ones."""
@@ -124,3 +89,22 @@ class AudienceStage(StageKind):
         if any(i not in choices for i in secondary):
             raise Refused(_l("Choose what was decided from this stage's ideas."))
         return {"item_ids": [primary, *secondary], "primary_id": primary}
+
+    def decision_item_ids(self, decision):
+        primary = [decision["primary_id"]] if "primary_id" in decision else []
+        return [*decision.get("item_ids", []), *primary]
+
+    def renumber_decision(self, decision, ids):
+        renumbered = super().renumber_decision(decision, ids)
+        if "primary_id" in decision:
+            renumbered["primary_id"] = ids[decision["primary_id"]]
+        return renumbered
+
+    def strategy_part(self, stage, by_id):
+        decision = stage.decision or {}
+        primary = decision.get("primary_id")
+        return {"primary": by_id.get(primary),
+                "secondary": [by_id[i] for i in decision.get("item_ids", []) if i in by_id and i != primary]}
+
+
+register(AudienceStage())

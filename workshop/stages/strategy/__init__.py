@@ -9,71 +9,30 @@ their comments, so concerns are heard before the strategy is marked agreed.
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Form, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import voting
-from ..extensions import db
-from ..forms import strip
-from ..models import Item, Participant, Stage, Vote
-from .base import StageKind
-from .drafts import VERDICT_OF
-
-MAX_STEPS = 12
-FIST = (
-    (0, _l("Block: I cannot support this")),
-    (1, _l("Serious concerns")),
-    (2, _l("Some concerns")),
-    (3, _l("OK, I can live with it")),
-    (4, _l("Good")),
-    (5, _l("Full support")),
-)
-
-
-def _area(label, size=1000):
-    return TextAreaField(label, filters=[strip], validators=[Optional(), Length(max=size)])
-
-
-def _lines(size):
-    def check(_form, field):
-        if len(field.data) > MAX_STEPS or any(len(v) > size for v in field.data):
-            raise ValidationError(_l("Up to %(n)d next steps, each short.", n=MAX_STEPS))
-    return [Optional(), check]
-
-
-class StrategyForm(Form):
-    """What the facilitator writes into the strategy (the rest comes from decisions)."""
-
-    key_message = StringField(_l("Key message"), filters=[strip], validators=[Optional(), Length(max=200)])
-    call_to_action = _area(_l("Call to action"), 300)
-    channels = _area(_l("Channels"))
-    allies = _area(_l("Allies and partners"))
-    indicators = _area(_l("Indicators of success"))
-    step_what = SelectMultipleField(_l("Next step"), validate_choice=False, validators=_lines(200))
-    step_who = SelectMultipleField(_l("Owner"), validate_choice=False, validators=_lines(120))
-    step_when = SelectMultipleField(_l("When"), validate_choice=False, validators=_lines(40))
-
-
-class FistForm(Form):
-    item_id = IntegerField(_l("Strategy"), validators=[InputRequired(), NumberRange(min=1)])
-    value = IntegerField(_l("Your support"), validators=[InputRequired(), NumberRange(min=0, max=5)])
-    note = TextAreaField(_l("Comment (optional)"), filters=[strip], validators=[Optional(), Length(max=1000)])
+from ... import voting
+from ...extensions import db
+from ...models import Item, Participant, Stage, Vote
+from ..base import StageKind
+from ..registry import kind_of, register
+from .forms import FIST, FistForm, StrategyForm
 
 
 class StrategyStage(StageKind):
     key = "strategy"
     label = _l("Agreed strategy")
+    prompt = _l("Do you support this strategy?")
     phases = ("pending", "draft", "vote", "results", "decided")
     defaults = {"show_groups": False}
-    template = "stages/strategy.html"
+    template = "stages/strategy/screens.html"
     VoteForm = FistForm
     SettingsForm = StrategyForm
     noun = _l("strategy")
     fist = FIST
+    holds_strategy = True
+    vote_meaning = "fist of five"
 
     def setup(self, stage):
         stage.items.append(Item(title=str(_l("The strategy")), detail="", data={"role": "strategy"}))
@@ -131,34 +90,23 @@ class StrategyStage(StageKind):
 
     @staticmethod
     def summary(stage) -> dict:
-        """What the earlier stages of the workshop decided, for the strategy."""
-        out = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": []}
-        stages = db.session.scalars(select(Stage).where(
+        """What the earlier stages of the workshop decided, for the strategy.
+
+        Each earlier kind says what its decision adds (`strategy_part`): lists add up
+        (two trend stages, two trends), a single value is the first one decided.
+        """
+        out = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": [], "key_message": ""}
+        earlier = db.session.scalars(select(Stage).where(
             Stage.workshop_id == stage.workshop_id, Stage.position < stage.position,
             Stage.decision.is_not(None)).order_by(Stage.position)).all()
-        for earlier in stages:
-            decision = earlier.decision or {}
-            items = {item.id: item for item in earlier.items}
-            chosen = [items[i] for i in decision.get("item_ids", []) if i in items]
-            if earlier.kind == "trend":
-                out["trend"] += chosen
-            elif earlier.kind == "audience":
-                primary = decision.get("primary_id")
-                out["primary"] = out["primary"] or items.get(primary)
-                out["secondary"] += [item for item in chosen if item.id != primary]
-            elif earlier.kind == "concepts":
-                out["concepts"] += chosen
-            elif earlier.kind == "drafts":
-                changes = {}
-                for item_id, value, note in db.session.execute(
-                        select(Vote.item_id, Vote.value, Vote.note).where(
-                            Vote.stage_id == earlier.id, Vote.note != "").order_by(Vote.id)):
-                    if VERDICT_OF.get(value) == "changes":
-                        changes.setdefault(item_id, []).append(note)
-                for key, verdict in (decision.get("verdicts") or {}).items():
-                    item = items.get(int(key))
-                    if item is not None and verdict != "rejected":
-                        same = Counter(changes.get(item.id, []))  # the same request from several people
-                        out["drafts"].append({"item": item, "verdict": verdict, "changes": [
-                            note if n == 1 else f"{note} (×{n})" for note, n in same.items()]})
+        for other in earlier:
+            part = kind_of(other).strategy_part(other, {item.id: item for item in other.items})
+            for key, value in part.items():
+                if isinstance(value, list):
+                    out[key] = [*out.get(key, []), *value]
+                elif not out.get(key):
+                    out[key] = value
         return out
+
+
+register(StrategyStage())

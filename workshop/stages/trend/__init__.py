@@ -3,36 +3,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
-from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .. import voting
-from ..errors import Refused
-from ..extensions import db
-from ..forms import strip
-from ..models import Item, Participant, Vote, utcnow
-from .base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
-
-MAX_DOTS = 20
-
-
-class TrendIdeaForm(Form):
-    title = StringField(_l("Trend"), filters=[strip], validators=[
-        DataRequired(message=_l("Write the trend in a few words.")), Length(max=120)])
-    detail = TextAreaField(_l("Detail (optional)"), filters=[strip],
-                           validators=[Optional(), Length(max=1000)])
-
-
-class DotsForm(Form):
-    item_id = IntegerField(_l("Idea"), validators=[InputRequired(), NumberRange(min=1)])
-    dots = IntegerField(_l("Dots"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DOTS)])
-
-
-class DotSettingsForm(Form):
-    dots = IntegerField(_l("Dots per participant"), validators=[
-        InputRequired(), NumberRange(min=1, max=MAX_DOTS)])
-    show_groups = BooleanField(_l("Show groups on projector"))
-
+from ... import voting
+from ...errors import Refused
+from ...extensions import db
+from ...models import Item, Participant, Vote, utcnow
+from ..base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
+from ..registry import register
+from .forms import DotSettingsForm, DotsForm, TrendIdeaForm
 
 # Dots count on ideas still in the vote (IN_VOTE): dots on a hidden idea go back to the
 # participant, and return if it is shown again. Statements built once (see stages/base.py).
@@ -62,11 +40,14 @@ PROGRESS = (select(func.count(func.distinct(_V.participant_id)), func.coalesce(f
 class TrendStage(StageKind):
     key = "trend"
     label = _l("Pick a trend")
+    prompt = _l("Which pattern should this campaign tackle? Describe one trend you see.")
     defaults = {"dots": 3, "show_groups": False}
-    template = "stages/trend.html"
+    template = "stages/trend/screens.html"
     ItemForm = TrendIdeaForm
     VoteForm = DotsForm
     SettingsForm = DotSettingsForm
+    mergeable = True  # phones propose the same trend in other words
+    vote_meaning = "dots"
 
     def vote(self, stage, participant, form, client_id):
         """Put `dots` dots on one idea (absolute, so a replay changes nothing).
@@ -84,7 +65,7 @@ class TrendStage(StageKind):
         dots = {i: row.value for i, row in allocation.items() if row.value > 0}
         if existing is not None and existing.client_id == client_id:
             return self._summary(stage, dots)  # a replay of an action already stored
-        budget = stage.setting("dots")
+        budget = self.setting(stage, "dots")
         spent_elsewhere = sum(v for i, v in dots.items() if i != item_id)
         if not voting.within_budget({0: spent_elsewhere, item_id: wanted}, budget):
             raise Refused(_l("You have %(left)d of %(budget)d dots left.",
@@ -95,9 +76,8 @@ class TrendStage(StageKind):
         dots[item_id] = wanted
         return self._summary(stage, {i: v for i, v in dots.items() if v > 0})
 
-    @staticmethod
-    def _summary(stage, dots: dict[int, int]) -> dict:
-        budget = stage.setting("dots")
+    def _summary(self, stage, dots: dict[int, int]) -> dict:
+        budget = self.setting(stage, "dots")
         return {"dots": dots, "budget": budget, "left": budget - sum(dots.values())}
 
     def ballot(self, stage, participant):
@@ -123,3 +103,9 @@ class TrendStage(StageKind):
     def progress(self, stage):
         voters, dots = db.session.execute(PROGRESS, {"stage": stage.id}).one()
         return {"voters": voters, "dots": dots}
+
+    def strategy_part(self, stage, by_id):
+        return {"trend": [by_id[i] for i in (stage.decision or {}).get("item_ids", []) if i in by_id]}
+
+
+register(TrendStage())

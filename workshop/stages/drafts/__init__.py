@@ -7,49 +7,38 @@ records a verdict per draft.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import voting
-from ..errors import Refused
-from ..extensions import db
-from ..forms import strip
-from ..models import Participant, Vote
-from .base import StageKind
+from ... import voting
+from ...errors import Refused
+from ...extensions import db
+from ...models import Participant, Vote
+from ..base import ID_LIST, StageKind
+from ..registry import register
+from .forms import VALUES, DraftForm, VerdictForm
 
-# Stored as Vote.value: the order is the order of support.
-VALUES = {"reject": 0, "changes": 1, "approve": 2}
 VERDICT_OF = {v: k for k, v in VALUES.items()}
 LABELS = {"approve": _l("Approve"), "changes": _l("Approve with changes"), "reject": _l("Reject")}
 DECISIONS = {"approved": _l("Approved"), "changes": _l("Approved with the listed changes"),
              "rejected": _l("Rejected")}
 
 
-class DraftForm(Form):
-    title = StringField(_l("Draft title"), filters=[strip], validators=[
-        DataRequired(message=_l("Give the draft a title.")), Length(max=120)])
-    channel = StringField(_l("Channel / format"), filters=[strip], validators=[Optional(), Length(max=120)])
-    detail = TextAreaField(_l("Text (script, post copy...)"), filters=[strip],
-                           validators=[Optional(), Length(max=5000)])
-
-
-class VerdictForm(Form):
-    item_id = IntegerField(_l("Draft"), validators=[InputRequired(), NumberRange(min=1)])
-    value = SelectField(_l("Your verdict"), choices=list(VALUES), validators=[InputRequired()])
-    note = TextAreaField(_l("Reason / change needed"), filters=[strip], validators=[Length(max=1000)])
-
-    def validate_note(self, field):
-        if self.value.data in ("changes", "reject") and not field.data:
-            raise ValidationError(_l("Say what must change (or why you reject it)."))
-
-
 class DraftsStage(StageKind):
     key = "drafts"
     label = _l("Vote on drafts")
+    prompt = _l("Approve, request changes or reject each draft.")
     phases = ("pending", "vote", "results", "decided")
-    template = "stages/drafts.html"
+    defaults = {"show_groups": False, "focus": None}
+    template = "stages/drafts/screens.html"
+    vote_meaning = "verdict"
+    decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
+                       "properties": {"item_ids": ID_LIST, "verdicts": {
+                           "type": "object", "maxProperties": 1000,
+                           "propertyNames": {"pattern": "^[1-9][0-9]{0,15}$"},
+                           "additionalProperties": {"enum": list(DECISIONS)}}}}
     ItemForm = DraftForm
     VoteForm = VerdictForm
     takes_images = True
@@ -104,3 +93,35 @@ class DraftsStage(StageKind):
             raise Refused(_l("Give each draft a verdict."))
         return {"item_ids": [i for i in choices if verdicts[i] != "rejected"],
                 "verdicts": {str(i): verdicts[i] for i in choices}}
+
+    def export_value(self, value):
+        return VERDICT_OF.get(value, value)
+
+    def decision_item_ids(self, decision):
+        return [*decision.get("item_ids", []), *(int(k) for k in decision.get("verdicts", {}))]
+
+    def renumber_decision(self, decision, ids):
+        renumbered = super().renumber_decision(decision, ids)
+        if "verdicts" in decision:
+            renumbered["verdicts"] = {str(ids[int(k)]): v for k, v in decision["verdicts"].items()}
+        return renumbered
+
+    def strategy_part(self, stage, by_id):
+        """The drafts not rejected, each with the changes asked for (the same request once, counted)."""
+        changes: dict[int, list[str]] = {}
+        for item_id, value, note in db.session.execute(
+                select(Vote.item_id, Vote.value, Vote.note).where(
+                    Vote.stage_id == stage.id, Vote.note != "").order_by(Vote.id)):
+            if VERDICT_OF.get(value) == "changes":
+                changes.setdefault(item_id, []).append(note)
+        drafts = []
+        for key, verdict in ((stage.decision or {}).get("verdicts") or {}).items():
+            item = by_id.get(int(key))
+            if item is not None and verdict != "rejected":
+                same = Counter(changes.get(item.id, []))
+                drafts.append({"item": item, "verdict": verdict, "changes": [
+                    note if n == 1 else f"{note} (×{n})" for note, n in same.items()]})
+        return {"drafts": drafts}
+
+
+register(DraftsStage())

@@ -1,0 +1,74 @@
+"""Every stage kind, as a family: a whole plugin in its own folder, and the same generic moves
+(merging voted items, the phone and console pages around it) right for each one.
+
+A kind's own test file (tests/stages/test_<kind>.py) says how one of its votes looks
+(`sample_vote`), so a new kind is walked here without this file knowing it.
+"""
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import cast_vote, gen_participant, gen_workshop, screens
+from workshop import events
+from workshop.errors import Refused
+from workshop.extensions import db
+from workshop.flow import agenda, phases
+from workshop.models import Item
+from workshop.stages import KINDS
+
+STAGES = Path(__file__).resolve().parents[2] / "workshop" / "stages"
+
+
+@pytest.mark.parametrize("key", sorted(KINDS))
+def test_every_kind_is_a_whole_plugin(app, key):
+    kind = KINDS[key]
+    folder = STAGES / key
+    assert (folder / "__init__.py").exists() and (folder / "screens.html").exists()
+    assert kind.template == f"stages/{key}/screens.html"
+    screens_module = app.jinja_env.get_template(kind.template).module
+    for macro in ("projector", "phone", "console", "report"):
+        assert hasattr(screens_module, macro), (key, macro)
+    assert str(kind.label) and str(kind.prompt) and kind.phases[0] == "pending"
+    assert hasattr(import_module(f"tests.stages.test_{key}"), "sample_vote"), "how one of its votes looks"
+
+
+def voted_pair(w, key):
+    """Return a stage of kind `key` in its vote, two of its items and a phone that voted on both."""
+    stage = next((s for s in w.stages if s.kind == key), None) or agenda.add_stage(w, key)
+    pair = [Item(stage_id=stage.id, title=f"{key} item {n}", data={}) for n in range(2)]
+    db.session.add_all(pair)
+    db.session.commit()
+    phases.goto_stage(w, stage.id)
+    phases.set_phase(w, stage.id, "vote")
+    sample = import_module(f"tests.stages.test_{key}").sample_vote
+    person = gen_participant(w)
+    for n, item in enumerate(pair):
+        cast_vote(w, person, {"cid": f"{key}-vote-{n}", **sample(item.id, n)})
+    return stage, pair, person
+
+
+@pytest.mark.parametrize("key", sorted(KINDS))
+def test_merging_two_voted_items_is_the_kinds_call_and_never_breaks_a_screen(app, browser, key):
+    """Kinds that merge duplicates combine the votes by their own rule; the others refuse with a
+    clear message, whichever screen sent it. Either way every screen and the phone's own votes work."""
+    w = gen_workshop()
+    stage, (source, target), person = voted_pair(w, key)
+    kind = KINDS[key]
+    before = kind.mine(stage, person)
+    if kind.mergeable:
+        events.run("item:merge", w, None, {"source_id": source.id, "target_id": target.id})
+        assert db.session.get(Item, source.id).merged_into_id == target.id
+        mine = kind.mine(stage, person)
+        assert source.id not in mine.get("dots", {}) and mine != before
+        assert not any(k.startswith(f"{source.id}:") for k in mine.get("choices", {}))
+    else:
+        with pytest.raises(Refused, match=str(kind.label)):
+            events.run("item:merge", w, None, {"source_id": source.id, "target_id": target.id})
+        assert db.session.get(Item, source.id).merged_into_id is None and kind.mine(stage, person) == before
+    html = screens(w)
+    assert stage.title in html["console"] and stage.title in html["projector"]
+    assert kind.results(stage) is not None
+    phone = browser()  # and the phone's own page, drawn with its votes
+    phone.join(w.code)
+    assert phone.http.get(f"/j/{w.code}").status_code == 200

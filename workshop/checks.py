@@ -1,0 +1,83 @@
+"""The one parse-and-check step every input goes through: socket payloads, phone posts, uploads.
+
+A payload (a JSON object from a socket, or the fields of a posted form) is
+checked by a WTForms form: only flat objects of the form's own fields, with
+scalar (or list-of-scalar) values, pass; the first error is refused with the
+field's label. Stage kinds and page forms build their forms from the filters
+and validators here, so this module sits below both.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Form, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from .errors import Refused
+
+# WTForms' own messages have no Mongolian catalogue: the ones people meet are worded here.
+REQUIRED = InputRequired(message=_l("Fill in this field."))
+CLIENT_ID = [REQUIRED, Length(min=8, max=64),
+             Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
+
+
+def strip(value):
+    """Filter: drop surrounding whitespace from text input."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def one_line(value):
+    """Filter: collapse a header-bound value (e-mail subject) onto one line."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def parse(form_class: type[Form], payload) -> Form:
+    """Validate a payload with a form, or raise Refused with the first error.
+
+    Only flat JSON objects of known fields with scalar (or list-of-scalar) values pass.
+    """
+    if not isinstance(payload, dict):
+        raise Refused(_l("Invalid request."))
+    known = _field_types(form_class)
+    unknown = set(payload) - set(known)
+    if unknown:
+        raise Refused(_l("Invalid request: unknown field %(name)s.", name=sorted(unknown)[0][:40]))
+    pairs = []
+    for key, value in payload.items():
+        if isinstance(value, list) and not issubclass(known[key], SelectMultipleField):
+            raise Refused(_l("Invalid value for %(name)s.", name=key))  # one value, not the first of many
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, bool) and issubclass(known[key], BooleanField):
+                if v:
+                    pairs.append((key, "y"))
+                continue
+            if isinstance(v, bool) or not isinstance(v, (str, int)):
+                raise Refused(_l("Invalid value for %(name)s.", name=key))
+            pairs.append((key, str(v)))
+    form = form_class(formdata=MultiDict(pairs))
+    if not form.validate():
+        field, errors = next(iter(form.errors.items()))
+        raise Refused(f"{getattr(form, field).label.text}: {errors[0]}")
+    return form
+
+
+@lru_cache(maxsize=256)
+def _field_types(form_class: type[Form]) -> dict[str, type]:
+    """Return a form's field names and classes (built once per form: a vote parses two forms)."""
+    return {field.name: type(field) for field in form_class()}
+
+
+class ClientIdForm(Form):
+    cid = StringField(_l("Request id"), validators=CLIENT_ID)
+
+
+def split_client_id(payload, required: bool = True) -> tuple[str | None, dict]:
+    """Take the client-generated request id out of a payload, checking it."""
+    if not isinstance(payload, dict):
+        raise Refused(_l("Invalid request."))
+    fields = {k: v for k, v in payload.items() if k != "cid"}
+    if "cid" not in payload and not required:
+        return None, fields
+    return parse(ClientIdForm, {"cid": payload.get("cid", "")}).cid.data, fields

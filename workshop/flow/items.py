@@ -1,0 +1,148 @@
+"""What a stage collects: ideas from phones, concepts and drafts the facilitator prepares, comments;
+hiding and merging them."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
+
+from .. import images
+from ..errors import Refused
+from ..extensions import db
+from ..models import Comment, Item, Participant, Stage, Vote, Workshop
+from ..stages import kind_of
+from .access import get_item, lock_workshop, require_open
+
+_ITEM_BY_CLIENT_ID = select(Item).where(Item.participant_id == bindparam("pid"),
+                                        Item.client_id == bindparam("cid"))
+_COMMENT_BY_CLIENT_ID = select(Comment).where(Comment.participant_id == bindparam("pid"),
+                                              Comment.client_id == bindparam("cid"))
+
+
+def stored_item(participant: Participant, client_id: str) -> Item | None:
+    """Return the item a phone already sent with this client id (a resend adds nothing)."""
+    return db.session.scalars(_ITEM_BY_CLIENT_ID, {"pid": participant.id, "cid": client_id}).first()
+
+
+def stored_comment(participant: Participant, client_id: str) -> Comment | None:
+    """Return the comment a phone already sent with this client id (a resend adds nothing)."""
+    return db.session.scalars(_COMMENT_BY_CLIENT_ID, {"pid": participant.id, "cid": client_id}).first()
+
+
+def add_item(workshop: Workshop, participant: Participant | None, stage: Stage, form,
+             client_id: str | None = None, upload=None) -> Item:
+    """Add an item (idea, audience, concept, draft) checked by the stage kind's ItemForm.
+
+    Participants add to the current stage while it collects. The facilitator
+    (participant None) adds to any stage not yet decided, also before it starts
+    when the kind collects nothing from phones (concepts and drafts are prepared
+    ahead), with an optional image `upload` (a file stream) for kinds that take one.
+    """
+    kind = kind_of(stage)
+    if participant is not None:
+        require_open(workshop)
+        if stage.id != workshop.current_stage_id or stage.phase != "collect":
+            raise Refused(_l("Ideas are not being collected right now."))
+    else:
+        lock_workshop(workshop)  # a facilitator action: every screen's view changes
+        if stage.phase == "decided":
+            raise Refused(_l("This stage is decided: go back to voting to add more."))
+        if stage.phase == "pending" and "collect" in kind.phases:
+            raise Refused(_l("Open the stage before adding ideas."))
+    columns = kind.item_fields(form)
+    if upload is not None:
+        if not kind.takes_images:
+            raise Refused(_l("This stage does not take images."))
+        columns["data"] = {**columns.get("data", {}), "image": images.save(upload)}
+    # By ids, not relationships: assigning `stage=` would drag the stage's item list and the
+    # participant into the flush (a phone's idea is one INSERT).
+    item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
+                client_id=client_id, **columns)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def edit_item(workshop: Workshop, item: Item, form, upload=None) -> Item:
+    """Correct an item the facilitator prepared with its kind's checked ItemForm (and a new image).
+
+    What phones wrote stays as they wrote it: only the facilitator's own items
+    (concepts, drafts, seeded ideas) can be edited, and not once the stage is decided.
+    """
+    lock_workshop(workshop)
+    if item.participant_id is not None:
+        raise Refused(_l("Participants' ideas stay as they wrote them: hide it or merge it instead."))
+    if item.stage.phase == "decided":
+        raise Refused(_l("This stage is decided: go back to voting to edit it."))
+    kind = kind_of(item.stage)
+    columns = kind.item_fields(form)
+    old_image = item.image
+    data = {**(item.data or {}), **columns.pop("data", {})}  # keeps the image and any role
+    if upload is not None:
+        if not kind.takes_images:
+            raise Refused(_l("This stage does not take images."))
+        data["image"] = images.save(upload)
+    for name, value in columns.items():
+        setattr(item, name, value)
+    item.data = data
+    db.session.commit()
+    if upload is not None:
+        images.delete(old_image)  # only once the new one is stored
+    return item
+
+
+def hide_item(workshop: Workshop, item_id: int, hidden: bool) -> Item:
+    """Hide an item from the room (kept on record), or show it again."""
+    lock_workshop(workshop)
+    item = get_item(workshop, item_id)
+    item.hidden = hidden
+    db.session.commit()
+    return item
+
+
+def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
+    """Merge a duplicate into another item: both texts stay, votes move to the target.
+
+    Only kinds that allow it (`mergeable`: duplicate ideas and audiences), and only
+    before voting closes. A participant with votes on both keeps what the kind's
+    `combine` makes of them (dots add up, the better rank stays), so no budget is
+    exceeded and no ballot holds a rank twice.
+    """
+    lock_workshop(workshop)
+    source, target = get_item(workshop, source_id), get_item(workshop, target_id)
+    if source.id == target.id or source.stage_id != target.stage_id:
+        raise Refused(_l("Merge two different ideas of the same stage."))
+    kind = kind_of(source.stage)
+    if not kind.mergeable:
+        raise Refused(_l("“%(kind)s” does not merge items: hide the duplicate instead.", kind=kind.label))
+    if not kind.can_merge(source.stage):
+        raise Refused(_l("Ideas cannot be merged once voting has closed."))
+    if not source.active or not target.active:
+        raise Refused(_l("Only visible ideas can be merged."))
+    for child in list(source.merged):  # keep the record flat: everything points at the survivor
+        child.merged_into = target
+    for vote in db.session.scalars(select(Vote).filter_by(item_id=source.id)).all():
+        kept = db.session.scalar(select(Vote).filter_by(
+            participant_id=vote.participant_id, item_id=target.id, criterion=vote.criterion))
+        if kept is None:
+            vote.item_id = target.id
+        else:
+            kept.value = kind.combine(kept.value, vote.value)
+            db.session.delete(vote)
+    source.merged_into = target
+    db.session.commit()
+    return target
+
+
+def add_comment(workshop: Workshop, participant: Participant, stage: Stage, form, client_id: str) -> Comment:
+    """Add a comment (the stage kind's checked CommentForm) on an item of the current stage while voting."""
+    require_open(workshop)
+    if stage.phase != "vote":
+        raise Refused(_l("Comments are closed."))
+    item = db.session.get(Item, form.item_id.data)
+    if item is None or item.stage_id != stage.id or not item.active:
+        raise Refused(_l("That item is not open for comments."))
+    comment = Comment(stage_id=stage.id, item_id=item.id, participant_id=participant.id,
+                      client_id=client_id, tag=form.tag.data, text=form.text.data)
+    db.session.add(comment)
+    db.session.commit()
+    return comment

@@ -1,0 +1,140 @@
+"""The read model: what each screen and the report may see of a stage (`View`).
+
+`view_model` builds a live screen's view of the current stage (results only in the
+room's view once revealed; the console sees a live tally privately); `stage_view`
+builds the report's view of any stage (every item, merged and hidden ones too).
+live.py renders views; report.py lays them out as a document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .flow.phases import steps
+from .flow.workshops import participant_count
+from .models import Comment, Item, Stage, Workshop
+from .stages import kind_of
+from .stages.base import PHASE_LABELS
+
+BALLOT_PAGE = 30  # ideas per page of a phone's ballot: a thousand ideas would be megabytes per phone
+
+
+@dataclass
+class View:
+    workshop: Workshop
+    audience: str
+    stage: Stage | None
+    kind: Any
+    items: list[Item] = field(default_factory=list)       # what this audience may list
+    by_id: dict[int, Item] = field(default_factory=dict)  # every item of the stage
+    results: list = field(default_factory=list)
+    result_count: int | None = None  # rows in the whole tally, when `results` holds only its leaders
+    revealed: bool = False
+    progress: dict = field(default_factory=dict)
+    participants: int = 0
+    steps: tuple = (None, None)
+    decision: list[Item] = field(default_factory=list)
+    comments: dict[int, list[Comment]] = field(default_factory=dict)  # item id -> comments
+    # One phone's own votes, only in the page a phone loads over HTTP (the no-JavaScript
+    # path); pushed views are shared by every phone, and phone.js fills this in itself.
+    mine: dict = field(default_factory=dict)
+    # Phones' ballots are paged: the first item of this page and how many a page has.
+    start: int = 0
+    page: int = 0
+
+    @property
+    def focus(self) -> Item | None:
+        """The item the facilitator shows to the whole room, if any."""
+        return self.by_id.get(self.setting("focus")) if self.stage else None
+
+    @property
+    def rows(self) -> int:
+        """How many rows the whole tally has (`results` may be only its leaders)."""
+        return len(self.results) if self.result_count is None else self.result_count
+
+    @property
+    def phase(self) -> str:
+        return self.stage.phase if self.stage else "pending"
+
+    @property
+    def phase_label(self) -> str:
+        return str(PHASE_LABELS.get(self.phase, self.phase))
+
+    def label(self, stage: Stage) -> str:
+        return str(kind_of(stage).label)
+
+    def setting(self, name: str):
+        return self.kind.setting(self.stage, name) if self.stage else None
+
+    def chosen(self, item_id: int, criterion: str = ""):
+        """Return this phone's value for an item (and criterion), or None."""
+        return (self.mine.get("choices") or {}).get(f"{item_id}:{criterion}")
+
+    def dots_on(self, item_id: int) -> int:
+        """Return how many of this phone's dots are on an item."""
+        return (self.mine.get("dots") or {}).get(item_id, 0)
+
+
+def view_model(workshop: Workshop, audience: str) -> View:
+    """Collect what `audience` may see of the workshop right now."""
+    stage = workshop.current_stage
+    kind = kind_of(stage) if stage else None
+    view = View(workshop=workshop, audience=audience, stage=stage, kind=kind,
+                participants=participant_count(workshop), page=BALLOT_PAGE)
+    if stage is None:
+        return view
+    # One query for the items with what the templates show of them (no query per item).
+    options = [selectinload(Item.merged)]
+    if audience == "console":
+        options.append(selectinload(Item.participant))
+    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id)
+                               .options(*options).order_by(Item.id)).all()
+    view.by_id = {item.id: item for item in items}
+    if audience == "console":
+        view.items = list(items)
+        view.steps = steps(workshop)
+    else:
+        view.items = [item for item in items if item.active]
+    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = kind.progress(stage)
+        if view.revealed or audience == "console":
+            view.results = kind.results(stage)
+    if audience == "console" or view.revealed:
+        view.comments = comments_by_item(stage)
+    view.decision = decided_items(stage, view.by_id)
+    return view
+
+
+def comments_by_item(stage: Stage) -> dict[int, list[Comment]]:
+    """Return the stage's comments (with their authors) by item id, oldest first."""
+    comments: dict[int, list[Comment]] = {}
+    query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+    for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
+        comments.setdefault(comment.item_id, []).append(comment)
+    return comments
+
+
+def decided_items(stage: Stage, by_id: dict[int, Item]) -> list[Item]:
+    """Return the items the stage's decision chose, in the decision's order."""
+    return [by_id[i] for i in (stage.decision or {}).get("item_ids", []) if i in by_id]
+
+
+def stage_view(workshop: Workshop, stage: Stage, participants: int) -> View:
+    """Build one stage's view for the report: every item (merged and hidden too) and its results."""
+    kind = kind_of(stage)
+    items = db.session.scalars(select(Item).where(Item.stage_id == stage.id).options(
+        selectinload(Item.merged), selectinload(Item.participant)).order_by(Item.id)).all()
+    view = View(workshop=workshop, audience="report", stage=stage, kind=kind, items=list(items),
+                by_id={item.id: item for item in items}, participants=participants,
+                revealed=stage.revealed_at is not None)
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = kind.progress(stage)
+        view.results = kind.results(stage)
+    view.comments = comments_by_item(stage)
+    view.decision = decided_items(stage, view.by_id)
+    return view
