@@ -1,7 +1,7 @@
 """Configuration: every setting is read from an environment variable.
 
-`SETTINGS` is the single list of what can be configured; the README table is
-checked against it by a test. Config classes only pick defaults per
+`SETTINGS` is the single list of what can be configured; the table in
+docs/operations.md is checked against it by a test. Config classes only pick defaults per
 environment.
 """
 from __future__ import annotations

@@ -199,7 +199,7 @@ def switchable() -> bool:
     laptop's network cards, which another machine's process does not have, and it is
     worth nothing after a restart (the network may have changed; the best address is
     picked afresh). Several processes (REDIS_URL) would each keep their own, so there
-    the address is PUBLIC_URL's alone (see README, "Scale-out").
+    the address is PUBLIC_URL's alone (see docs/operations.md, "Scale-out").
     """
     return not current_app.config.get("PUBLIC_URL") and not current_app.config.get("REDIS_URL")
 
