@@ -16,21 +16,22 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("workshops", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("safeguarding", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("helpline", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("consent_note", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("retention_days", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("purged_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("self_paced", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("segment_questions", sa.JSON(), nullable=False, server_default="{}"))
-    with op.batch_alter_table("stages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("warning", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("aggregate", sa.JSON(), nullable=True))
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("segments", sa.JSON(), nullable=False, server_default="{}"))
-        batch_op.add_column(sa.Column("consented_at", sa.DateTime(), nullable=True))
+    # Plain ADD COLUMN (SQLite supports it with a default): a batch copy of these tables trips over
+    # the columns earlier revisions appended (a circular column order in Alembic's batch mode).
+    for table, column in (
+            ("workshops", sa.Column("safeguarding", sa.Boolean(), nullable=False, server_default=sa.false())),
+            ("workshops", sa.Column("helpline", sa.Text(), nullable=False, server_default="")),
+            ("workshops", sa.Column("consent_note", sa.Text(), nullable=False, server_default="")),
+            ("workshops", sa.Column("retention_days", sa.Integer(), nullable=True)),
+            ("workshops", sa.Column("closed_at", sa.DateTime(), nullable=True)),
+            ("workshops", sa.Column("purged_at", sa.DateTime(), nullable=True)),
+            ("workshops", sa.Column("self_paced", sa.Boolean(), nullable=False, server_default=sa.false())),
+            ("workshops", sa.Column("segment_questions", sa.JSON(), nullable=False, server_default="{}")),
+            ("stages", sa.Column("warning", sa.Text(), nullable=False, server_default="")),
+            ("stages", sa.Column("aggregate", sa.JSON(), nullable=True)),
+            ("participants", sa.Column("segments", sa.JSON(), nullable=False, server_default="{}")),
+            ("participants", sa.Column("consented_at", sa.DateTime(), nullable=True))):
+        op.add_column(table, column)
 
 
 def downgrade():
