@@ -15,7 +15,7 @@ from tests.conftest import add_comment, add_item, cast_vote, gen_workshop, scree
 from workshop import exports, report
 from workshop.extensions import db
 from workshop.flow import phases, workshops
-from workshop.models import Participant, Vote, utcnow
+from workshop.models import Participant, Vote
 from workshop.safeguarding import delete_on, due, masked_count
 from workshop.stages import KINDS
 
@@ -88,7 +88,8 @@ def test_no_contact_detail_survives_into_any_output(app):
     assert len(outputs) > 8
     for name, text in outputs.items():
         assert not CONTACT.search(text), name
-    assert "[☎ …]" in outputs["report"] and "Hotline 1800 1234" in outputs["report"]  # the material's own stays
+    # the material's own number stays: only what participants write is masked
+    assert "[☎ …]" in outputs["report"] and "Hotline 1800 1234" in outputs["report"]
     assert masked_count(w) == 3
     assert "answers had a phone number or e-mail address" in _console_page(app, w)
 
@@ -141,13 +142,15 @@ def test_retention_deletes_the_answers_and_keeps_the_figures_with_a_moved_clock(
     assert due(closed + timedelta(days=29)) == []
     result = runner.invoke(args=["retention", "--now", (closed + timedelta(days=29)).isoformat()])
     assert "No workshop is due" in result.output and db.session.scalar(db.select(db.func.count(Vote.id)))
-    result = runner.invoke(args=["retention", "--dry-run", "--now", (closed + timedelta(days=31)).isoformat()])
+    result = runner.invoke(args=["retention", "--dry-run", "--now",
+                                 (closed + timedelta(days=31)).isoformat()])
     assert "Due:" in result.output and db.session.scalar(db.select(db.func.count(Vote.id)))
     result = runner.invoke(args=["retention", "--now", (closed + timedelta(days=31)).isoformat()])
     assert result.exit_code == 0 and "Deleted the answers" in result.output
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count(Vote.id))) == 0  # raw answers gone
-    assert all(p.segments == {} and p.consented_at is None for p in db.session.scalars(db.select(Participant)))
+    people = db.session.scalars(db.select(Participant)).all()
+    assert all(p.segments == {} and p.consented_at is None for p in people)
     assert w.purged_at is not None
     kept = KINDS["pretest"].thaw(stage.aggregate)[0].as_dict()
     assert kept == before  # the figures stay
@@ -178,6 +181,7 @@ def test_comments_and_ideas_are_masked_too(app, text):
     item = add_item(w, None, {"stage_id": stage.id, "title": "C", "message": "M"})
     phases.set_phase(w, stage.id, "vote")
     person = workshops.join(w, None, "", w.groups[0], consent=True)
-    comment = add_comment(w, person, {"cid": "comment-0001", "item_id": item.id, "tag": "change", "text": text})
+    comment = add_comment(w, person, {"cid": "comment-0001", "item_id": item.id, "tag": "change",
+                                      "text": text})
     assert comment.text in ("Ring [☎ …]", "[☎ …]", "[✉ …]")
     assert subprocess is not None

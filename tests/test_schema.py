@@ -57,7 +57,8 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         # nor safeguarding, retention, self-paced mode, segments, warnings and aggregates (0009).
         for table, columns in (("workshops", ("safeguarding", "helpline", "consent_note", "retention_days",
                                               "closed_at", "purged_at", "self_paced", "segment_questions")),
-                               ("stages", ("warning", "aggregate")), ("participants", ("segments", "consented_at"))):
+                               ("stages", ("warning", "aggregate")), ("participants", ("segments",
+                                                                                       "consented_at"))):
             for column in columns:
                 db.session.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         db.session.execute(text("DELETE FROM items"))
