@@ -85,28 +85,28 @@ def contribution(form: str, rule, closed, stored=None) -> Callable:
     return apply
 
 
-def _settings(workshop, _participant, payload):
-    """Check a stage's new settings with its kind's settings form, then store them."""
+def _stage_form(workshop, payload, form: str, missing):
+    """Return the payload's stage (`stage_id`) and its kind's `form` class, or refuse with `missing`."""
     if not isinstance(payload, dict):
         raise Refused(_l("Invalid request."))
     stage_id = checks.parse(forms.StageIdForm, {"stage_id": payload.get("stage_id", "")}).stage_id.data
     stage = access.get_stage(workshop, stage_id)
-    form_class = kind_of(stage).SettingsForm
+    form_class = getattr(kind_of(stage), form)
     if form_class is None:
-        raise Refused(_l("This stage has no settings."))
+        raise Refused(missing)
+    return stage, form_class
+
+
+def _settings(workshop, _participant, payload):
+    """Check a stage's new settings with its kind's settings form, then store them."""
+    stage, form_class = _stage_form(workshop, payload, "SettingsForm", _l("This stage has no settings."))
     fields = {k: v for k, v in payload.items() if k != "stage_id"}
     return phases.update_settings(workshop, stage, checks.parse(form_class, fields))
 
 
 def _code(workshop, _participant, payload):
     """Code a participant's open answer with the stage kind's CodingForm (understood / partly / ...)."""
-    if not isinstance(payload, dict):
-        raise Refused(_l("Invalid request."))
-    stage_id = checks.parse(forms.StageIdForm, {"stage_id": payload.get("stage_id", "")}).stage_id.data
-    stage = access.get_stage(workshop, stage_id)
-    form_class = kind_of(stage).CodingForm
-    if form_class is None:
-        raise Refused(_l("This stage has no answers to code."))
+    stage, form_class = _stage_form(workshop, payload, "CodingForm", _l("This stage has no answers to code."))
     return items.code_answer(workshop, stage, checks.parse(form_class, payload))
 
 
