@@ -54,6 +54,13 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
             db.session.execute(text(f"DROP INDEX {index}"))
         for column in ("language", "org_name", "org_logo", "page_size"):
             db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))
+        # nor safeguarding, retention, self-paced mode, segments, warnings and aggregates (0009).
+        for table, columns in (("workshops", ("safeguarding", "helpline", "consent_note", "retention_days",
+                                              "closed_at", "purged_at", "self_paced", "segment_questions")),
+                               ("stages", ("warning", "aggregate")), ("participants", ("segments",
+                                                                                       "consented_at"))):
+            for column in columns:
+                db.session.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         db.session.execute(text("DELETE FROM items"))
         db.session.commit()
         assert "alembic_version" not in inspect(db.engine).get_table_names()

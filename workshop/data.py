@@ -10,10 +10,13 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
-from . import exports, imports, mail, network, sharing, sockets
+from . import broadcast, exports, imports, mail, network, sharing, sockets
+from . import xlsform as xlsform_module
 from .errors import Refused
+from .flow import access
 from .forms import DeleteWorkshopForm, ImportForm, SendReportForm, ShareLinkForm
 from .guard import workshop_route
+from .stages import kind_of
 
 bp = Blueprint("data", __name__)
 
@@ -33,6 +36,7 @@ def _share_page(workshop, status: int = 200, **forms):
         mail_ready=mail.configured(), send_form=send_form,
         link_form=forms.get("link_form") or ShareLinkForm(),
         delete_form=forms.get("delete_form") or DeleteWorkshopForm(),
+        surveys=[stage for stage in workshop.stages if kind_of(stage).questionnaire(stage) is not None],
         public_base=network.public_url(),
         link_url=lambda link: network.public_url() + url_for("data.shared", token=link.token))
     return response, status, NO_STORE  # the page lists live share links
@@ -135,6 +139,42 @@ def export_csv(workshop):
 def export_json(workshop):
     """Download the whole workshop as one JSON file (a backup another server can import)."""
     return _download(exports.json_export(workshop), "application/json", f"charrette-{workshop.code}.json")
+
+
+@bp.route("/w/<code>/stages/<int:stage_id>/xlsform.xlsx")
+@workshop_route(facilitator=True)
+def xlsform(workshop, stage_id: int):
+    """Download a stage's questions as an XLSForm for ODK / KoboToolbox, in every language."""
+    stage = access.get_stage(workshop, stage_id)
+    form = kind_of(stage).questionnaire(stage)
+    if form is None:
+        raise Refused(_("This stage has no questionnaire."), 404)
+    return _download(xlsform_module.to_xlsx(form),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"charrette-{workshop.code}-{stage.id}.xlsx")
+
+
+@bp.route("/w/<code>/stages/<int:stage_id>/answers", methods=["POST"])
+@workshop_route(facilitator=True)
+def import_answers(workshop, stage_id: int):
+    """Import the answers a field team collected with the XLSForm (a CSV or XLSX export); all or nothing."""
+    stage = access.get_stage(workshop, stage_id)
+    form = kind_of(stage).questionnaire(stage)
+    upload = request.files.get("file")
+    try:
+        if form is None:
+            raise Refused(_("This stage has no questionnaire."))
+        if upload is None or not upload.filename:
+            raise Refused(_("Choose the file with the answers."))
+        records = xlsform_module.read_answers(form, upload.read())
+        count = kind_of(stage).import_answers(stage, records)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        broadcast.push(workshop)
+        flash(ngettext("Imported the answers of %(num)d person.", "Imported the answers of %(num)d people.",
+                       count), "success")
+    return redirect(url_for("data.share", code=workshop.code) + "#fieldwork")
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:

@@ -13,7 +13,8 @@ Each event replies `{"ok": true, ...}` or `{"ok": false, "error": "<message to s
            results:reveal {stage_id, revealed}, stage:decide {stage_id, item_ids, rationale,
            minority_view, primary_id, verdicts}, stage:notes {stage_id, notes},
            stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
-           agenda:add {kind}, agenda:remove {stage_id}, agenda:move {stage_id, offset}
+           agenda:add {kind}, agenda:remove {stage_id}, agenda:move {stage_id, offset},
+           answer:code {stage_id, ...the kind's CodingForm} (a participant's open answer, coded)
   any      sync {} -> {"view": ..., "mine": ...}   (sockets.py: it answers with the screen's own view)
 
 A vote, start to end: sockets.handle -> run("vote") -> checks (client id, the kind's VoteForm)
@@ -28,7 +29,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import broadcast, checks, forms, limits
+from . import broadcast, checks, forms, limits, privacy
 from .errors import Refused
 from .flow import access, agenda, items, phases, votes
 from .stages import kind_of
@@ -67,6 +68,8 @@ def contribution(form: str, rule, closed, stored=None) -> Callable:
     """
     def apply(workshop, participant, payload):
         client_id, fields = checks.split_client_id(payload, required=participant is not None)
+        if participant is not None and workshop.safeguarding:  # the one door of what phones write
+            fields = privacy.mask_fields(fields, {k for k, v in fields.items() if isinstance(v, str)})
         if stored is not None and (found := stored(participant, client_id)) is not None:
             return found
         stage = workshop.current_stage
@@ -82,17 +85,29 @@ def contribution(form: str, rule, closed, stored=None) -> Callable:
     return apply
 
 
-def _settings(workshop, _participant, payload):
-    """Check a stage's new settings with its kind's settings form, then store them."""
+def _stage_form(workshop, payload, form: str, missing):
+    """Return the payload's stage (`stage_id`) and its kind's `form` class, or refuse with `missing`."""
     if not isinstance(payload, dict):
         raise Refused(_l("Invalid request."))
     stage_id = checks.parse(forms.StageIdForm, {"stage_id": payload.get("stage_id", "")}).stage_id.data
     stage = access.get_stage(workshop, stage_id)
-    form_class = kind_of(stage).SettingsForm
+    form_class = getattr(kind_of(stage), form)
     if form_class is None:
-        raise Refused(_l("This stage has no settings."))
+        raise Refused(missing)
+    return stage, form_class
+
+
+def _settings(workshop, _participant, payload):
+    """Check a stage's new settings with its kind's settings form, then store them."""
+    stage, form_class = _stage_form(workshop, payload, "SettingsForm", _l("This stage has no settings."))
     fields = {k: v for k, v in payload.items() if k != "stage_id"}
     return phases.update_settings(workshop, stage, checks.parse(form_class, fields))
+
+
+def _code(workshop, _participant, payload):
+    """Code a participant's open answer with the stage kind's CodingForm (understood / partly / ...)."""
+    stage, form_class = _stage_form(workshop, payload, "CodingForm", _l("This stage has no answers to code."))
+    return items.code_answer(workshop, stage, checks.parse(form_class, payload))
 
 
 def _mine(workshop, participant, _result=None) -> dict:
@@ -136,6 +151,7 @@ EVENTS: dict[str, Event] = {
     "agenda:add": Event(CONSOLE, move(forms.NewStageForm, agenda.add_stage)),
     "agenda:remove": Event(CONSOLE, move(forms.StageIdForm, agenda.remove_stage)),
     "agenda:move": Event(CONSOLE, move(forms.MoveStageForm, agenda.move_stage)),
+    "answer:code": Event(CONSOLE, _code),
 }
 
 

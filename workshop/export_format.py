@@ -29,6 +29,9 @@ TIME = {"type": ["string", "null"], "maxLength": 40}
 IMAGE = {"type": ["object", "null"], "required": ["data"], "additionalProperties": False, "properties": {
     "data": _text((images.MAX_BYTES * 4) // 3 + 4), "width": {}, "height": {}, "format": {}}}
 PLAIN = {"type": "object", "maxProperties": 100}  # free-form: checked by `_plain` for depth and size
+OPTIONS = {"type": "array", "maxItems": 12, "items": _text(60)}
+SEGMENT_QUESTIONS = {"type": "object", "additionalProperties": False, "properties": {
+    "age": OPTIONS, "place": OPTIONS, "gender": {"type": "boolean"}}}
 
 SCHEMA = _row({
     "format": {"const": FORMAT}, "version": {"type": "integer"},
@@ -38,14 +41,21 @@ SCHEMA = _row({
         "collect_names": {"type": "boolean"}, "status": {"enum": ["open", "closed"]},
         "timer_seconds": {"type": "integer", "minimum": 10, "maximum": 4 * 3600},
         "language": {"enum": list(LANGUAGES)}, "org_name": _text(200), "org_logo": IMAGE,
-        "page_size": {"enum": ["A4", "Letter"]}, "created_at": TIME, "current_stage_id": REF}),
+        "page_size": {"enum": ["A4", "Letter"]}, "created_at": TIME, "current_stage_id": REF,
+        "safeguarding": {"type": "boolean"}, "helpline": _text(1000), "consent_note": _text(2000),
+        "retention_days": {"type": ["integer", "null"], "minimum": 0, "maximum": 3650},
+        "closed_at": TIME, "purged_at": TIME, "self_paced": {"type": "boolean"},
+        "segment_questions": SEGMENT_QUESTIONS}),
     "stages": {"type": "array", "maxItems": LIMITS["stages"], "items": _row(
         {"id": ID, "kind": _text(32), "title": _text(200), "phase": _text(16)},
         {"prompt": _text(5000), "settings": {**PLAIN, "type": ["object", "null"]},
          "decision": {"type": ["object", "null"]}, "rationale": _text(4000), "minority_view": _text(4000),
-         "notes": _text(10_000), "revealed_at": TIME, "decided_at": TIME})},
+         "notes": _text(10_000), "revealed_at": TIME, "decided_at": TIME, "warning": _text(300),
+         "aggregate": {"type": ["object", "null"]}})},
     "participants": {"type": "array", "maxItems": LIMITS["participants"], "items": _row(
-        {"id": ID, "group": _text(80)}, {"name": _text(80), "joined_at": TIME})},
+        {"id": ID, "group": _text(80)}, {"name": _text(80), "joined_at": TIME, "consented_at": TIME,
+                                          "segments": {"type": "object", "maxProperties": 10,
+                                                       "additionalProperties": _text(60)}})},
     "items": {"type": "array", "maxItems": LIMITS["items"], "items": _row(
         {"id": ID, "stage_id": ID, "title": _text(200)},
         {"participant_id": REF, "detail": _text(10_000), "data": {**PLAIN, "type": ["object", "null"]},
@@ -57,4 +67,4 @@ SCHEMA = _row({
     "comments": {"type": "array", "maxItems": LIMITS["comments"], "items": _row(
         {"stage_id": ID, "item_id": ID, "tag": {**_text(16), "minLength": 1}, "text": _text(4000)},
         {"participant_id": REF, "created_at": TIME})},
-}, {"exported_at": TIME})
+}, {"exported_at": TIME, "results": {"type": "object"}})

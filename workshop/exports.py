@@ -129,6 +129,13 @@ def csv_zip(workshop: Workshop) -> bytes:
     for p in participants:
         counts[p.group] = counts.get(p.group, 0) + 1
     files["groups.csv"] = _csv(["group", "participants"], sorted(counts.items()))
+    segment_keys = sorted({key for p in participants for key in (p.segments or {})})
+    if segment_keys:  # the optional segment questions asked at join
+        files["segments.csv"] = _csv(["participant", *segment_keys],
+                                     ([number[p.id], *((p.segments or {}).get(k, "") for k in segment_keys)]
+                                      for p in participants))
+    for name, (header, rows) in results_tables(stages).items():  # the kinds' computed figures
+        files[f"{name}.csv"] = _csv(header, rows)
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -136,6 +143,18 @@ def csv_zip(workshop: Workshop) -> bytes:
             archive.writestr(zipfile.ZipInfo(name, date_time=utcnow().timetuple()[:6]), data,
                              compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def results_tables(stages) -> dict[str, tuple[list[str], list[list]]]:
+    """Return the kinds' computed results as tables (a stage number and title first in each row)."""
+    tables: dict[str, tuple[list[str], list[list]]] = {}
+    for stage in stages:
+        if stage.phase == "pending":
+            continue
+        for name, (header, rows) in kind_of(stage).export_tables(stage).items():
+            table = tables.setdefault(name, (["stage", "stage_title", *header], []))
+            table[1].extend([stage.position + 1, stage.title, *row] for row in rows)
+    return tables
 
 
 def _flat(value) -> str:
@@ -179,13 +198,19 @@ def workshop_dict(workshop: Workshop) -> dict:
             "org_name": workshop.org_name, "org_logo": image_entry(workshop.org_logo),
             "page_size": workshop.page_size, "created_at": _time(workshop.created_at),
             "current_stage_id": workshop.current_stage_id,
+            "safeguarding": workshop.safeguarding, "helpline": workshop.helpline,
+            "consent_note": workshop.consent_note, "retention_days": workshop.retention_days,
+            "closed_at": _time(workshop.closed_at), "purged_at": _time(workshop.purged_at),
+            "self_paced": workshop.self_paced, "segment_questions": workshop.segment_questions or {},
         },
         "stages": [{"id": s.id, "kind": s.kind, "title": s.title, "prompt": s.prompt, "phase": s.phase,
                     "settings": s.settings or {}, "decision": s.decision, "rationale": s.rationale,
                     "minority_view": s.minority_view, "notes": s.notes,
-                    "revealed_at": _time(s.revealed_at), "decided_at": _time(s.decided_at)}
+                    "revealed_at": _time(s.revealed_at), "decided_at": _time(s.decided_at),
+                    "warning": s.warning, "aggregate": s.aggregate}
                    for s in stages],
-        "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": _time(p.joined_at)}
+        "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": _time(p.joined_at),
+                          "segments": p.segments or {}, "consented_at": _time(p.consented_at)}
                          for p in participants],
         "items": [{"id": i.id, "stage_id": i.stage_id, "participant_id": i.participant_id,
                    "title": i.title, "detail": i.detail,
@@ -197,6 +222,9 @@ def workshop_dict(workshop: Workshop) -> dict:
                    "updated_at": _time(v.updated_at)} for v in votes],
         "comments": [{"stage_id": c.stage_id, "item_id": c.item_id, "participant_id": c.participant_id,
                       "tag": c.tag, "text": c.text, "created_at": _time(c.created_at)} for c in comments],
+        # Computed from the rows above (or kept by retention): for reading, never read back by imports.
+        "results": {name: [dict(zip(header, row, strict=True)) for row in rows]
+                    for name, (header, rows) in results_tables(stages).items()},
     }
 
 

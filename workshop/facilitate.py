@@ -18,18 +18,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from . import broadcast, checks, images, network
+from . import broadcast, checks, images, network, safeguarding, segments
 from .errors import Refused
 from .flow import access, items, workshops
-from .forms import LanguageForm, WorkshopForm
+from .forms import LanguageForm, SafeguardingForm, WorkshopForm
 from .guard import workshop_route
 from .i18n import LANGUAGES
 from .stages import kind_of, template_choices
 
 bp = Blueprint("facilitate", __name__)
 bp.add_app_template_global(images.url, "image_url")
+bp.add_app_template_global(items.carry_candidates, "carry_candidates")
 
 
 @bp.route("/workshops")
@@ -49,7 +51,7 @@ def new():
             current_user._get_current_object(), title=form.title.data, topic=form.topic.data,
             description=form.description.data or "", groups=form.group_list(),
             collect_names=form.collect_names.data, template=form.template.data,
-            language=form.language.data)
+            language=form.language.data, safeguarding=form.safeguarding.data or None)
         flash(_("Workshop created. Its join code is %(code)s.", code=workshop.code), "success")
         return redirect(url_for("facilitate.console", code=workshop.code))
     return render_template("facilitate/new.html", form=form)
@@ -61,7 +63,54 @@ def console(workshop):
     """Show the live console that runs the session."""
     return render_template("facilitate/console.html", workshop=workshop,
                            join_url=network.display_url(workshop.code),
-                           language_form=LanguageForm(language=workshop.language))
+                           language_form=LanguageForm(language=workshop.language),
+                           delete_on=safeguarding.delete_on(workshop),
+                           masked=safeguarding.masked_count(workshop) if workshop.safeguarding else 0)
+
+
+@bp.route("/w/<code>/safeguarding", methods=["GET", "POST"])
+@workshop_route(facilitator=True)
+def safeguarding_page(workshop):
+    """Set safeguarding, the helpline, retention, self-paced mode and the segment questions."""
+    asked = workshop.segment_questions or {}
+    form = SafeguardingForm(data=None if request.method == "POST" else {
+        "safeguarding": workshop.safeguarding, "consent_note": workshop.consent_note,
+        "helpline": workshop.helpline, "retention_days": workshop.retention_days,
+        "self_paced": workshop.self_paced, "ages": "\n".join(asked.get("age", [])),
+        "places": "\n".join(asked.get("place", [])), "ask_gender": bool(asked.get("gender"))})
+    if form.validate_on_submit():
+        questions = {key: values for key, values in (
+            ("age", segments.parse_options(form.ages.data)), ("place",
+                                                              segments.parse_options(form.places.data)),
+            ("gender", bool(form.ask_gender.data))) if values}
+        safeguarding.settings(workshop, safeguarding=form.safeguarding.data,
+                              helpline=form.helpline.data or "",
+                              consent_note=form.consent_note.data or "",
+                                  retention_days=form.retention_days.data,
+                              self_paced=form.self_paced.data, segment_questions=questions)
+        broadcast.push(workshop)
+        flash(_("Saved."), "success")
+        return redirect(url_for("facilitate.console", code=workshop.code))
+    return render_template("facilitate/safeguarding.html", workshop=workshop, form=form,
+                           delete_on=safeguarding.delete_on(workshop))
+
+
+@bp.route("/w/<code>/stages/<int:stage_id>/carry", methods=["POST"])
+@workshop_route(facilitator=True)
+def carry(workshop, stage_id: int):
+    """Bring approved drafts (with their images) from this or another workshop into a stage."""
+    try:
+        ids = [int(i) for i in request.form.getlist("item_ids")]
+        copies = items.carry_items(workshop, access.get_stage(workshop, stage_id), ids)
+    except ValueError:
+        flash(_("Invalid request."), "error")
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        broadcast.push(workshop)
+        flash(ngettext("Brought in %(num)d material.", "Brought in %(num)d materials.", len(copies)),
+              "success")
+    return redirect(url_for("facilitate.console", code=workshop.code))
 
 
 @bp.route("/w/<code>/language", methods=["POST"])

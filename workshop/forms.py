@@ -73,6 +73,7 @@ class WorkshopForm(FlaskForm):
                            description=_l("Each participant picks the language of their own phone."))
     template = SelectField(_l("Stages"), default="campaign", validators=[DataRequired()],
                            description=_l("You can add, remove, reorder and rename stages later."))
+    safeguarding = BooleanField(_l("Safeguarding mode for a sensitive topic (always on for a pre-test)"))
 
     def __init__(self, *args, templates=(), **kwargs):
         """Offer the workshop templates given (the stage registry's, passed in by the view)."""
@@ -166,6 +167,9 @@ class DecisionForm(StageIdForm):
                                    validators=[Optional()])
     primary_id = IntegerField(_l("Primary audience"), validators=[Optional(), NumberRange(min=1)])
     verdicts = SelectMultipleField(_l("Verdicts"), validate_choice=False, validators=[Optional()])
+    # A note per decided item (what must change in it): `item_notes[n]` belongs to `note_ids[n]`.
+    note_ids = SelectMultipleField(_l("Items"), coerce=int, validate_choice=False, validators=[Optional()])
+    item_notes = SelectMultipleField(_l("What must change"), validate_choice=False, validators=[Optional()])
     rationale = TextAreaField(_l("Rationale"), filters=[strip], validators=[
         DataRequired(message=_l("Say why the group chose this.")), Length(max=4000)])
     minority_view = TextAreaField(_l("Minority view"), validators=[Optional(), Length(max=4000)])
@@ -192,9 +196,32 @@ class EditStageForm(StageIdForm):
         DataRequired(message=_l("Give the stage a title.")), Length(max=200)])
     prompt = TextAreaField(_l("Prompt shown to the room"), filters=[strip], validators=[
         DataRequired(message=_l("Write the question the room answers.")), Length(max=1000)])
+    warning = StringField(_l("Content warning (optional, shown before the content)"), filters=[strip],
+                          validators=[Optional(), Length(max=300)])
 
 
 # --- the report (issue 4) ---------------------------------------------------------
+
+class SafeguardingForm(FlaskForm):
+    """Safeguarding and how people take part: consent, helpline, retention, self-paced, segment questions."""
+
+    safeguarding = BooleanField(_l("Safeguarding mode: consent screen, no names, contact details masked, "
+                                   "quick exit"))
+    consent_note = TextAreaField(_l("Anything to add to the consent screen (optional)"), filters=[strip],
+                                 validators=[Optional(), Length(max=2000)])
+    helpline = TextAreaField(_l("Helpline or referral line, shown on the last screen (optional)"),
+                             filters=[strip], validators=[Optional(), Length(max=1000)],
+                             description=_l("e.g. Trafficking hotline 108 (free, 24 hours)"))
+    retention_days = IntegerField(_l("Delete the answers this many days after the workshop closes"),
+                                  validators=[Optional(), NumberRange(min=0, max=3650)],
+                                  description=_l("Empty: keep them. The figures and the report stay."))
+    self_paced = BooleanField(_l("Self-paced: each person goes through the questions at their own pace"))
+    ages = TextAreaField(_l("Age bands to ask (one per line; empty: do not ask)"), filters=[strip],
+                         validators=[Optional(), Length(max=1000)])
+    places = TextAreaField(_l("Places to ask (one per line; empty: do not ask)"), filters=[strip],
+                           validators=[Optional(), Length(max=1000)])
+    ask_gender = BooleanField(_l("Ask gender (optional to answer)"))
+
 
 class ReportSettingsForm(FlaskForm):
     """The report's cover and paper: who sends it, their logo, A4 or US Letter."""

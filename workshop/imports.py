@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from werkzeug.datastructures import MultiDict
 
-from . import images
+from . import images, privacy
 from .errors import Refused
 from .export_format import FORMAT, SCHEMA, VERSION
 from .extensions import db
@@ -176,7 +176,8 @@ def check(data: dict) -> dict:
     for table in ("workshop", "stages", "participants", "items", "votes", "comments"):
         rows = [data[table]] if table == "workshop" else data[table]
         for n, row in enumerate(rows):
-            for name in ("created_at", "joined_at", "revealed_at", "decided_at", "updated_at"):
+            for name in ("created_at", "joined_at", "revealed_at", "decided_at", "updated_at", "closed_at",
+                         "purged_at", "consented_at"):
                 _time(row.get(name), f"{table}[{n}].{name}" if table != "workshop" else f"workshop.{name}")
     pictures = {i["id"]: _image(i.get("image"), f"items[{n}].image") for n, i in enumerate(data["items"])}
     return {"data": data, "logo": _image(w.get("org_logo"), "workshop.org_logo"), "images": pictures}
@@ -216,6 +217,14 @@ def _check_references(stage: dict, where: str, items: dict) -> None:
     focus = (stage.get("settings") or {}).get("focus")
     if focus is not None:
         _in_stage(focus, items, stage["id"], where + ".settings.focus")
+    aggregate = stage.get("aggregate")
+    if aggregate is not None:  # what retention kept: its rows name the stage's own items
+        rows = aggregate.get("results")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise _Bad(where + ".aggregate.results", _l("should be a list"))
+        for n, row in enumerate(rows):
+            if row.get("item_id") is not None:
+                _in_stage(row["item_id"], items, stage["id"], f"{where}.aggregate.results[{n}].item_id")
 
 
 def _settings(kind, settings: dict, where: str) -> dict:
@@ -327,17 +336,23 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
     code = new_code()
     while db.session.scalar(select(Workshop.id).filter_by(code=code)) is not None:
         code = new_code()
-    collect_names = w.get("collect_names", False)
+    safe = w.get("safeguarding", False)
+    collect_names = w.get("collect_names", False) and not safe
     names = ("title", "topic", "description", "groups", "collect_names", "timer_seconds", "language",
-             "org_name", "page_size")
+             "org_name", "page_size", "safeguarding", "helpline", "consent_note", "retention_days",
+             "self_paced", "segment_questions")
+    said = privacy.masked if safe else (lambda text: text)  # safeguarding: no contact details come in
     workshop = Workshop(facilitator=facilitator, code=code, status=w.get("status", "closed"),
                         org_logo=picture(plan["logo"], "workshop.org_logo"),
                         created_at=_time(w.get("created_at"), "") or utcnow(),
+                        closed_at=_time(w.get("closed_at"), ""), purged_at=_time(w.get("purged_at"), ""),
                         **_given({name: w.get(name) for name in names}))
+    workshop.collect_names = collect_names
     db.session.add(workshop)
     stage_map = {}
     for position, s in enumerate(data["stages"]):
-        texts = _given({name: s.get(name) for name in ("prompt", "rationale", "minority_view", "notes")})
+        texts = _given({name: s.get(name) for name in ("prompt", "rationale", "minority_view", "notes",
+                                                       "warning")})
         stage = Stage(workshop=workshop, position=position, kind=s["kind"], title=s["title"],
                       phase=s["phase"], settings=s.get("settings") or {},
                       revealed_at=_time(s.get("revealed_at"), ""), decided_at=_time(s.get("decided_at"), ""),
@@ -346,6 +361,8 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
         stage_map[s["id"]] = stage
     people_map = {p["id"]: Participant(workshop=workshop, group=p["group"],
                                        name=p.get("name", "") if collect_names else "",  # never if anonymous
+                                       segments=p.get("segments") or {},
+                                       consented_at=_time(p.get("consented_at"), ""),
                                        **_given({"joined_at": _time(p.get("joined_at"), "")}))
                   for p in data["participants"]}
     db.session.add_all(people_map.values())
@@ -356,8 +373,11 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
         image = picture(plan["images"][i["id"]], f"items[{n}].image")
         if image:
             extra["image"] = image
-        item = Item(stage_id=stage_map[i["stage_id"]].id, data=extra, title=i["title"],
-                    detail=i.get("detail", ""), hidden=i.get("hidden", False),
+        by_phone = i.get("participant_id") is not None
+        item = Item(stage_id=stage_map[i["stage_id"]].id, data=extra,
+                    title=said(i["title"]) if by_phone else i["title"],
+                    detail=said(i.get("detail", "")) if by_phone else i.get("detail", ""),
+                    hidden=i.get("hidden", False),
                     **_given({"created_at": _time(i.get("created_at"), "")}),
                     participant_id=people_map[i["participant_id"]].id if i.get("participant_id") else None)
         db.session.add(item)
@@ -373,17 +393,22 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
             stage.decision = KINDS[s["kind"]].renumber_decision(s["decision"], ids)
         if (s.get("settings") or {}).get("focus") is not None:
             stage.settings = {**s["settings"], "focus": ids[s["settings"]["focus"]]}
+        if s.get("aggregate") is not None:
+            stage.aggregate = {**s["aggregate"], "results": [
+                {**row, "item_id": ids[row["item_id"]]} if row.get("item_id") is not None else row
+                for row in s["aggregate"]["results"]]}
     if w.get("current_stage_id") is not None:
         workshop.current_stage = stage_map[w["current_stage_id"]]
     rows = [{"stage_id": stage_map[v["stage_id"]].id, "item_id": ids[v["item_id"]],
              "participant_id": people_map[v["participant_id"]].id, "criterion": v.get("criterion", ""),
-             "value": v["value"], "note": v.get("note", ""), "client_id": "",
+             "value": v["value"], "note": said(v.get("note", "")), "client_id": "",
              "updated_at": _time(v.get("updated_at"), "") or utcnow()} for v in data["votes"]]
     if rows:
         db.session.execute(insert(Vote), rows)
     for c in data["comments"]:
         db.session.add(Comment(
-            stage_id=stage_map[c["stage_id"]].id, item_id=ids[c["item_id"]], tag=c["tag"], text=c["text"],
+            stage_id=stage_map[c["stage_id"]].id, item_id=ids[c["item_id"]], tag=c["tag"],
+                text=said(c["text"]),
             participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None,
             **_given({"created_at": _time(c.get("created_at"), "")})))
     db.session.commit()

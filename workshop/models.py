@@ -77,6 +77,18 @@ class Workshop(db.Model):
     # phones' shared pages, which only a facilitator action changes.
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Safeguarding (workshop/safeguarding.py): a consent screen, no names, contact details masked,
+    # a quick exit, a helpline on the last screen and answers deleted `retention_days` after closing.
+    safeguarding: Mapped[bool] = mapped_column(default=False)
+    helpline: Mapped[str] = mapped_column(Text, default="")
+    consent_note: Mapped[str] = mapped_column(Text, default="")
+    retention_days: Mapped[int | None]
+    closed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]  # raw answers deleted (retention); aggregates stay
+    # Self-paced: phones walk a per-participant stage at their own pace, nobody pacing the room.
+    self_paced: Mapped[bool] = mapped_column(default=False)
+    # Segment questions asked at join, all optional: {"age": [bands], "place": [places], "gender": [...]}.
+    segment_questions: Mapped[dict] = mapped_column(JSON, default=dict)
 
     facilitator: Mapped[Facilitator] = relationship(back_populates="workshops")
     stages: Mapped[list[Stage]] = relationship(
@@ -115,6 +127,9 @@ class Stage(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")  # private to the facilitator
     revealed_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    warning: Mapped[str] = mapped_column(Text, default="")  # a content warning, shown before the content
+    # What stays of the results once the raw answers are deleted (retention): the kind's `aggregate`.
+    aggregate: Mapped[dict | None] = mapped_column(JSON)
 
     workshop: Mapped[Workshop] = relationship(back_populates="stages", foreign_keys=[workshop_id])
     items: Mapped[list[Item]] = relationship(back_populates="stage", order_by="Item.id",
@@ -132,6 +147,9 @@ class Participant(db.Model):
     group: Mapped[str] = mapped_column(String(80), default="")
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Answers to the workshop's optional segment questions ({"age": "18-24", ...}); consent when asked.
+    segments: Mapped[dict] = mapped_column(JSON, default=dict)
+    consented_at: Mapped[datetime | None]
 
     workshop: Mapped[Workshop] = relationship(back_populates="participants")
 

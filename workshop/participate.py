@@ -4,14 +4,24 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, exists, or_, select
 from werkzeug.routing import BaseConverter
 
-from . import broadcast, events, guard, i18n, live
+from . import broadcast, events, guard, i18n, live, segments
 from .errors import Refused
 from .extensions import db, limiter
 from .flow import access, workshops
@@ -22,6 +32,8 @@ from .models import Comment, Item, Vote
 from .stages import kind_of
 
 bp = Blueprint("participate", __name__)
+bp.add_app_template_global(segments.label, "segment_label")
+bp.add_app_template_global(lambda key: str(segments.QUESTIONS.get(key, key)), "segment_question")
 
 
 class CodeConverter(BaseConverter):
@@ -65,25 +77,70 @@ def short(workshop):
 @limiter.limit(rate("joins"), key_func=address_and_code, methods=["POST"])
 @workshop_route(open_only=True)
 def phone(workshop):
-    """Join (name, stakeholder group), then show the live phone page."""
+    """Join (consent in safeguarding mode, group, segment questions), then show the live phone page."""
+    response = make_response(_phone(workshop))
+    if workshop.safeguarding:  # nothing for the back button to show from a cache once the phone has left
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _phone(workshop):
+    """Draw the consent screen, the join form or the live phone page, whichever this phone is at."""
     participant = access.participant_for(workshop, token_for(workshop.code))
     if participant is None or request.method == "POST" or request.args.get("edit") == "1":
         form = JoinForm(obj=participant)
         form.group.choices = [(g, g) for g in workshop.groups]
-        if form.validate_on_submit():
-            participant = workshops.join(workshop, participant, form.name.data or "", form.group.data)
-            session.permanent = True
-            session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
-            broadcast.push(workshop, "join")
-            return redirect(url_for("participate.phone", code=workshop.code))
+        consent = request.form.get("consent") == "yes" or (participant is not None
+                                                             and participant.consented_at is not None)
+        asking_consent = workshop.safeguarding and not consent
+        if request.method == "POST" and request.form.get("step") == "consent":
+            if consent:  # agreed: now the (optional) questions, drawn for this phone alone
+                return _page("participate/join.html", workshop, False, {}, form=JoinForm(formdata=None),
+                             participant=participant, consent=True, questions=segments.asked(workshop))
+        elif form.validate_on_submit():
+            try:
+                participant = workshops.join(workshop, participant, form.name.data or "", form.group.data,
+                                             consent=consent, segment_answers=request.form)
+            except Refused as refusal:
+                form.group.errors.append(refusal.message)
+            else:
+                session.permanent = True
+                session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
+                broadcast.push(workshop, "join")
+                return redirect(url_for("participate.phone", code=workshop.code))
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
-        shared = participant is None and not form.errors
-        return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant)
+        shared = participant is None and not form.errors and request.method == "GET"
+        return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant,
+                     consent=not asking_consent, questions=segments.asked(workshop))
     mine = _mine(workshop.current_stage, participant)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
                  {"view": live.phone_page_html(workshop, mine, _page_start()), "who": str(escape(who))})
+
+
+NEUTRAL_NEXT = re.compile(r"^/j/[2-9A-HJ-KMNP-Z]{6}$")
+
+
+@bp.route("/x")
+def quick_exit():
+    """Leave at once: the server forgets this phone (its tokens change), its cookies are cleared, and a
+    neutral page replaces the workshop. `?next=/j/<code>` (self-paced: the next person) opens the join page.
+    """
+    for code, token in (session.get("joined") or {}).items():
+        workshops.forget(code, token)
+    session.clear()
+    target = request.args.get("next", "")
+    if NEUTRAL_NEXT.match(target):
+        response = redirect(target)
+    else:
+        response = make_response(render_template("participate/neutral.html"))
+    response.headers["Cache-Control"] = "no-store"
+    # Honoured on HTTPS only; on the LAN's plain HTTP the page's script clears storage itself (exit.js).
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.delete_cookie(current_app.config.get("SESSION_COOKIE_NAME", "session"))
+    response.delete_cookie(i18n.COOKIE)
+    return response
 
 
 def _page_start() -> int:

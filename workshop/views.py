@@ -101,13 +101,20 @@ def view_model(workshop: Workshop, audience: str) -> View:
         view.items = [item for item in items if item.active]
     view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
     if stage.phase in ("vote", "results", "decided"):
-        view.progress = kind.progress(stage)
+        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
         if view.revealed or audience == "console":
-            view.results = kind.results(stage)
+            view.results = results_of(stage)
     if audience == "console" or view.revealed:
         view.comments = comments_by_item(stage)
     view.decision = decided_items(stage, view.by_id)
     return view
+
+
+def results_of(stage: Stage) -> list:
+    """Return a stage's results: from its votes, or what was kept of them once they were deleted
+    (retention)."""
+    kind = kind_of(stage)
+    return kind.thaw(stage.aggregate) if stage.aggregate else kind.results(stage)
 
 
 def comments_by_item(stage: Stage) -> dict[int, list[Comment]]:
@@ -133,8 +140,8 @@ def stage_view(workshop: Workshop, stage: Stage, participants: int) -> View:
                 by_id={item.id: item for item in items}, participants=participants,
                 revealed=stage.revealed_at is not None)
     if stage.phase in ("vote", "results", "decided"):
-        view.progress = kind.progress(stage)
-        view.results = kind.results(stage)
+        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
+        view.results = results_of(stage)
     view.comments = comments_by_item(stage)
     view.decision = decided_items(stage, view.by_id)
     return view

@@ -75,10 +75,13 @@ def move_stage(workshop: Workshop, stage_id: int, offset: int) -> None:
     db.session.expire(workshop, ["stages"])
 
 
-def edit_stage(workshop: Workshop, stage_id: int, title: str, prompt: str) -> Stage:
-    """Rename a stage and reword its prompt."""
+def edit_stage(workshop: Workshop, stage_id: int, title: str, prompt: str,
+               warning: str | None = None) -> Stage:
+    """Rename a stage, reword its prompt and its content warning."""
     lock_workshop(workshop)
     stage = get_stage(workshop, stage_id)
     stage.title, stage.prompt = title, prompt
+    if warning is not None:
+        stage.warning = warning
     db.session.commit()
     return stage

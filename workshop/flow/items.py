@@ -133,6 +133,57 @@ def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
     return target
 
 
+def code_answer(workshop: Workshop, stage: Stage, form) -> Stage:
+    """Record the console's code of a participant's open answer (the kind's checked CodingForm)."""
+    lock_workshop(workshop)
+    kind_of(stage).code_answer(stage, form)
+    db.session.commit()
+    return stage
+
+
+def carry_candidates(workshop: Workshop, stage: Stage) -> list[dict]:
+    """Return the items decided in the facilitator's stages that take images (approved drafts, chosen
+    concepts), of this workshop and their others, newest workshop first: what a stage may bring in."""
+    out = []
+    titles = {i.title for i in stage.items}
+    for other in db.session.scalars(select(Workshop).where(Workshop.facilitator_id == workshop.facilitator_id)
+                                    .order_by(Workshop.created_at.desc(), Workshop.id.desc())):
+        for source in other.stages:
+            if source.id == stage.id or not kind_of(source).takes_images or not source.decision:
+                continue
+            by_id = {item.id: item for item in source.items}
+            for item_id in source.decision.get("item_ids", []):
+                item = by_id.get(item_id)
+                if item is not None and item.title not in titles:
+                    out.append({"item": item, "source": f"{other.title} · {source.title}"})
+    return out[:100]
+
+
+def carry_items(workshop: Workshop, stage: Stage, item_ids: list[int]) -> list[Item]:
+    """Copy decided items (text, extra fields and a re-encoded copy of the image) into a stage."""
+    lock_workshop(workshop)
+    if not kind_of(stage).takes_images or stage.phase == "decided":
+        raise Refused(_l("This stage does not take materials now."))
+    offered = {c["item"].id: c["item"] for c in carry_candidates(workshop, stage)}
+    chosen = [offered[i] for i in item_ids if i in offered]
+    if not chosen:
+        raise Refused(_l("Choose at least one draft to bring in."))
+    copies = []
+    for source in chosen:
+        data = {k: v for k, v in (source.data or {}).items() if k not in ("image", "prepared_by")}
+        if source.image:
+            path = images.file_path(images.filename(source.image, images.WIDTHS[-1]))
+            if path is not None:
+                with path.open("rb") as stream:
+                    data["image"] = images.save(stream)
+        data["carried_from"] = source.stage.title
+        copy = Item(stage_id=stage.id, title=source.title, detail=source.detail, data=data)
+        db.session.add(copy)
+        copies.append(copy)
+    db.session.commit()
+    return copies
+
+
 def add_comment(workshop: Workshop, participant: Participant, stage: Stage, form, client_id: str) -> Comment:
     """Add a comment (the stage kind's checked CommentForm) on an item of the current stage while voting."""
     require_open(workshop)

@@ -37,6 +37,7 @@ class LiveWorkshop:
     id: int
     status: str
     current_stage: LiveStage | None
+    safeguarding: bool = False
 
     is_open = Workshop.is_open
 
@@ -53,7 +54,8 @@ class LiveParticipant:
 
 
 _W, _S = Workshop.__table__.c, Stage.__table__.c
-_LIVE_WORKSHOP = (select(_W.id, _W.status, _S.id.label("stage_id"), _S.kind, _S.phase, _S.settings)
+_LIVE_WORKSHOP = (select(_W.id, _W.status, _W.safeguarding, _S.id.label("stage_id"), _S.kind, _S.phase,
+                         _S.settings)
                   .select_from(Workshop.__table__.outerjoin(Stage.__table__, _W.current_stage_id == _S.id))
                   .where(_W.id == bindparam("wid")))
 _STAGE_PHASE = select(_S.phase).where(_S.id == bindparam("sid"))
@@ -69,7 +71,7 @@ def live_workshop(workshop_id: int) -> LiveWorkshop | None:
     if row is None:
         return None
     stage = LiveStage(row.stage_id, row.kind, row.phase, row.settings or {}) if row.stage_id else None
-    return LiveWorkshop(row.id, row.status, stage)
+    return LiveWorkshop(row.id, row.status, stage, bool(row.safeguarding))
 
 
 def cast_vote(workshop, participant, stage, form, client_id: str) -> dict:

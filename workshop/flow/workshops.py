@@ -1,6 +1,8 @@
 """Workshops and who is in them: create one from a template, open or close it, its language, join."""
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -8,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Refused
 from ..extensions import db
-from ..models import Participant, Workshop
-from ..stages import TEMPLATES, stage_plan
-from .access import ENDED, lock_workshop
+from ..models import Participant, Workshop, utcnow
+from ..segments import clean as clean_segments
+from ..stages import TEMPLATES, stage_plan, template_defaults
+from .access import ENDED, get_workshop, lock_workshop, participant_for
 from .agenda import new_stage, renumber
 
 # Offered in the language of whoever creates the workshop; afterwards they are the workshop's own words.
@@ -25,17 +28,28 @@ def default_groups() -> list[str]:
 
 def create_workshop(facilitator, *, title: str, topic: str = "", description: str = "",
                     groups: list[str] | None = None, collect_names: bool = False,
-                    template: str = "campaign", language: str = "en") -> Workshop:
-    """Create a workshop with the stages of a template and a fresh join code."""
+                    template: str = "campaign", language: str = "en",
+                    safeguarding: bool | None = None) -> Workshop:
+    """Create a workshop with the stages of a template and a fresh join code.
+
+    `safeguarding` None takes the template's default (on for the pre-test); the template's
+    own groups replace the default stakeholder groups when those were left as offered.
+    """
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
+    starts = template_defaults(template)
     with force_locale(language):  # default groups, titles and prompts in the workshop's language
+        if starts.get("groups") and (not groups or groups == default_groups()):
+            groups = [str(g) for g in starts["groups"]]
         groups = groups or default_groups()
         plan = stage_plan(template)
+    if safeguarding is None:
+        safeguarding = bool(starts.get("safeguarding"))
     for _attempt in range(20):
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups,
-                            collect_names=collect_names, language=language)
+                            collect_names=collect_names and not safeguarding, language=language,
+                            safeguarding=safeguarding)
         workshop.stages.extend(new_stage(kind, stage_title, prompt) for kind, stage_title, prompt in plan)
         renumber(workshop.stages)
         db.session.add(workshop)
@@ -54,6 +68,7 @@ def set_open(workshop: Workshop, is_open: bool) -> None:
     """Open or close a workshop for joining and taking part."""
     lock_workshop(workshop)
     workshop.status = "open" if is_open else "closed"
+    workshop.closed_at = None if is_open else utcnow()  # retention counts from here
     db.session.commit()
 
 
@@ -64,20 +79,44 @@ def set_language(workshop: Workshop, language: str) -> None:
     db.session.commit()
 
 
-def join(workshop: Workshop, participant: Participant | None, name: str, group: str) -> Participant:
-    """Join a workshop, or update the name/group of the phone that already joined."""
+def join(workshop: Workshop, participant: Participant | None, name: str, group: str,
+         consent: bool = False, segment_answers: dict | None = None) -> Participant:
+    """Join a workshop, or update the name/group (and segment answers) of the phone that already joined.
+
+    In safeguarding mode nobody joins without consent, and no name is kept.
+    """
     if not workshop.is_open:
         raise Refused(ENDED, 410)
+    if len(workshop.groups) == 1 and not group:  # one group: nobody is asked
+        group = workshop.groups[0]
     if group not in workshop.groups:
         raise Refused(_l("Choose one of the stakeholder groups."))
+    if workshop.safeguarding and not consent and (participant is None or participant.consented_at is None):
+        raise Refused(_l("You can take part only if you agree. You can leave now: nothing was saved."), 403)
     # By id, not `workshop=`: the relationship would make the commit work through the workshop's
     # participants too, which costs a join storm more than the insert itself.
     participant = participant or Participant(workshop_id=workshop.id)
     participant.group = group
-    participant.name = name.strip() if workshop.collect_names else ""
+    participant.name = name.strip() if workshop.collect_names and not workshop.safeguarding else ""
+    if segment_answers is not None:
+        participant.segments = clean_segments(workshop, segment_answers)
+    if consent and participant.consented_at is None:
+        participant.consented_at = utcnow()
     db.session.add(participant)
     db.session.commit()
     return participant
+
+
+def forget(code: str, token: str) -> None:
+    """Forget a phone that left with the quick exit: its token changes, so its old cookie is nobody's."""
+    try:
+        workshop = get_workshop(code)
+    except Refused:
+        return
+    participant = participant_for(workshop, token)
+    if participant is not None:
+        participant.token = secrets.token_urlsafe(24)
+        db.session.commit()
 
 
 def participant_count(workshop: Workshop) -> int:

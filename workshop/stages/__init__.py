@@ -6,7 +6,7 @@ docs/architecture.md.
 from importlib import import_module
 
 from .base import StageKind
-from .registry import KINDS, TEMPLATES, kind_of, stage_plan, template_choices
+from .registry import KINDS, TEMPLATES, kind_of, stage_plan, template_choices, template_defaults
 
 # In the order the console offers them.
 PLUGINS = (
@@ -15,8 +15,10 @@ PLUGINS = (
     "concepts",
     "drafts",
     "strategy",
+    "pretest",
 )
 for _name in PLUGINS:
     import_module(f"{__name__}.{_name}")
 
-__all__ = ["KINDS", "TEMPLATES", "StageKind", "kind_of", "stage_plan", "template_choices"]
+__all__ = ["KINDS", "TEMPLATES", "StageKind", "kind_of", "stage_plan", "template_choices",
+           "template_defaults"]

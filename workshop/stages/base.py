@@ -8,12 +8,14 @@ notes, export, import, report) asks the kind; it never tests `kind == "..."`.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 from wtforms import BooleanField, Form
 
+from .. import stats, voting
 from ..errors import Refused
 from ..extensions import db
 from ..models import Item, Vote, utcnow
@@ -81,6 +83,10 @@ class StageKind:
     takes_images = False  # items get an uploaded image (the facilitator's or a partner's upload form)
     mergeable = False     # the facilitator may merge duplicate items (votes combine, see `combine`)
     holds_strategy = False  # this stage is the workshop's agreed strategy (the report's front page)
+    # Each phone walks the stage at its own pace, one screen at a time (pre-test, survey): it runs in
+    # the workshop's self-paced mode, with nobody pacing the room (participate/_steps.html).
+    self_paced = False
+    CodingForm: type[Form] | None = None  # the console codes participants' open answers (`code_answer`)
     vote_meaning = "value"  # what a vote's value means, in the CSV export
     # JSON Schema of a stored decision, for imports (the stage's item ids are checked apart).
     decision_schema: dict = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
@@ -171,8 +177,39 @@ class StageKind:
         return {**decision, "item_ids": [ids[i] for i in decision.get("item_ids", [])]}
 
     def strategy_part(self, stage, by_id: dict) -> dict:
-        """Return what this stage's decision adds to the agreed strategy (see stages/strategy)."""
+        """Return what this stage's decision adds to the agreed strategy (see stages/strategy).
+
+        A part whose keys the strategy does not know is drawn by this kind's own
+        `strategy_part(part)` macro, in the strategy's summary.
+        """
         return {}
+
+    # --- coding, field surveys, exports, retention -------------------------------------
+
+    def code_answer(self, stage, form) -> None:
+        """Store the console's code of a participant's open answer (a checked CodingForm)."""
+        raise Refused(_l("This stage has no answers to code."))
+
+    def questionnaire(self, stage):
+        """Return the stage's questions as an xlsform.Questionnaire (for ODK / KoboToolbox), or None."""
+        return None
+
+    def import_answers(self, stage, records: list[dict]) -> int:
+        """Store answers collected in the field (records checked against `questionnaire`); return how many."""
+        raise Refused(_l("This stage takes no answers from a file."))
+
+    def export_tables(self, stage) -> dict[str, tuple[list[str], list[list]]]:
+        """Return the stage's computed results as tables {name: (header, rows)}, for the CSV and JSON
+        exports."""
+        return {}
+
+    def aggregate(self, stage) -> dict:
+        """Return what stays of the results once raw answers are deleted (retention): plain JSON data."""
+        return {"results": [_freeze(row) for row in self.results(stage)], "progress": self.progress(stage)}
+
+    def thaw(self, aggregate: dict) -> list:
+        """Return the result rows kept by `aggregate`, as `results` returns them."""
+        return [_thaw(row) for row in aggregate.get("results", [])]
 
     # --- helpers for the kinds' vote methods -----------------------------------------
 
@@ -213,6 +250,21 @@ class StageKind:
     def active_ids(stage) -> list[int]:
         """Return the ids of the items in the stage's vote, in order (ids only: no objects)."""
         return list(db.session.execute(ACTIVE_IDS, {"stage": stage.id}).scalars())
+
+
+# The result rows `aggregate` may keep, by class name (dataclasses of voting.py and stats.py).
+FROZEN = {cls.__name__: cls for cls in (voting.Row, voting.Consensus, stats.Share)}
+
+
+def _freeze(row) -> dict:
+    """Return a result row (a dataclass) as JSON data that names its class."""
+    return {"class": type(row).__name__, **dataclasses.asdict(row)}
+
+
+def _thaw(data: dict):
+    """Return the result row `_freeze` kept (tuples come back as lists, which templates unpack alike)."""
+    fields = dict(data)
+    return FROZEN[fields.pop("class")](**fields)
 
 
 class Upcoming(StageKind):

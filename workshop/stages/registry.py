@@ -1,6 +1,7 @@
 """The registry of stage kinds: each kind registers itself; the rest of the app looks kinds up here.
 
-A workshop template is a list of kinds in order; a kind may offer templates of its
+A workshop template is a list of kinds in order, optionally with what a workshop made
+from it starts with (e.g. {"safeguarding": True}); a kind may offer templates of its
 own (`register(kind, templates=...)`). The facilitator can then add, remove,
 reorder and rename stages.
 """
@@ -35,9 +36,15 @@ def kind_of(stage) -> StageKind:
 
 def template_choices() -> list[tuple[str, str]]:
     """Return the workshop templates as (key, label) pairs, for the new-workshop form."""
-    return [(key, str(label)) for key, (label, _kinds) in TEMPLATES.items()]
+    return [(key, str(entry[0])) for key, entry in TEMPLATES.items()]
 
 
 def stage_plan(template: str) -> list[tuple[str, str, str]]:
     """Return the (kind, title, prompt) of each stage of a template, in the current language."""
     return [(key, str(KINDS[key].label), str(KINDS[key].prompt)) for key in TEMPLATES[template][1]]
+
+
+def template_defaults(template: str) -> dict:
+    """Return what a workshop made from a template starts with (workshop columns), beyond its stages."""
+    entry = TEMPLATES.get(template, ())
+    return dict(entry[2]) if len(entry) > 2 else {}

@@ -95,13 +95,21 @@ class StrategyStage(StageKind):
         Each earlier kind says what its decision adds (`strategy_part`): lists add up
         (two trend stages, two trends), a single value is the first one decided.
         """
-        out = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": [], "key_message": ""}
+        out = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": [], "key_message": "",
+               "extra": []}
+        known = set(out)
         earlier = db.session.scalars(select(Stage).where(
             Stage.workshop_id == stage.workshop_id, Stage.position < stage.position,
             Stage.decision.is_not(None)).order_by(Stage.position)).all()
         for other in earlier:
-            part = kind_of(other).strategy_part(other, {item.id: item for item in other.items})
+            kind = kind_of(other)
+            part = kind.strategy_part(other, {item.id: item for item in other.items})
+            extra = {key: value for key, value in part.items() if key not in known}
+            if extra:  # a part the strategy does not know: drawn by the kind's own `strategy_part` macro
+                out["extra"].append({"template": kind.template, "part": extra})
             for key, value in part.items():
+                if key not in known:
+                    continue
                 if isinstance(value, list):
                     out[key] = [*out.get(key, []), *value]
                 elif not out.get(key):
