@@ -34,6 +34,7 @@ class DraftsStage(StageKind):
     defaults = {"show_groups": False, "focus": None}
     template = "stages/drafts/screens.html"
     vote_meaning = "verdict"
+    strategy_labels = {"drafts": _l("Approved drafts")}
     decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
                        "properties": {"item_ids": ID_LIST, "verdicts": {
                            "type": "object", "maxProperties": 1000,
@@ -122,6 +123,14 @@ class DraftsStage(StageKind):
                 drafts.append({"item": item, "verdict": verdict, "changes": [
                     note if n == 1 else f"{note} (×{n})" for note, n in same.items()]})
         return {"drafts": drafts}
+
+    def strategy_text(self, part):
+        """Each draft with its verdict and the changes still required."""
+        lines = []
+        for d in part.get("drafts", []):
+            line = f"{d['item'].title} ({DECISIONS[d['verdict']]})"
+            lines.append(f"{line}: {', '.join(d['changes'])}" if d["changes"] else line)
+        return {"drafts": (str(self.strategy_labels["drafts"]), "; ".join(lines))}
 
 
 register(DraftsStage())
