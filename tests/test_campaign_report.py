@@ -3,13 +3,13 @@ the same renderer process as a workshop's report; the page, its progress and its
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from scripts import report_campaign as gen
 from tests.conftest import gen_facilitator
 from tests.test_report import flat, pdf_info, pdf_objects, pdf_text
+from tests.test_report import wait_for as report_wait_for
 from workshop import campaign_report, report, report_job
 from workshop.campaign_models import CampaignReport
 from workshop.extensions import db
@@ -24,15 +24,9 @@ def report_dir(app, tmp_path):
     return tmp_path / "reports"
 
 
-def wait_for(client, campaign_id, timeout=180):
-    """Poll the status route, as the page does, until the report is done or failed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = client.get(f"/campaigns/{campaign_id}/report/status").get_json()
-        if state["status"] in ("done", "failed"):
-            return state
-        time.sleep(0.3)
-    raise AssertionError("the report never finished")
+def wait_for(client, campaign_id):
+    """Poll the campaign report's status route until the report is done or failed."""
+    return report_wait_for(client, None, url=f"/campaigns/{campaign_id}/report/status")
 
 
 @pytest.mark.slow

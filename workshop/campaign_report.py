@@ -11,17 +11,14 @@ part). In the campaign's language.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from . import campaign_strategy, kapresults, kapstats, reach, report_job
 from .campaign_models import Campaign, CampaignReport
-from .errors import Refused
 from .extensions import db
 from .i18n import LANGUAGES
 from .models import utcnow
@@ -113,17 +110,7 @@ report_job.register_document("campaign", CampaignReport, lambda row: render_html
 
 def request(campaign: Campaign) -> CampaignReport:
     """Queue a new report of the campaign, unless one is being made already."""
-    timeout = timedelta(seconds=current_app.config["REPORT_TIMEOUT"] + 30)
-    for busy in db.session.scalars(select(CampaignReport).where(
-            CampaignReport.campaign_id == campaign.id, CampaignReport.status.in_(("queued", "rendering")))):
-        if busy.requested_at > utcnow() - timeout:
-            raise Refused(_l("A report is being made already: wait for it to finish."), 409)
-        report_job.fail(busy, str(_l("The server stopped while this report was being made.")))
-    row = CampaignReport(campaign=campaign, status="queued", page_size=campaign.page_size,
-                         language=campaign.language)
-    db.session.add(row)
-    db.session.commit()
-    return row
+    return report_job.queue(CampaignReport, campaign=campaign)
 
 
 def newest(campaign: Campaign, done: bool = False) -> CampaignReport | None:

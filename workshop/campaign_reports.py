@@ -1,7 +1,7 @@
 """The campaign report's page: "Make the report", its progress and the downloads (PDF and HTML)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
@@ -20,7 +20,7 @@ bp = Blueprint("campaign_reports", __name__)
 def page(campaign):
     """Show the campaign report's page: what it holds, the button, progress and downloads."""
     report_job.warm(current_app._get_current_object())
-    return render_template("campaigns/report_page.html", campaign=campaign, csrf=EmptyPost(),
+    return render_template("campaigns/report_page.html", campaign=campaign,
                            current=campaign_report.newest(campaign),
                            latest=campaign_report.newest(campaign, done=True))
 
@@ -52,16 +52,6 @@ def status(campaign):
 def download(campaign, report_id: int, fmt: str):
     """Send a finished report of this campaign: the PDF, or the self-contained HTML page."""
     row = db.session.get(CampaignReport, report_id)
-    if row is None or row.campaign_id != campaign.id or row.status != "done" or fmt not in ("pdf", "html"):
+    if row is None or row.campaign_id != campaign.id:
         abort(404)
-    path = report.file_path(row.pdf_file if fmt == "pdf" else row.html_file)
-    if path is None:
-        abort(404)
-    name = f"{secure_filename(campaign.title) or 'campaign'}-report.{fmt}"
-    response = send_file(path, mimetype="application/pdf" if fmt == "pdf" else "text/html",
-                         as_attachment=fmt == "pdf", download_name=name, max_age=0)
-    if fmt == "html":
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return report.download(row, fmt, f"{secure_filename(campaign.title) or 'campaign'}-report")

@@ -135,6 +135,34 @@ def items_in(part: dict) -> list:
     return list(found.values())
 
 
-def history(campaign: Campaign) -> list[StrategyChange]:
-    """Return the strategy's history, oldest first."""
-    return sorted(campaign.history, key=lambda change: (change.at, change.id))
+@dataclass
+class Line:
+    """One line of the history as pages and the report show it."""
+
+    at: object
+    label: str
+    before: str
+    after: str
+    where: str
+    author: str
+    reason: str
+
+
+def history(campaign: Campaign) -> list[Line]:
+    """Return the strategy's history, oldest first.
+
+    A decision first recorded with its fields (an audience and its profile) reads as one line:
+    the fields join the item's line, each under its own label.
+    """
+    lines: list[Line] = []
+    parent = None  # (key, how) of the last line a first-recorded field may join
+    for change in sorted(campaign.history, key=lambda c: (c.at, c.id)):
+        head, _dot, field = change.key.partition(".")
+        how = (change.at, change.where, change.author, change.reason)
+        if field and not change.before and parent == (head, how):
+            part = change.label.rpartition(" · ")[2]
+            lines[-1].after += f"\n{part}: {change.after}" if change.after else ""
+            continue
+        lines.append(Line(change.at, change.label, change.before, change.after, *how[1:]))
+        parent = (change.key, how) if not change.before else None
+    return lines

@@ -53,6 +53,18 @@ def questionnaire_page(campaign):
                            csrf=EmptyPost()), 400 if errors else 200
 
 
+def _imported(form, run):
+    """Run the import of a form's file; return its result and the problems named (refusals: on the field)."""
+    try:
+        return run(), []
+    except kapimport.FileRefused as refusal:
+        form.file.errors.append(refusal.message)
+        return None, refusal.problems
+    except Refused as refusal:
+        form.file.errors.append(refusal.message)
+        return None, []
+
+
 def _act(campaign, action: str) -> str:
     """Run the editor's button after the rows were saved; return what to tell the facilitator."""
     verb, _sep, arg = action.partition(":")
@@ -85,16 +97,10 @@ def surveys(campaign):
     problems = []
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            survey = kapimport.import_survey(campaign, form.wave.data, upload.read(),
-                                             secure_filename(upload.filename or "") or "export",
-                                             current_user.name, replace=form.replace.data)
-        except kapimport.FileRefused as refusal:
-            form.file.errors.append(refusal.message)
-            problems = refusal.problems
-        except Refused as refusal:
-            form.file.errors.append(refusal.message)
-        else:
+        survey, problems = _imported(form, lambda: kapimport.import_survey(
+            campaign, form.wave.data, upload.read(), secure_filename(upload.filename or "") or "export",
+            current_user.name, replace=form.replace.data))
+        if survey is not None:
             flash(ngettext("%(wave)s imported: %(num)d response.", "%(wave)s imported: %(num)d responses.",
                            len(survey.responses), wave=WAVE_LABELS[survey.wave]), "success")
             return redirect(url_for("kap.surveys", campaign_id=campaign.id))
@@ -143,14 +149,19 @@ def reach_page(campaign):
             flash(_("Reach saved."), "success")
             return redirect(url_for("kap.reach_page", campaign_id=campaign.id))
         flash(_("Nothing was saved: correct the fields marked below."), "error")
+    return _reach_page(campaign, errors=errors, form=request.form if errors else None)
+
+
+def _reach_page(campaign, errors=None, form=None, import_form=None, problems=()):
+    """Render the reach page: the stored channels (or the posted rows, with errors) and two empty rows."""
     channels = reach.channels(campaign)
-    posted = [int(k[2:].split(".")[0]) for k in (request.form if errors else {}) if k.startswith("ch")
-              and k[2:].split(".")[0].isdigit()]
+    posted = [int(n) for k in (form or {}) if k.startswith("ch") and (n := k[2:].split(".")[0]).isdigit()]
     rows = min(max(len(channels) + 2, max(posted, default=0) + 1), reach.MAX_CHANNELS + 2)
-    return render_template("campaigns/reach.html", campaign=campaign, channels=channels, rows=rows,
-                           totals=reach.totals(channels), metrics=reach.METRICS, errors=errors,
-                           form=request.form if errors else None, csrf=EmptyPost(),
-                           import_form=ReachImportForm(), problems=[]), 400 if errors else 200
+    html = render_template("campaigns/reach.html", campaign=campaign, channels=channels, rows=rows,
+                           totals=reach.totals(channels), metrics=reach.METRICS, errors=errors or {},
+                           form=form, csrf=EmptyPost(), import_form=import_form or ReachImportForm(),
+                           problems=problems)
+    return html, 400 if errors or problems or (import_form and import_form.errors) else 200
 
 
 @bp.route("/campaigns/<int:campaign_id>/reach/import", methods=["POST"])
@@ -160,21 +171,12 @@ def reach_import(campaign):
     form = ReachImportForm()
     problems = []
     if form.validate_on_submit():
-        try:
-            n = reach.import_csv(campaign, form.file.data.read(), current_user.name)
-        except kapimport.FileRefused as refusal:
-            form.file.errors.append(refusal.message)
-            problems = refusal.problems
-        except Refused as refusal:
-            form.file.errors.append(refusal.message)
-        else:
+        raw = form.file.data.read()
+        n, problems = _imported(form, lambda: reach.import_csv(campaign, raw, current_user.name))
+        if n is not None:
             flash(ngettext("%(num)d channel imported.", "%(num)d channels imported.", n), "success")
             return redirect(url_for("kap.reach_page", campaign_id=campaign.id))
-    channels = reach.channels(campaign)
-    return render_template("campaigns/reach.html", campaign=campaign, channels=channels,
-                           rows=len(channels) + 2,
-                           totals=reach.totals(channels), metrics=reach.METRICS, errors={}, form=None,
-                           csrf=EmptyPost(), import_form=form, problems=problems), 400
+    return _reach_page(campaign, import_form=form, problems=problems)
 
 
 @bp.route("/campaigns/<int:campaign_id>/indicators.<fmt>")

@@ -46,14 +46,18 @@ def read_table(raw: bytes, filename: str) -> list[list[str]]:
         raise FileRefused(_l("The file is larger than %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
     if raw[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _xlsx(raw)
+    return _capped(read_csv(raw, _l("The file is not UTF-8 text. Export it again as CSV (UTF-8) or XLSX.")))
+
+
+def read_csv(raw: bytes, not_utf8) -> list[list[str]]:
+    """Return a UTF-8 CSV file's rows (the separator, comma, semicolon or tab, read off the header)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused(_l("The file is not UTF-8 text. Export it again as CSV (UTF-8) or XLSX.")) from None
+        raise FileRefused(not_utf8) from None
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return _capped(rows)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def _xlsx(raw: bytes) -> list[list[str]]:
@@ -155,7 +159,8 @@ def check(campaign: Campaign, rows: list[list[str]]) -> tuple[list[dict], list[s
         if bad > len(problems):
             problems.append(str(_l("… and %(n)d more.", n=bad - len(problems))))
         raise FileRefused(_l("The file does not match the questionnaire."), problems)
-    ignored = [name for i, name in enumerate(header) if name and i not in where.values()]
+    read = {*where.values(), id_col, time_col}
+    ignored = [name for i, name in enumerate(header) if name and i not in read]
     return responses, ignored
 
 

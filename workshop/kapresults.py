@@ -22,7 +22,8 @@ from . import kapform, kapstats
 
 SCORE_LABELS = {"knowledge": _l("Knowledge score"), "attitude": _l("Attitude score"),
                 "practice": _l("Practice score")}
-MEASURES = {"knowledge": _l("% correct"), "attitude": _l("% favourable"), "practice": _l("% practising"),
+MEASURES = {"knowledge": _l("share correct (%)"), "attitude": _l("share favourable (%)"),
+            "practice": _l("share practising (%)"),
             "score": _l("mean of the respondents’ scores, 0–100")}
 TARGET_KINDS = {"change": _l("a change of at least (points)"), "level": _l("an endline of at least (%)")}
 

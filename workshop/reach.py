@@ -7,8 +7,6 @@ every problem named.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -20,7 +18,7 @@ from .campaign_models import Campaign, ReachEntry
 from .errors import Refused
 from .extensions import db
 from .i18n import LANGUAGES
-from .kapimport import FileRefused, column_letter
+from .kapimport import FileRefused, column_letter, read_csv
 
 METRICS = {"impressions": _l("Impressions"), "reach": _l("Reach (people)"), "comments": _l("Comments"),
            "shares": _l("Shares"), "chatbot": _l("Chatbot conversations"), "hotline": _l("Hotline calls")}
@@ -121,13 +119,7 @@ def import_csv(campaign: Campaign, raw: bytes, author: str) -> int:
     """Merge a CSV of results per channel (a `channel` column, one per measure, `target_<measure>`
     optional; an empty cell changes nothing) into the campaign's figures; return how many channels
     it held. All or nothing."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileRefused(_l("The file is not UTF-8 text. Save it as CSV (UTF-8).")) from None
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [row for row in read_csv(raw, _l("The file is not UTF-8 text. Save it as CSV (UTF-8)."))
             if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise FileRefused(_l("The file has no channels: a header row and a row per channel are needed."))

@@ -75,18 +75,24 @@ def document(job: str) -> tuple[object, Callable]:
 
 def request(workshop: Workshop) -> Report:
     """Queue a new report for the workshop, unless one is being made already."""
+    return queue(Report, workshop=workshop)
+
+
+def queue(model: type, **owner):
+    """Queue a new document row of `model` for its owner (`workshop=...`, `campaign=...`): in the
+    owner's paper size and language, unless one is being made already."""
+    ((name, value),) = owner.items()
     timeout = timedelta(seconds=current_app.config["REPORT_TIMEOUT"] + 30)
-    for busy in db.session.scalars(select(Report).where(
-            Report.workshop_id == workshop.id, Report.status.in_(("queued", "rendering")))):
+    for busy in db.session.scalars(select(model).where(
+            getattr(model, f"{name}_id") == value.id, model.status.in_(("queued", "rendering")))):
         if busy.requested_at > utcnow() - timeout:
             raise Refused(_l("A report is being made already: wait for it to finish."), 409)
         # Its watcher is gone (the server restarted mid-render): say so rather than wait forever.
         fail(busy, str(_l("The server stopped while this report was being made.")))
-    report = Report(workshop=workshop, status="queued", page_size=workshop.page_size,
-                    language=workshop.language)
-    db.session.add(report)
+    row = model(**owner, status="queued", page_size=value.page_size, language=value.language)
+    db.session.add(row)
     db.session.commit()
-    return report
+    return row
 
 
 def start(report: Report) -> None:
