@@ -210,9 +210,3 @@ class CampaignReport(db.Model):
     finished_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship(back_populates="reports")
-
-
-def campaign_of(workshop_id: int) -> tuple[Campaign, int] | None:
-    """Return the campaign a workshop belongs to and its position there, or None."""
-    link = db.session.scalar(db.select(CampaignWorkshop).where(CampaignWorkshop.workshop_id == workshop_id))
-    return (link.campaign, link.position) if link is not None else None

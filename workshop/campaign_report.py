@@ -22,7 +22,7 @@ from .campaign_models import Campaign, CampaignReport
 from .extensions import db
 from .i18n import LANGUAGES
 from .models import utcnow
-from .report import PAGE_SIZES, image_src
+from .report import PAGE_SIZES, WARM_TEMPLATES, image_src
 from .stages import earlier, kind_of
 from .views import stage_view
 
@@ -104,6 +104,8 @@ def render_html(campaign: Campaign) -> str:
 
 
 report_job.register_document("campaign", CampaignReport, lambda row: render_html(row.campaign))
+WARM_TEMPLATES.extend(["campaigns/report/report.html", "campaigns/_carried.html", "campaigns/_charts.html",
+                       "campaigns/_history.html"])
 
 
 # --- the job: queue, state ---------------------------------------------------------------

@@ -41,6 +41,8 @@ from .views import View, stage_view
 # The document's base URL: a name no network resolves, which only `Fetcher` answers.
 ORIGIN = "https://charrette.invalid"
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+# What a spare renderer compiles while it waits (warm_up); another document adds its own (campaign_report.py).
+WARM_TEMPLATES = ["_macros.html", "report/report.html", "report/_parts.html", "report/_document.html"]
 # A report file name as report_job writes it: random, with no path in it.
 FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(pdf|html)$")
 
@@ -245,8 +247,7 @@ def warm_up() -> None:
     still spent about 0.4 CPU seconds on these in the real render.
     """
     env = current_app.jinja_env
-    for name in ("_macros.html", "report/report.html", "report/_parts.html",
-                 *sorted({k.template for k in KINDS.values()})):
+    for name in (*WARM_TEMPLATES, *sorted({k.template for k in KINDS.values()})):
         env.get_template(name)
     for code in LANGUAGES:
         with force_locale(code):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ... import voting
@@ -125,11 +126,12 @@ class DraftsStage(StageKind):
         return {"drafts": drafts}
 
     def strategy_text(self, part):
-        """Each draft with its verdict and the changes still required."""
+        """Each draft with its verdict and how many changes are still asked for (the report lists them)."""
         lines = []
         for d in part.get("drafts", []):
             line = f"{d['item'].title} ({DECISIONS[d['verdict']]})"
-            lines.append(f"{line}: {', '.join(d['changes'])}" if d["changes"] else line)
+            asked = ngettext("%(num)d change asked for", "%(num)d changes asked for", len(d["changes"]))
+            lines.append(f"{line}: {asked}" if d["changes"] else line)
         return {"drafts": (str(self.strategy_labels["drafts"]), "; ".join(lines))}
 
 
