@@ -77,26 +77,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_child(app, report_id: int, spare: bool = False) -> dict:
+def run_child(app, report_id: int, spare: bool = False, kind: str = "") -> dict:
     """Run the report job as the app does; return its timings and peak memory.
 
     spare=False: a new child per report (`report_job <id>`), its start included.
     spare=True: a spare (`report_job --spare`) that has loaded everything and said "ready" is
     handed the id; only what it does from then on is counted (what "Make the report" waits for).
+    kind: another document than a workshop's report (report_job.DOCUMENTS, e.g. "campaign").
     """
     from workshop import report_job
     from workshop.extensions import db
-    from workshop.models import Report
 
     env = report_job.child_env(app)
-    arg = "--spare" if spare else str(report_id)
+    job = f"{kind}:{report_id}" if kind else str(report_id)
+    arg = "--spare" if spare else job
     proc = subprocess.Popen([sys.executable, "-m", "workshop.report_child", arg], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     before = 0.0
     if spare:
         proc.stdout.readline()  # "ready": imports, fonts and templates are loaded
         before = cpu_seconds(proc.pid)
-        proc.stdin.write(f"{report_id}\n".encode())
+        proc.stdin.write(f"{job}\n".encode())
         proc.stdin.flush()
     started = time.perf_counter()
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -105,7 +106,7 @@ def run_child(app, report_id: int, spare: bool = False) -> dict:
     for pipe in (proc.stdin, proc.stdout, proc.stderr):
         pipe.close()
     with app.app_context():
-        row = db.session.get(Report, report_id)
+        row = db.session.get(report_job.DOCUMENTS[kind][0], report_id)
         result = {"status": row.status, "pages": row.pages, "render_s": row.seconds, "wall_s": wall,
                   "cpu_s": usage.ru_utime + usage.ru_stime - before, "start_cpu_s": before,
                   "peak_rss_mb": usage.ru_maxrss / 1024, "error": row.error or stderr[-300:]}

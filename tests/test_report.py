@@ -278,11 +278,11 @@ def test_the_cover_settings_are_validated_with_clear_errors(app, client):
     assert w.org_logo is None and not logo.exists()
 
 
-def wait_for(client, code, timeout=180):
-    """Poll the status route, as the page does, until the report is done or failed."""
+def wait_for(client, code, timeout=180, url=None):
+    """Poll the status route (a workshop's, or `url`) as the page does, until the report is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = client.get(f"/w/{code}/report/status").get_json()
+        state = client.get(url or f"/w/{code}/report/status").get_json()
         if state["status"] in ("done", "failed"):
             return state
         time.sleep(0.3)

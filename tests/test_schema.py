@@ -47,7 +47,11 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         # The first released schema (0001): no comments, and strategy stages had no item yet;
         # no reports, share links, nor the workshop's language, organisation and paper (0003),
         # nor invitations (0004), nor a record of applied vote actions (0005), nor indexes on
-        # (participant, stage) (0006).
+        # (participant, stage) (0006), nor campaigns (0010).
+        for table in ("amendments", "strategy_changes", "campaign_workshops", "kap_questions",
+                      "survey_responses",
+                      "surveys", "reach_entries", "campaign_reports", "campaigns"):
+            db.session.execute(text(f"DROP TABLE {table}"))
         for table in ("comments", "reports", "share_links", "invitations", "vote_actions"):
             db.session.execute(text(f"DROP TABLE {table}"))
         for index in ("ix_votes_participant_stage", "ix_items_participant_stage"):

@@ -74,10 +74,24 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader(
         {"stages": FileSystemLoader(str(Path(__file__).resolve().parent / "stages"))})])
 
-    from . import address, auth, cli, data, facilitate, participate, partners, present, reports, sockets
+    from . import (
+        address,
+        auth,
+        campaign_reports,
+        campaigns,
+        cli,
+        data,
+        facilitate,
+        kap,
+        participate,
+        partners,
+        present,
+        reports,
+        sockets,
+    )
 
     for blueprint in (auth.bp, facilitate.bp, reports.bp, data.bp, present.bp, participate.bp, partners.bp,
-                      address.bp):
+                      address.bp, campaigns.bp, kap.bp, campaign_reports.bp):
         app.register_blueprint(blueprint)
     sockets.init_app(app)
     cli.init_app(app)

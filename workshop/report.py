@@ -21,13 +21,14 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import pyphen
-from flask import current_app, render_template
+from flask import abort, current_app, render_template, send_file
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 from PIL import Image
 from sqlalchemy import func, select
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+from werkzeug.utils import secure_filename
 
 from . import images
 from .errors import Refused
@@ -40,6 +41,8 @@ from .views import View, stage_view
 # The document's base URL: a name no network resolves, which only `Fetcher` answers.
 ORIGIN = "https://charrette.invalid"
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+# What a spare renderer compiles while it waits (warm_up); another document adds its own (campaign_report.py).
+WARM_TEMPLATES = ["_macros.html", "report/report.html", "report/_parts.html", "report/_document.html"]
 # A report file name as report_job writes it: random, with no path in it.
 FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(pdf|html)$")
 
@@ -244,8 +247,7 @@ def warm_up() -> None:
     still spent about 0.4 CPU seconds on these in the real render.
     """
     env = current_app.jinja_env
-    for name in ("_macros.html", "report/report.html", "report/_parts.html",
-                 *sorted({k.template for k in KINDS.values()})):
+    for name in (*WARM_TEMPLATES, *sorted({k.template for k in KINDS.values()})):
         env.get_template(name)
     for code in LANGUAGES:
         with force_locale(code):
@@ -303,6 +305,28 @@ def newest(workshop: Workshop) -> Report | None:
     """Return the workshop's newest report in any state (what the report page shows)."""
     return db.session.scalar(select(Report).where(Report.workshop_id == workshop.id)
                              .order_by(Report.id.desc()).limit(1))
+
+
+def download(row, fmt: str, title: str):
+    """Send a finished report's PDF (as a file) or its self-contained HTML page; 404 for anything else.
+
+    `row` is a Report or another document's row (campaign_report.py) that the caller checked is
+    the signed-in facilitator's.
+    """
+    if row is None or row.status != "done" or fmt not in ("pdf", "html"):
+        abort(404)
+    path = file_path(row.pdf_file if fmt == "pdf" else row.html_file)
+    if path is None:
+        abort(404)
+    name = f"{secure_filename(title) or 'report'}.{fmt}"
+    response = send_file(path, mimetype="application/pdf" if fmt == "pdf" else "text/html",
+                         as_attachment=fmt == "pdf", download_name=name, max_age=0)
+    if fmt == "html":
+        # The page is self-contained: its own styles and data: images, no script at all.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def status(report: Report | None) -> dict:

@@ -25,20 +25,22 @@ from . import create_app
 from . import report as documents
 from .extensions import db
 from .models import Report, utcnow
-from .report_job import IDLE_EXIT, NICE, SPARE_IDLE, fail
+from .report_job import IDLE_EXIT, JOB, NICE, SPARE_IDLE, document, fail
 
 log = logging.getLogger(__name__)
 
 
-def run(report_id: int) -> Report:
-    """Render one queued report (in the child): the PDF and the self-contained HTML."""
-    row = db.session.get(Report, report_id)
+def run(report_id: int | str) -> Report:
+    """Render one queued report (in the child): the PDF and the self-contained HTML.
+
+    `report_id` is a job (report_job.DOCUMENTS): a workshop report's id, or e.g. "campaign:3".
+    """
+    row, render = document(report_id)
     row.status = "rendering"
     db.session.commit()
     started = time.perf_counter()
     try:
-        workshop = row.workshop
-        html = documents.render_html(workshop)
+        html = render(row)
         pdf, pages = documents.render_pdf(html)
         stem = secrets.token_urlsafe(18)
         pdf_name, html_name = f"{stem}.pdf", f"{stem}.html"
@@ -73,13 +75,13 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def wait_for_report() -> int | None:
+def wait_for_report() -> str | None:
     """Say "ready" on stdout, then wait up to SPARE_IDLE seconds for a report id on stdin."""
     print("ready", flush=True)
     if not wait_readable([sys.stdin], [], [], SPARE_IDLE)[0]:
         return None
     line = sys.stdin.readline().strip()
-    return int(line) if line.isdigit() else None
+    return line if JOB.match(line) else None
 
 
 def main(argv: list[str]) -> int:
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
     app = create_app(MIGRATE_ON_START=False)
     with app.app_context():
         if argv[0] != "--spare":
-            report_id = int(argv[0])
+            report_id = argv[0]
         else:
             documents.warm_up()
             db.session.remove()

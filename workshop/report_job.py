@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from sqlalchemy import select
 
 import config
 
+from . import report as documents
 from .errors import Refused
 from .extensions import db, socketio
 from .models import Report, Workshop, utcnow
@@ -45,27 +48,56 @@ SPARE_IDLE = 900  # seconds a spare renderer waits for a report before it exits 
 IDLE_EXIT = 75  # a spare's exit status when it left unused (EX_TEMPFAIL): its report goes to a new child
 _spare: tuple[dict, subprocess.Popen] | None = None  # (the environment it was started with, the child)
 _spare_lock = threading.Lock()
+# What a renderer can make: a job names a document as "<kind>:<id>" ("campaign:3"); a bare id is
+# a workshop's report. Each kind of document registers its row (a Report-like model: status,
+# files, pages, seconds, error) and how its HTML is rendered (campaign_report.py adds the campaign's).
+DOCUMENTS: dict[str, tuple[type, Callable]] = {"": (Report, lambda row: documents.render_html(row.workshop))}
+JOB = re.compile(r"^(?:[a-z_]{1,20}:)?[0-9]{1,18}$")
+
+
+def register_document(kind: str, model: type, render: Callable) -> None:
+    """Let the renderer make another kind of document: rows of `model`, HTML from `render(row)`."""
+    DOCUMENTS[kind] = (model, render)
+
+
+def job_of(row) -> str:
+    """Return how a renderer is told which document to make ("12" for a workshop's report)."""
+    kind = next(kind for kind, (model, _render) in DOCUMENTS.items() if type(row) is model)
+    return f"{kind}:{row.id}" if kind else str(row.id)
+
+
+def document(job: str) -> tuple[object, Callable]:
+    """Return a job's row and the function that renders its HTML."""
+    kind, _sep, number = str(job).rpartition(":")
+    model, render = DOCUMENTS[kind]
+    return db.session.get(model, int(number)), render
 
 
 def request(workshop: Workshop) -> Report:
     """Queue a new report for the workshop, unless one is being made already."""
+    return queue(Report, workshop=workshop)
+
+
+def queue(model: type, **owner):
+    """Queue a new document row of `model` for its owner (`workshop=...`, `campaign=...`): in the
+    owner's paper size and language, unless one is being made already."""
+    ((name, value),) = owner.items()
     timeout = timedelta(seconds=current_app.config["REPORT_TIMEOUT"] + 30)
-    for busy in db.session.scalars(select(Report).where(
-            Report.workshop_id == workshop.id, Report.status.in_(("queued", "rendering")))):
+    for busy in db.session.scalars(select(model).where(
+            getattr(model, f"{name}_id") == value.id, model.status.in_(("queued", "rendering")))):
         if busy.requested_at > utcnow() - timeout:
             raise Refused(_l("A report is being made already: wait for it to finish."), 409)
         # Its watcher is gone (the server restarted mid-render): say so rather than wait forever.
         fail(busy, str(_l("The server stopped while this report was being made.")))
-    report = Report(workshop=workshop, status="queued", page_size=workshop.page_size,
-                    language=workshop.language)
-    db.session.add(report)
+    row = model(**owner, status="queued", page_size=value.page_size, language=value.language)
+    db.session.add(row)
     db.session.commit()
-    return report
+    return row
 
 
 def start(report: Report) -> None:
     """Render a queued report in a child process, watched by a background task."""
-    socketio.start_background_task(watch, current_app._get_current_object(), report.id)
+    socketio.start_background_task(watch, current_app._get_current_object(), job_of(report))
 
 
 def child_env(app) -> dict:
@@ -124,8 +156,8 @@ def _discard(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def _start(env: dict, report_id: int) -> subprocess.Popen:
-    """Hand the report to the spare renderer if there is one, else start a new child for it."""
+def _start(env: dict, report_id: int | str) -> subprocess.Popen:
+    """Hand the report (a job: DOCUMENTS) to the spare renderer if there is one, else start a new child."""
     proc = _take_spare(env)
     if proc is not None:
         try:
@@ -137,7 +169,7 @@ def _start(env: dict, report_id: int) -> subprocess.Popen:
     return spawn(env, str(report_id))
 
 
-def watch(app, report_id: int) -> None:
+def watch(app, report_id: int | str) -> None:
     """Run the child for one report; kill it after REPORT_TIMEOUT; record why it failed, if it did."""
     timeout = app.config["REPORT_TIMEOUT"]
     env = child_env(app)
@@ -156,7 +188,7 @@ def watch(app, report_id: int) -> None:
         reason = None
     log.info("report %s: renderer exited with %s", report_id, proc.returncode)
     with app.app_context():
-        row = db.session.get(Report, report_id)
+        row, _render = document(report_id)
         if row is not None and row.status != "done":
             message = (str(_l("Stopped: rendering took longer than %(s)d seconds.", s=timeout))
                        if reason is None else str(_l("Rendering failed: %(reason)s", reason=reason)))
@@ -170,7 +202,7 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def fail(row: Report, error: str) -> None:
+def fail(row, error: str) -> None:
     """Mark a report failed with the reason the console shows."""
     row.status, row.error, row.finished_at = "failed", error[:1000], utcnow()
     db.session.commit()

@@ -1,7 +1,7 @@
 """The report page: cover settings, "Make the report", its progress and the downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
@@ -63,17 +63,6 @@ def report_status(workshop):
 def report_download(workshop, report_id: int, fmt: str):
     """Send a finished report of this workshop: the PDF, or the self-contained HTML page."""
     row = db.session.get(Report, report_id)
-    if row is None or row.workshop_id != workshop.id or row.status != "done" or fmt not in ("pdf", "html"):
+    if row is None or row.workshop_id != workshop.id:
         abort(404)
-    path = report.file_path(row.pdf_file if fmt == "pdf" else row.html_file)
-    if path is None:
-        abort(404)
-    name = f"{secure_filename(workshop.title) or 'workshop'}-report.{fmt}"
-    response = send_file(path, mimetype="application/pdf" if fmt == "pdf" else "text/html",
-                         as_attachment=fmt == "pdf", download_name=name, max_age=0)
-    if fmt == "html":
-        # The page is self-contained: its own styles and data: images, no script at all.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return report.download(row, fmt, f"{secure_filename(workshop.title) or 'workshop'}-report")

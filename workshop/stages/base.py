@@ -74,7 +74,8 @@ class StageKind:
     phases: tuple[str, ...] = ("pending", "collect", "vote", "results", "decided")
     defaults: dict[str, Any] = {"show_groups": False}
     # Jinja file with a macro per screen: projector(v), phone(v), console(v), report(v, image_src);
-    # optional: tally(v), decision_fields(v, choices), decided(v), item_badge(v, item), strategy_part(part).
+    # optional: tally(v), decision_fields(v, choices), decided(v), item_badge(v, item),
+    # strategy_part(part, kind): what `strategy_part` returned, as a later workshop shows it carried over.
     template = ""
     ItemForm: type[Form] | None = None     # an item a phone or the facilitator adds
     VoteForm: type[Form] | None = None     # one vote action
@@ -87,6 +88,7 @@ class StageKind:
     # the workshop's self-paced mode, with nobody pacing the room (participate/_steps.html).
     self_paced = False
     CodingForm: type[Form] | None = None  # the console codes participants' open answers (`code_answer`)
+    strategy_labels: dict = {}  # what each key of `strategy_part` (or `written`) is called
     vote_meaning = "value"  # what a vote's value means, in the CSV export
     # JSON Schema of a stored decision, for imports (the stage's item ids are checked apart).
     decision_schema: dict = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
@@ -211,6 +213,30 @@ class StageKind:
         """Return the result rows kept by `aggregate`, as `results` returns them."""
         return [_thaw(row) for row in aggregate.get("results", [])]
 
+    def written(self, stage) -> dict:
+        """Return what the facilitator wrote into the strategy in this stage (kinds that hold it)."""
+        return {}
+
+    def strategy_text(self, part: dict) -> dict[str, tuple[str, str]]:
+        """Return a strategy part (or what was written) as text: key -> (label, text).
+
+        The campaign's strategy history compares these texts from one change to the next.
+        One item reads as its title, then each of its fields under its own key
+        (`primary.knowledge`); a list as its entries' titles.
+        """
+        out = {}
+        for key, value in part.items():
+            label = str(self.strategy_labels.get(key, key))
+            if hasattr(value, "field"):
+                out[key] = (label, value.title)
+                for name, form_field in _item_fields(self):
+                    text = value.detail if name == "detail" else value.field(name)
+                    if isinstance(text, str):
+                        out[f"{key}.{name}"] = (f"{label} · {form_field}", text)
+            else:
+                out[key] = (label, _text(value))
+        return out
+
     # --- helpers for the kinds' vote methods -----------------------------------------
 
     @staticmethod
@@ -265,6 +291,27 @@ def _thaw(data: dict):
     """Return the result row `_freeze` kept (tuples come back as lists, which templates unpack alike)."""
     fields = dict(data)
     return FROZEN[fields.pop("class")](**fields)
+
+def _item_fields(kind) -> list[tuple[str, str]]:
+    """Return the (name, label) of an item's fields beyond its title, from the kind's item form."""
+    if kind.ItemForm is None:
+        return []
+    return [(f.name, str(f.label.text)) for f in kind.ItemForm() if f.name != "title"]
+
+
+def _text(value) -> str:
+    """Return a strategy value as one line of text: items by title, entries joined by "; "."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "; ".join(t for t in map(_text, value) if t)
+    if hasattr(value, "field"):  # an item (or an item as amended later)
+        return value.title
+    if isinstance(value, dict):
+        return _text(value["item"]) if "item" in value else " – ".join(str(v) for v in value.values() if v)
+    return str(value)
 
 
 class Upcoming(StageKind):

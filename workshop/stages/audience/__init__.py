@@ -32,6 +32,7 @@ class AudienceStage(StageKind):
     profile = PROFILE
     mergeable = True  # the same segment proposed twice
     vote_meaning = "rank"
+    strategy_labels = {"primary": _l("Primary audience"), "secondary": _l("Secondary audiences")}
     decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
                        "properties": {"item_ids": ID_LIST, "primary_id": ID_LIST["items"]}}
 

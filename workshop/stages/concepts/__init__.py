@@ -27,6 +27,7 @@ class ConceptsStage(StageKind):
     defaults = {"show_groups": False, "focus": None}
     template = "stages/concepts/screens.html"
     vote_meaning = "rating"
+    strategy_labels = {"concepts": _l("Chosen concept"), "key_message": _l("Key message")}
     ItemForm = ConceptForm
     VoteForm = RatingForm
     CommentForm = CommentForm

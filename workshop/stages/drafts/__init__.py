@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ... import voting
@@ -34,6 +35,7 @@ class DraftsStage(StageKind):
     defaults = {"show_groups": False, "focus": None}
     template = "stages/drafts/screens.html"
     vote_meaning = "verdict"
+    strategy_labels = {"drafts": _l("Approved drafts")}
     decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,
                        "properties": {"item_ids": ID_LIST, "verdicts": {
                            "type": "object", "maxProperties": 1000,
@@ -122,6 +124,15 @@ class DraftsStage(StageKind):
                 drafts.append({"item": item, "verdict": verdict, "changes": [
                     note if n == 1 else f"{note} (×{n})" for note, n in same.items()]})
         return {"drafts": drafts}
+
+    def strategy_text(self, part):
+        """Each draft with its verdict and how many changes are still asked for (the report lists them)."""
+        lines = []
+        for d in part.get("drafts", []):
+            line = f"{d['item'].title} ({DECISIONS[d['verdict']]})"
+            asked = ngettext("%(num)d change asked for", "%(num)d changes asked for", len(d["changes"]))
+            lines.append(f"{line}: {asked}" if d["changes"] else line)
+        return {"drafts": (str(self.strategy_labels["drafts"]), "; ".join(lines))}
 
 
 register(DraftsStage())

@@ -14,10 +14,13 @@ from sqlalchemy import select
 
 from ... import voting
 from ...extensions import db
-from ...models import Item, Participant, Stage, Vote
+from ...models import Item, Participant, Vote
+from .. import earlier
 from ..base import StageKind
 from ..registry import kind_of, register
 from .forms import FIST, FistForm, StrategyForm
+
+WRITTEN = ("key_message", "call_to_action", "channels", "allies", "indicators")
 
 
 class StrategyStage(StageKind):
@@ -33,6 +36,9 @@ class StrategyStage(StageKind):
     fist = FIST
     holds_strategy = True
     vote_meaning = "fist of five"
+    strategy_labels = {"key_message": _l("Key message"), "call_to_action": _l("Call to action"),
+                       "channels": _l("Channels"), "allies": _l("Allies and partners"),
+                       "indicators": _l("Indicators of success"), "steps": _l("Next steps")}
 
     def setup(self, stage):
         stage.items.append(Item(title=str(_l("The strategy")), detail="", data={"role": "strategy"}))
@@ -80,41 +86,47 @@ class StrategyStage(StageKind):
 
     @staticmethod
     def written(stage) -> dict:
-        """The facilitator's fields, with next steps as a list of {what, who, when}."""
-        s = stage.settings or {}
-        steps = [{"what": w, "who": o, "when": d} for w, o, d in
-                 zip(s.get("step_what", []), s.get("step_who", []), s.get("step_when", []), strict=False)
-                 if w or o or d]
-        return {**{k: s.get(k, "") for k in ("key_message", "call_to_action", "channels", "allies",
-                                             "indicators")}, "steps": steps}
+        """The facilitator's fields, with next steps as a list of {what, who, when}.
+
+        In a campaign, a field left empty reads as the campaign's earlier workshops agreed it
+        (the last agreed strategy that has it): a concept workshop starts from the strategy
+        the planning workshop agreed, and updates it.
+        """
+        own = _written(stage.settings or {})
+        _campaign, before = earlier.campaign_workshops(stage.workshop)
+        agreed = [s for w in before for s in w.stages if kind_of(s).holds_strategy and s.decision is not None]
+        for other in reversed(agreed):
+            theirs = _written(other.settings or {})
+            own.update({key: value for key, value in theirs.items() if value and not own[key]})
+        return own
 
     @staticmethod
-    def summary(stage) -> dict:
-        """What the earlier stages of the workshop decided, for the strategy.
+    def merged(decided: list) -> dict:
+        """Put decided stages' parts together into the summary the screens show (stages/earlier.py).
 
-        Each earlier kind says what its decision adds (`strategy_part`): lists add up
-        (two trend stages, two trends), a single value is the first one decided.
+        Each kind says what its decision adds (`strategy_part`): lists add up (two trend
+        stages, two trends), a single value is the first one decided.
         """
-        out = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": [], "key_message": "",
-               "extra": []}
-        known = set(out)
-        earlier = db.session.scalars(select(Stage).where(
-            Stage.workshop_id == stage.workshop_id, Stage.position < stage.position,
-            Stage.decision.is_not(None)).order_by(Stage.position)).all()
-        for other in earlier:
-            kind = kind_of(other)
-            part = kind.strategy_part(other, {item.id: item for item in other.items})
-            extra = {key: value for key, value in part.items() if key not in known}
-            if extra:  # a part the strategy does not know: drawn by the kind's own `strategy_part` macro
-                out["extra"].append({"template": kind.template, "part": extra})
-            for key, value in part.items():
-                if key not in known:
-                    continue
-                if isinstance(value, list):
-                    out[key] = [*out.get(key, []), *value]
-                elif not out.get(key):
-                    out[key] = value
+        empty = {"trend": [], "primary": None, "secondary": [], "concepts": [], "drafts": [],
+                 "key_message": ""}
+        out = {key: value for key, value in earlier.merge(decided, empty).items() if key in empty}
+        # A part the strategy does not know (a pre-test's verdicts) is drawn by its kind's own
+        # `strategy_part` macro.
+        out["extra"] = [{"template": d.kind.template, "part": extra} for d in earlier.latest(decided)
+                        if (extra := {k: v for k, v in d.part.items() if k not in empty})]
         return out
+
+    def summary(self, stage) -> dict:
+        """What the decided stages before this one decided; in a campaign, the earlier workshops' first."""
+        return self.merged(earlier.earlier(stage))
+
+
+def _written(settings: dict) -> dict:
+    """Return the strategy fields written in one stage's settings (next steps as a list)."""
+    steps = [{"what": w, "who": o, "when": d} for w, o, d in
+             zip(settings.get("step_what", []), settings.get("step_who", []), settings.get("step_when", []),
+                 strict=False) if w or o or d]
+    return {**{k: settings.get(k, "") for k in WRITTEN}, "steps": steps}
 
 
 register(StrategyStage())

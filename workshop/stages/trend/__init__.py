@@ -48,6 +48,7 @@ class TrendStage(StageKind):
     SettingsForm = DotSettingsForm
     mergeable = True  # phones propose the same trend in other words
     vote_meaning = "dots"
+    strategy_labels = {"trend": _l("Trend")}
 
     def vote(self, stage, participant, form, client_id):
         """Put `dots` dots on one idea (absolute, so a replay changes nothing).
