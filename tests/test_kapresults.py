@@ -59,7 +59,9 @@ def truth(base_rows: list[dict], end_rows: list[dict]) -> dict:
                     if answered:
                         values.append(100 * sum(r[name] in good for name, good in answered) / len(answered))
                 scores[wave] = np.array(values)
-                if len(values) >= 2:
+                if len(values) >= 2 and len(set(values)) == 1:  # no spread: nothing is uncertain
+                    waves[wave] = (len(values), None, values[0], (values[0], values[0]))
+                elif len(values) >= 2:
                     lo, hi = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values),
                                               scale=stats.sem(values))
                     waves[wave] = (len(values), None, float(np.mean(values)), (max(lo, 0), min(hi, 100)))
@@ -68,10 +70,13 @@ def truth(base_rows: list[dict], end_rows: list[dict]) -> dict:
                     waves[wave] = one or (0, None, None, None)
             entry = {"waves": waves}
             if all(len(v) >= 10 for v in scores.values()):
-                ci = stats.ttest_ind(scores["endline"], scores["baseline"],
-                                     equal_var=False).confidence_interval(0.95)
-                entry["change"] = (float(scores["endline"].mean() - scores["baseline"].mean()), ci.low,
-                                   ci.high)
+                diff = float(scores["endline"].mean() - scores["baseline"].mean())
+                if all(len(set(v)) == 1 for v in scores.values()):
+                    entry["change"] = (diff, diff, diff)  # no spread in either wave
+                else:
+                    ci = stats.ttest_ind(scores["endline"], scores["baseline"],
+                                         equal_var=False).confidence_interval(0.95)
+                    entry["change"] = (diff, ci.low, ci.high)
             out[(f"score.{section}", segment)] = entry
     return out
 

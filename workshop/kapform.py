@@ -7,17 +7,20 @@ that count: the right answer (knowledge), the favourable side (attitude), doing 
 practice (practice).
 
 `questions(campaign)` gives every question as a `Question` (name, XLSForm type, group,
-choices, labels in every language, never required): the XLSForm writer and the
-self-paced survey read this form only. `columns(question)` is the one place that says which
-column headers an export of that XLSForm has for the question, for the import.
+choices, labels in every language, never required): the XLSForm (`xlsform`, written by
+xlsform.py) and the survey on phones (stages/kapsurvey) read this form only. `columns(question)`
+is the one place that says which column headers an export of that XLSForm has for the
+question, for the import.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from . import xlsform as sheets
 from .i18n import LANGUAGES
 
 SECTIONS = ("segment", "knowledge", "attitude", "practice")
@@ -121,6 +124,48 @@ def columns(q: Question) -> tuple[str, ...]:
     """Return the headers an export may give a question: `group/name` (KoboToolbox), `group-name`
     (ODK Central, Briefcase), or the bare name (KoboToolbox without groups in headers)."""
     return (f"{q.group}/{q.name}", f"{q.group}-{q.name}", q.name)
+
+
+def label(labels: dict, language: str, fallback: str) -> str:
+    """Return a text in a language, else in English, else in any language it has, else `fallback`."""
+    return labels.get(language) or labels.get("en") or next((t for t in labels.values() if t), fallback)
+
+
+def xlsform(campaign) -> sheets.Questionnaire:
+    """Return the questionnaire as an XLSForm for KoboToolbox / ODK enumerators.
+
+    A group per section (`begin group` ... `end group`, one screen each in ODK Collect:
+    `field-list`), named as `GROUPS` says, so an export's columns are what `columns` expects;
+    a label in every language (a text missing in one reads as in English or the language it
+    is written in, so no enumerator sees an empty line; the editor shows what is missing);
+    nothing required; `start` and `end` times, as KoboToolbox's own forms have.
+    """
+    rows = [sheets.Question("start", "start"), sheets.Question("end", "end")]
+    choices: dict[str, list] = {}
+    groups: dict[str, list] = {}
+    for q in questions(campaign):
+        groups.setdefault(q.section, []).append(q)
+    for section, these in groups.items():
+        group = GROUPS[section]
+        rows.append(sheets.Question("begin group", group, sheets.translated(SECTION_LABELS[section]),
+                                    appearance="field-list"))
+        for q in these:
+            labels = {lang: label(q.labels, lang, q.name) for lang in LANGUAGES}
+            rows.append(sheets.Question(q.type, q.name, labels, required=q.required))
+            choices.setdefault(q.list_name, [(c.name, {lang: label(c.labels, lang, c.name)
+                                                       for lang in LANGUAGES}) for c in q.choices])
+        rows.append(sheets.Question("end group", group))
+    return sheets.Questionnaire(
+        title=campaign.title, form_id=f"charrette_kap_{campaign.id}", version=version(campaign),
+        questions=rows, choices=choices,
+        default_language=campaign.language if campaign.language in LANGUAGES else "en")
+
+
+def version(campaign) -> str:
+    """Return the form's version: a number that changes whenever a question, answer or text does."""
+    text = repr([(q.name, q.section, q.list_name, sorted(q.labels.items()),
+                  [(c.name, sorted(c.labels.items())) for c in q.choices]) for q in questions(campaign)])
+    return str(int(zlib.crc32(text.encode())))
 
 
 # Columns every export has and the import reads: the submission's id and time (first found wins).

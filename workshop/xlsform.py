@@ -43,7 +43,7 @@ MAX_ERRORS = 10
 class Question:
     """One row of the survey sheet. `labels` and `hints` map a language code to the text."""
 
-    type: str  # "text", "integer", "note", "select_one LIST", "begin_group", "end_group"
+    type: str  # "text", "integer", "note", "select_one LIST", "begin group", "end group", "start"...
     name: str
     labels: dict[str, str] = field(default_factory=dict)
     hints: dict[str, str] = field(default_factory=dict)
@@ -55,7 +55,7 @@ class Question:
     @property
     def answered(self) -> bool:
         """True for a question that has a column in the answers (not a note, not a group)."""
-        return self.type not in ("note", "begin_group", "end_group")
+        return self.type.replace("_", " ") not in ("note", "begin group", "end group")
 
     @property
     def list_name(self) -> str | None:
