@@ -89,6 +89,27 @@ def running_server(tmp_dir: Path, name: str = "server", **env):
         server.stop()
 
 
+@contextmanager
+def server_and_app(tmp_dir: Path, name: str = "browser"):
+    """Run a server (the demo workshop) and push an app context on its database, to set data up directly;
+    yield (base URL, app, where screenshots go: $CHARRETTE_SHOTS or a folder of tmp_dir)."""
+    import config
+    from workshop import create_app
+    from workshop.extensions import db
+    shots = Path(os.environ.get("CHARRETTE_SHOTS") or tmp_dir / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with running_server(tmp_dir) as base:
+        app = create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{tmp_dir / 'charrette.db'}",
+                                              UPLOAD_DIR=str(tmp_dir / "uploads")))
+        ctx = app.app_context()
+        ctx.push()
+        try:
+            yield base, app, shots
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+
 def launch_browser(playwright):
     """Start Debian's Chromium headless (Playwright's own download is not used)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -5,19 +5,15 @@ phone page's weight. Screenshots of every screen go to $CHARRETTE_SHOTS (default
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
-import config
 from tests.a11y import axe, blocking, describe
-from tests.support import PHONE, launch_browser, running_server, sign_in
+from tests.support import PHONE, launch_browser, server_and_app, sign_in
 from tests.test_page_weight import BUDGET, phone_assets
-from workshop import create_app
 from workshop.extensions import db
 from workshop.flow import items as item_rules
 from workshop.flow import phases, workshops
@@ -34,37 +30,27 @@ WORDS = {"en": ("Before you start", "Yes, I agree to take part", "Does it catch 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A server, a self-paced pre-test workshop of the demo facilitator with two posters, Chromium."""
-    tmp = tmp_path_factory.mktemp("pretest-browser")
-    shots = Path(os.environ.get("CHARRETTE_SHOTS") or tmp / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with running_server(tmp) as base, sync_playwright() as pw:
-        app = create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{tmp / 'charrette.db'}",
-                                       UPLOAD_DIR=str(tmp / "uploads")))
-        ctx = app.app_context()
-        ctx.push()
-        try:
-            owner = db.session.scalar(db.select(Facilitator))
-            w = workshops.create_workshop(owner, title="Poster pre-test", topic="Safe migration",
-                                          template="pretest", language="mn")
-            w.helpline, w.self_paced, w.retention_days = "Тусламжийн утас 108 (үнэгүй)", True, 30
-            w.segment_questions = {"age": ["15-17", "18-24", "25-34"], "gender": True}
-            db.session.commit()
-            stage = w.stages[0]
-            from tests.actions import add_item
-            add_item(w, None, {"stage_id": stage.id, "title": "Poster A: check the job",
-                               "detail": "Before you go, check the job and the agency. Hotline 108.",
-                               "warning": "Mentions exploitation"})
-            add_item(w, None, {"stage_id": stage.id, "title": "Poster B: ask three questions",
-                               "detail": "Who pays? Who keeps your passport? Who can you call?"})
-            phases.set_phase(w, stage.id, "vote")
-            browser = launch_browser(pw)
-            expect.set_options(timeout=TIMEOUT_MS)
-            yield {"base": base, "code": w.code, "w": w, "stage": stage, "browser": browser, "shots": shots,
-                   "app": app}
-            browser.close()
-        finally:
-            db.session.remove()
-            ctx.pop()
+    with server_and_app(tmp_path_factory.mktemp("pretest-browser")) as (base, app, shots), \
+            sync_playwright() as pw:
+        owner = db.session.scalar(db.select(Facilitator))
+        w = workshops.create_workshop(owner, title="Poster pre-test", topic="Safe migration",
+                                      template="pretest", language="mn")
+        w.helpline, w.self_paced, w.retention_days = "Тусламжийн утас 108 (үнэгүй)", True, 30
+        w.segment_questions = {"age": ["15-17", "18-24", "25-34"], "gender": True}
+        db.session.commit()
+        stage = w.stages[0]
+        from tests.actions import add_item
+        add_item(w, None, {"stage_id": stage.id, "title": "Poster A: check the job",
+                           "detail": "Before you go, check the job and the agency. Hotline 108.",
+                           "warning": "Mentions exploitation"})
+        add_item(w, None, {"stage_id": stage.id, "title": "Poster B: ask three questions",
+                           "detail": "Who pays? Who keeps your passport? Who can you call?"})
+        phases.set_phase(w, stage.id, "vote")
+        browser = launch_browser(pw)
+        expect.set_options(timeout=TIMEOUT_MS)
+        yield {"base": base, "code": w.code, "w": w, "stage": stage, "browser": browser, "shots": shots,
+               "app": app}
+        browser.close()
 
 
 def shot(world, page, name):

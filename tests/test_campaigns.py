@@ -205,6 +205,7 @@ CAMPAIGN_ROUTES = [
     ("POST", "/campaigns/{id}/workshops/add"), ("POST", "/campaigns/{id}/workshops/new"),
     ("POST", "/campaigns/{id}/workshops/move"), ("POST", "/campaigns/{id}/workshops/remove"),
     ("GET", "/campaigns/{id}/amend/1"), ("GET", "/campaigns/{id}/questionnaire"),
+    ("GET", "/campaigns/{id}/questionnaire.xlsx"), ("POST", "/campaigns/{id}/phones"),
     ("GET", "/campaigns/{id}/surveys"), ("POST", "/campaigns/{id}/surveys/baseline/delete"),
     ("GET", "/campaigns/{id}/results"), ("GET", "/campaigns/{id}/reach"), ("POST",
                                                                            "/campaigns/{id}/reach/import"),

@@ -128,7 +128,7 @@ def test_many_problems_are_counted_not_all_listed(campaign):
 
 def test_a_wave_is_replaced_only_when_asked_and_then_at_once(campaign, rows):
     kapimport.import_survey(campaign, "baseline", gen.kobo_csv(rows), "first.csv", "Fac")
-    with pytest.raises(Refused, match="imported already"):
+    with pytest.raises(Refused, match="has 60 responses already"):
         kapimport.import_survey(campaign, "baseline", gen.kobo_csv(rows[:10]), "second.csv", "Fac")
     assert len(campaign.survey("baseline").responses) == 60
     bad = gen.kobo_table(rows[:10])

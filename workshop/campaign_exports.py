@@ -68,7 +68,7 @@ def indicators_json(campaign: Campaign) -> bytes:
     """Return the indicators, the method and reach as one JSON document."""
     document = {
         "campaign": campaign.title, "generated": utcnow().isoformat(timespec="seconds") + "Z",
-        "surveys": {wave: {"responses": len(survey.responses), "file": survey.filename}
+        "surveys": {wave: {"responses": survey.respondents, "file": survey.filename}
                     for wave in ("baseline", "endline") if (survey := campaign.survey(wave))},
         "method": METHOD, "indicators": rows(campaign), "reach": reach_rows(campaign)}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

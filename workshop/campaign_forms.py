@@ -90,6 +90,13 @@ class SurveyImportForm(FlaskForm):
     replace = BooleanField(_l("Replace the responses imported before for this survey"))
 
 
+class PhonesForm(FlaskForm):
+    """Run the questionnaire on phones: a new workshop of the campaign collecting this survey's answers."""
+
+    wave = SelectField(_l("Which survey"), choices=[SelectChoice(w, WAVE_LABELS[w]) for w in WAVES],
+                       validators=[InputRequired()])
+
+
 class ReachImportForm(FlaskForm):
     file = FileField(_l("Results per channel (.csv)"), validators=[
         FileRequired(message=_l("Choose a CSV file."))])

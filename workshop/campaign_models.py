@@ -142,7 +142,8 @@ class KapQuestion(db.Model):
 
 
 class Survey(db.Model):
-    """An imported baseline or endline: the file it came from and its responses."""
+    """A baseline or endline: its responses, imported from a file or collected on phones in Charrette
+    (stages/kapsurvey), and the totals retention kept of collected answers it deleted."""
 
     __tablename__ = "surveys"
     __table_args__ = (UniqueConstraint("campaign_id", "wave"),)
@@ -154,14 +155,27 @@ class Survey(db.Model):
     ignored: Mapped[list] = mapped_column(JSON, default=list)  # the file's columns that are no question
     author: Mapped[str] = mapped_column(String(120), default="")
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Answers collected on phones whose retention period passed: deleted, their totals kept here,
+    # one entry per stage: {"stage_id", "workshop", "respondents", "deleted_at", "groups"} (kapresults).
+    kept: Mapped[list] = mapped_column(JSON, default=list)
 
     campaign: Mapped[Campaign] = relationship(back_populates="surveys")
     responses: Mapped[list[SurveyResponse]] = relationship(
         back_populates="survey", order_by="SurveyResponse.id", cascade="all, delete-orphan")
 
+    @property
+    def respondents(self) -> int:
+        """How many people answered: the responses stored, and those retention kept only as totals."""
+        return len(self.responses) + sum(part.get("respondents", 0) for part in self.kept or [])
+
 
 class SurveyResponse(db.Model):
-    """One respondent's answers: question name -> answer name (skipped questions absent)."""
+    """One respondent's answers: question name -> answer name (skipped questions absent).
+
+    Imported from a file (its row and submission id), or given on a phone in a survey stage
+    (`stage_id`, `participant_id`: the phone may go back and change its answers; deleting the
+    workshop deletes them, as it does everything people gave in it).
+    """
 
     __tablename__ = "survey_responses"
 
@@ -171,6 +185,9 @@ class SurveyResponse(db.Model):
     uuid: Mapped[str] = mapped_column(String(64), default="")
     submitted: Mapped[str] = mapped_column(String(40), default="")
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"),
+                                                       index=True)
 
     survey: Mapped[Survey] = relationship(back_populates="responses")
 

@@ -78,7 +78,7 @@ def contribution(form: str, rule, closed, stored=None) -> Callable:
             stage = access.get_stage(workshop, stage_id)
         elif participant is None:
             fields.pop("stage_id", None)
-        form_class = getattr(kind_of(stage), form) if stage is not None else None
+        form_class = kind_of(stage).form_for(stage, form) if stage is not None else None
         if form_class is None:
             raise Refused(closed)
         return rule(workshop, participant, stage, checks.parse(form_class, fields), client_id)

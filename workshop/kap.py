@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from . import campaign_exports, kapform, kapimport, kapresults, kapstats, reach
-from .campaign_forms import WAVE_LABELS, EmptyPost, ReachImportForm, SurveyImportForm
+from . import broadcast, campaign_exports, kapform, kapimport, kapresults, kapstats, reach, xlsform
+from .campaign_forms import WAVE_LABELS, EmptyPost, PhonesForm, ReachImportForm, SurveyImportForm
 from .campaigns import campaign_route
 from .errors import Refused
-from .flow import questionnaire
+from .flow import campaigns, questionnaire
 from .i18n import LANGUAGES
 
 bp = Blueprint("kap", __name__)
@@ -45,12 +45,16 @@ def questionnaire_page(campaign):
                 flash(refusal.message, "error")
             else:
                 flash(done, "success")
+                for workshop in campaign.workshops:  # a survey on phones shows the new words at once
+                    broadcast.push(workshop)
                 return redirect(url_for("kap.questionnaire_page", campaign_id=campaign.id)
                                 + request.form.get("anchor", ""))
     return render_template("campaigns/questionnaire.html", campaign=campaign, errors=errors,
                            form=request.form if errors else None, kapform=kapform,
                            profile=questionnaire.profile(campaign), locked=questionnaire.locked(campaign),
-                           csrf=EmptyPost()), 400 if errors else 200
+                           csrf=EmptyPost(), phones_form=PhonesForm(), waves=WAVE_LABELS,
+                           counted=questionnaire.counted(campaign),
+                           on_phones=campaigns.on_phones(campaign)), 400 if errors else 200
 
 
 def _imported(form, run):
@@ -89,6 +93,36 @@ def _act(campaign, action: str) -> str:
     return _("Questionnaire saved.")
 
 
+@bp.route("/campaigns/<int:campaign_id>/questionnaire.xlsx")
+@campaign_route
+def questionnaire_xlsform(campaign):
+    """Download the questionnaire as an XLSForm for KoboToolbox / ODK, labelled in every language."""
+    if not campaign.questions:
+        raise Refused(_("Write the questionnaire first."), 404)
+    return _download(xlsform.to_xlsx(kapform.xlsform(campaign)),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"{secure_filename(campaign.title) or 'campaign'}-kap-xlsform.xlsx")
+
+
+@bp.route("/campaigns/<int:campaign_id>/phones", methods=["POST"])
+@campaign_route
+def run_on_phones(campaign):
+    """Create a workshop that asks the questionnaire on phones (self-paced), for the baseline or endline."""
+    form = PhonesForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the baseline or the endline."), "error")
+        return redirect(url_for("kap.questionnaire_page", campaign_id=campaign.id) + "#collect")
+    try:
+        workshop = campaigns.survey_workshop(campaign, current_user._get_current_object(), form.wave.data)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("kap.questionnaire_page", campaign_id=campaign.id) + "#collect")
+    flash(_("Workshop created for the %(wave)s, code %(code)s. Open the survey when the field team is ready, "
+            "then show the join code to each person.", wave=WAVE_LABELS[form.wave.data].lower(),
+            code=workshop.code), "success")
+    return redirect(url_for("facilitate.console", code=workshop.code))
+
+
 @bp.route("/campaigns/<int:campaign_id>/surveys", methods=["GET", "POST"])
 @campaign_route
 def surveys(campaign):
@@ -106,7 +140,8 @@ def surveys(campaign):
             return redirect(url_for("kap.surveys", campaign_id=campaign.id))
     return render_template("campaigns/surveys.html", campaign=campaign, form=form, problems=problems,
                            kapform=kapform, questions=kapform.questions(campaign), waves=WAVE_LABELS,
-                           delete_form=EmptyPost()), 400 if form.errors else 200
+                           delete_form=EmptyPost(),
+                           composition=kapimport.composition), 400 if form.errors else 200
 
 
 @bp.route("/campaigns/<int:campaign_id>/surveys/<wave>/delete", methods=["POST"])

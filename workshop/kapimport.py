@@ -17,12 +17,13 @@ import zipfile
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert, select
 
 from . import kapform
 from .campaign_models import WAVES, Campaign, Survey, SurveyResponse
 from .errors import Refused
 from .extensions import db
+from .models import Stage, Workshop
 
 MAX_BYTES = 10 * 1024 * 1024  # a KAP export of thousands of respondents is a few MB
 MAX_ROWS = 20_000
@@ -192,8 +193,9 @@ def import_survey(campaign: Campaign, wave: str, raw: bytes, filename: str, auth
         raise Refused(_l("Choose the baseline or the endline."))
     existing = campaign.survey(wave)
     if existing is not None and not replace:
-        raise Refused(_l("This survey was imported already (%(n)d responses). Tick “Replace” to import the "
-                         "new file instead.", n=len(existing.responses)))
+        raise Refused(_l("This survey has %(n)d responses already. Tick “Replace” to import the new file "
+                         "instead (it replaces them all, those given on phones too).",
+                         n=existing.respondents))
     responses, ignored = check(campaign, read_table(raw, filename))
     try:
         if existing is not None:
@@ -209,6 +211,18 @@ def import_survey(campaign: Campaign, wave: str, raw: bytes, filename: str, auth
         raise
     db.session.expire(campaign, ["surveys"])
     return survey
+
+
+def composition(survey: Survey) -> dict:
+    """Return where a survey's respondents come from: imported from a file, given on phones in a
+    workshop of the campaign [(title, code, n)], or kept only as totals after retention [(title, n)]."""
+    phones = db.session.execute(
+        select(Workshop.title, Workshop.code, func.count(SurveyResponse.id))
+        .join(Stage, Stage.workshop_id == Workshop.id)
+        .join(SurveyResponse, SurveyResponse.stage_id == Stage.id)
+        .where(SurveyResponse.survey_id == survey.id).group_by(Workshop.id).order_by(Workshop.title)).all()
+    return {"imported": len(survey.responses) - sum(n for _t, _c, n in phones), "phones": phones,
+            "kept": [(part.get("workshop", ""), part.get("respondents", 0)) for part in survey.kept or []]}
 
 
 def delete_survey(campaign: Campaign, wave: str) -> None:

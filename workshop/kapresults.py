@@ -14,7 +14,7 @@ have at least kapstats.MINIMUM respondents, and against the target the strategy 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
@@ -96,10 +96,23 @@ class Indicator:
         return out
 
 
-def _answered(question: kapform.Question, rows: list[dict]) -> tuple[int, int]:
+@dataclass
+class Sample:
+    """One wave's respondents within a group: their answers, and the totals retention kept of answers
+    it deleted (`totals`: per question the count of each answer, per section the scores)."""
+
+    rows: list[dict]
+    kept: list[dict] = field(default_factory=list)
+
+
+def _answered(question: kapform.Question, sample: Sample) -> tuple[int, int]:
     """Return how many respondents answered a question and how many of them answered well."""
-    answers = [row[question.name] for row in rows if question.name in row]
-    return len(answers), sum(1 for a in answers if a in question.good)
+    answers = [row[question.name] for row in sample.rows if question.name in row]
+    n, x = len(answers), sum(1 for a in answers if a in question.good)
+    for part in sample.kept:
+        counts = part.get("answers", {}).get(question.name, {})
+        n, x = n + sum(counts.values()), x + sum(c for a, c in counts.items() if a in question.good)
+    return n, x
 
 
 def _scores(items: list[kapform.Question], rows: list[dict]) -> list[float]:
@@ -112,8 +125,14 @@ def _scores(items: list[kapform.Question], rows: list[dict]) -> list[float]:
     return out
 
 
-def _share(question, rows) -> Wave | None:
-    n, x = _answered(question, rows)
+def _sample_scores(items: list[kapform.Question], sample: Sample) -> list[float]:
+    """Return the composite scores of a sample's respondents: computed, then those kept as totals."""
+    return _scores(items, sample.rows) + [v for part in sample.kept
+                                           for v in part.get("scores", {}).get(items[0].section, [])]
+
+
+def _share(question, sample: Sample) -> Wave | None:
+    n, x = _answered(question, sample)
     if n == 0:
         return None
     low, high = kapstats.wilson(x, n)
@@ -128,15 +147,15 @@ def _score(values: list[float]) -> Wave | None:
     return Wave(len(values), None, mean, max(0.0, low), min(100.0, high))
 
 
-def _compare(ind: Indicator, base_rows, end_rows, question=None, items=None) -> Indicator:
+def _compare(ind: Indicator, base: Sample, end: Sample, question=None, items=None) -> Indicator:
     """Fill in an indicator's two waves and, when both are big enough, the change with its interval."""
     if question is not None:
-        ind.baseline, ind.endline = _share(question, base_rows), _share(question, end_rows)
+        ind.baseline, ind.endline = _share(question, base), _share(question, end)
         if _enough(ind):
             diff = kapstats.newcombe(ind.endline.x, ind.endline.n, ind.baseline.x, ind.baseline.n)
             ind.change = tuple(100 * v for v in diff)
     else:
-        base, end = _scores(items, base_rows), _scores(items, end_rows)
+        base, end = _sample_scores(items, base), _sample_scores(items, end)
         ind.baseline, ind.endline = _score(base), _score(end)
         if _enough(ind):
             ind.change = kapstats.welch(end, base)
@@ -150,25 +169,39 @@ def _enough(ind: Indicator) -> bool:
 
 def label(question: kapform.Question, language: str) -> str:
     """Return a question's text in a language, else in English, else in any language it has."""
-    labels = question.labels
-    return labels.get(language) or labels.get("en") or next(iter(labels.values()), question.name)
+    return kapform.label(question.labels, language, question.name)
+
+
+def _groups(questions: list[kapform.Question], language: str) -> list[tuple]:
+    """Return the groups indicators are read in: everyone, then each answer of each segment question, as
+    (segment (question, answer) or None, question's words, answer's words, which rows belong)."""
+    out = [(None, "", "", lambda row: True)]
+    for seg in (q for q in questions if q.section == "segment"):
+        for choice in seg.choices:
+            out.append(((seg.name, choice.name), label(seg, language),
+                        choice.labels.get(language) or choice.labels.get("en") or choice.name,
+                        lambda row, name=seg.name, value=choice.name: row.get(name) == value))
+    return out
+
+
+def _key(segment: tuple | None) -> str:
+    return ":".join(segment) if segment else ""
 
 
 def compute(questions: list[kapform.Question], baseline: list[dict], endline: list[dict],
-            targets: dict | None = None, language: str = "en") -> list[Indicator]:
-    """Return every indicator: the section scores and items for everyone, then within each segment."""
+            targets: dict | None = None, language: str = "en", kept: dict | None = None) -> list[Indicator]:
+    """Return every indicator: the section scores and items for everyone, then within each segment.
+
+    `kept` adds, per wave, the totals retention kept of answers it deleted (`totals`).
+    """
     items = [q for q in questions if q.section != "segment" and q.good]
-    segments = [q for q in questions if q.section == "segment"]
-    targets = targets or {}
-    groups = [(None, "", "", baseline, endline)]
-    for seg in segments:
-        for choice in seg.choices:
-            groups.append(((seg.name, choice.name), label(seg, language),
-                           choice.labels.get(language) or choice.labels.get("en") or choice.name,
-                           [r for r in baseline if r.get(seg.name) == choice.name],
-                           [r for r in endline if r.get(seg.name) == choice.name]))
+    targets, kept = targets or {}, kept or {}
     out = []
-    for segment, question, segment_label, base_rows, end_rows in groups:
+    for segment, question, segment_label, belongs in _groups(questions, language):
+        base, end = (Sample([r for r in rows if belongs(r)], [part["groups"][_key(segment)]
+                                                              for part in kept.get(wave, [])
+                                                              if _key(segment) in part["groups"]])
+                     for wave, rows in (("baseline", baseline), ("endline", endline)))
         for section in ("knowledge", "attitude", "practice"):
             these = [q for q in items if q.section == section]
             if these:
@@ -176,21 +209,46 @@ def compute(questions: list[kapform.Question], baseline: list[dict], endline: li
                 target = None if segment else targets.get(key)
                 out.append(_compare(Indicator(key, section, str(SCORE_LABELS[section]), "score", segment,
                                               segment_label, question, target=target),
-                                    base_rows, end_rows, items=these))
+                                    base, end, items=these))
         for q in items:
             key = f"item.{q.name}"
             out.append(_compare(Indicator(key, q.section, label(q, language), "share", segment, segment_label,
                                           question, target=None if segment else targets.get(key)),
-                                base_rows, end_rows, question=q))
+                                base, end, question=q))
+    return out
+
+
+def totals(questions: list[kapform.Question], rows: list[dict]) -> dict:
+    """Return what the indicators need of these responses, to keep once they are deleted (retention):
+    per group ("" everyone, "age_band:18_24"...) the count of each answer of each item and each
+    section's scores (a list of numbers, sorted: nobody's answers can be put back together)."""
+    items = [q for q in questions if q.section != "segment"]
+    out = {}
+    for segment, _question, _words, belongs in _groups(questions, "en"):
+        these = [r for r in rows if belongs(r)]
+        if not these:
+            continue
+        answers = {}
+        for q in items:
+            counts: dict[str, int] = {}
+            for r in these:
+                if q.name in r:
+                    counts[r[q.name]] = counts.get(r[q.name], 0) + 1
+            if counts:
+                answers[q.name] = counts
+        scores = {section: sorted(values) for section in ("knowledge", "attitude", "practice")
+                  if (values := _scores([q for q in items if q.section == section and q.good], these))}
+        out[_key(segment)] = {"respondents": len(these), "answers": answers, "scores": scores}
     return out
 
 
 def results(campaign) -> list[Indicator]:
-    """Return the campaign's indicators from its imported baseline and endline."""
-    waves = {wave: [r.answers for r in survey.responses] if (survey := campaign.survey(wave)) else []
-             for wave in ("baseline", "endline")}
-    return compute(kapform.questions(campaign), waves["baseline"], waves["endline"], campaign.targets,
-                   campaign.language)
+    """Return the campaign's indicators from its baseline and endline (and what retention kept of them)."""
+    surveys = {wave: campaign.survey(wave) for wave in ("baseline", "endline")}
+    return compute(kapform.questions(campaign),
+                   *([r.answers for r in survey.responses] if survey else [] for survey in surveys.values()),
+                   targets=campaign.targets, language=campaign.language,
+                   kept={wave: list(survey.kept or []) if survey else [] for wave, survey in surveys.items()})
 
 
 def target_text(target: dict | None) -> str:

@@ -170,12 +170,16 @@ def _mine(stage, participant) -> dict:
     """Return what a phone gave in the current stage, for drawing its page.
 
     A phone that gave nothing (every phone of a join storm) gets the shared view
-    either way: one indexed look costs far less than a kind's `mine`.
+    either way: one indexed look costs far less than a kind's `mine`. A kind that keeps
+    answers apart from these tables (`answers_apart`) is asked.
     """
-    if stage is None or not db.session.scalar(GAVE_ANYTHING, {"participant_id": participant.id,
-                                                              "stage_id": stage.id}):
+    if stage is None:
         return {}
-    return kind_of(stage).mine(stage, participant)
+    kind = kind_of(stage)
+    if not kind.answers_apart and not db.session.scalar(GAVE_ANYTHING, {"participant_id": participant.id,
+                                                                        "stage_id": stage.id}):
+        return {}
+    return kind.mine(stage, participant)
 
 
 # Placeholders in a rendered page, filled for each request: this phone's own parts, then this

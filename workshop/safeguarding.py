@@ -112,6 +112,9 @@ def purge(workshop: Workshop, now: datetime | None = None) -> dict:
         "votes": db.session.execute(delete(Vote).where(Vote.stage_id.in_(stages))).rowcount,
         "comments": db.session.execute(delete(Comment).where(Comment.stage_id.in_(stages))).rowcount,
     }
+    for stage in workshop.stages:  # answers a kind keeps apart (a survey's responses), figures kept above
+        for what, n in kind_of(stage).delete_raw(stage).items():
+            gone[what] = gone.get(what, 0) + n
     db.session.execute(delete(VoteAction).where(VoteAction.participant_id.in_(people)))
     participants = db.session.scalars(select(Participant).filter_by(workshop_id=workshop.id)).all()
     for person in participants:  # kept as a count per group; nothing a person answered stays

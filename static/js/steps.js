@@ -2,7 +2,8 @@
 // a kind draws every screen as [data-step] inside [data-steps]; this shows one, moves on when
 // its form is sent ([data-next] / [data-back] buttons too), and remembers where this phone is
 // (sessionStorage, per stage). Without JavaScript every screen shows, one under the other.
-// Answers this phone gave are drawn into its forms from what phone.js keeps ("mine").
+// Answers this phone gave are drawn into its forms from what phone.js keeps ("mine"): keyed
+// `<item>:<field>` in a form about an item (a pre-test's material), by the field's name otherwise.
 const view = document.querySelector("#view");
 const code = document.body.dataset.code;
 const mineKey = `charrette:mine:${code}`;
@@ -16,9 +17,9 @@ function fill(box) {
   try { mine = JSON.parse(localStorage.getItem(mineKey) || "{}"); } catch { /* none */ }
   for (const form of box.querySelectorAll("form[data-answers]")) {
     if (form.dataset.dirty) continue;
-    const item = form.elements.item_id.value;
+    const item = form.elements.item_id?.value;
     for (const el of form.elements) {
-      const k = `${item}:${el.name}`;
+      const k = item === undefined ? el.name : `${item}:${el.name}`;
       if (el.type === "radio") el.checked = String((mine.choices || {})[k]) === el.value;
       else if (el.tagName === "TEXTAREA" && !el.value) el.value = (mine.notes || {})[k] || "";
     }

@@ -2,7 +2,9 @@
 (merging voted items, the phone and console pages around it) right for each one.
 
 A kind's own test file (tests/stages/test_<kind>.py) says how one of its votes looks
-(`sample_vote`), so a new kind is walked here without this file knowing it.
+(`sample_vote`), and, if a stage of it needs something before it takes votes (a survey: a
+campaign with a questionnaire), `prepare(workshop, stage)`; so a new kind is walked here
+without this file knowing it.
 """
 from importlib import import_module
 from pathlib import Path
@@ -39,9 +41,12 @@ def voted_pair(w, key):
     pair = [Item(stage_id=stage.id, title=f"{key} item {n}", data={}) for n in range(2)]
     db.session.add_all(pair)
     db.session.commit()
+    module = import_module(f"tests.stages.test_{key}")
+    if hasattr(module, "prepare"):
+        module.prepare(w, stage)
     phases.goto_stage(w, stage.id)
     phases.set_phase(w, stage.id, "vote")
-    sample = import_module(f"tests.stages.test_{key}").sample_vote
+    sample = module.sample_vote
     person = gen_participant(w)
     for n, item in enumerate(pair):
         cast_vote(w, person, {"cid": f"{key}-vote-{n}", **sample(item.id, n)})

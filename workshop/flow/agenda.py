@@ -51,7 +51,9 @@ def remove_stage(workshop: Workshop, stage_id: int) -> None:
     stage = get_stage(workshop, stage_id)
     if stage.id == workshop.current_stage_id:
         raise Refused(_l("This stage is on screen: show another stage first."))
-    if _on_record(stage) or stage.decision:
+    kind = KINDS.get(stage.kind)
+    apart = kind is not None and kind.answers_apart and kind.progress(stage)["voters"]  # a survey's answers
+    if _on_record(stage) or stage.decision or apart:
         raise Refused(_l("Participants have contributed to this stage: it stays on record."))
     for item in stage.items:
         images.delete(item.image)

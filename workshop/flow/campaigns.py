@@ -5,16 +5,17 @@ carried decision amended) goes through `campaign_strategy.sync`, so the history 
 """
 from __future__ import annotations
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import campaign_strategy
-from ..campaign_models import Amendment, Campaign, CampaignWorkshop
+from .. import campaign_strategy, checks
+from ..campaign_models import WAVES, Amendment, Campaign, CampaignWorkshop
 from ..errors import Refused
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import Item, Workshop
-from ..stages import earlier, kind_of
+from ..stages import KINDS, TEMPLATES, earlier, kind_of, template_defaults
 from .workshops import create_workshop
 
 NOT_YOURS = _l("This campaign belongs to another facilitator.")
@@ -89,14 +90,46 @@ def add_workshop(campaign: Campaign, workshop_id: int, author: str) -> Workshop:
 
 def new_workshop(campaign: Campaign, facilitator, *, title: str, template: str) -> Workshop:
     """Create a workshop for the campaign (its topic and language; the last workshop's stakeholder
-    groups and whether it asked for names) and add it at the end."""
+    groups, unless the template has its own, e.g. the target group of a pre-test, and whether it
+    asked for names) and add it at the end."""
     last = campaign.workshops[-1] if campaign.links else None
+    own_groups = template_defaults(template).get("groups") if template in TEMPLATES else None
     workshop = create_workshop(facilitator, title=title, topic=campaign.topic or campaign.title,
                                description=campaign.description, template=template,
                                language=campaign.language,
-                               groups=list(last.groups) if last else None,
+                               groups=list(last.groups) if last and not own_groups else None,
                                collect_names=last.collect_names if last else False)
     return add_workshop(campaign, workshop.id, facilitator.name)
+
+
+def on_phones(campaign: Campaign) -> list[tuple]:
+    """Return where the campaign's questionnaire is asked on phones: (workshop, stage, wave, respondents)."""
+    return [(w, s, kind.setting(s, "wave"), kind.progress(s)["voters"]) for w in campaign.workshops
+            for s in w.stages if (kind := kind_of(s)).collects_survey]
+
+
+SURVEY_TITLES = {"baseline": _l("KAP baseline on phones"), "endline": _l("KAP endline on phones")}
+
+
+def survey_workshop(campaign: Campaign, facilitator, wave: str) -> Workshop:
+    """Create the campaign's next workshop from the template whose stages ask its KAP questionnaire on
+    phones (`collects_survey`: self-paced, for small samples), collecting answers for `wave`."""
+    if wave not in WAVES:
+        raise Refused(_l("Choose the baseline or the endline."))
+    if not campaign.questions:
+        raise Refused(_l("Write the questionnaire first."))
+    template = next((key for key, entry in TEMPLATES.items()
+                     if entry[1] and all(KINDS[kind].collects_survey for kind in entry[1])), None)
+    if template is None:
+        raise Refused(_l("This version of Charrette cannot run the survey on phones."), 404)
+    with force_locale(campaign.language):
+        title = str(SURVEY_TITLES[wave])
+    workshop = new_workshop(campaign, facilitator, title=title, template=template)
+    for stage in workshop.stages:
+        kind = kind_of(stage)
+        stage.settings = {**(stage.settings or {}), **checks.parse(kind.SettingsForm, {"wave": wave}).data}
+    db.session.commit()
+    return workshop
 
 
 def _link(campaign: Campaign, workshop_id: int) -> CampaignWorkshop:

@@ -56,7 +56,7 @@ def steps(workshop: Workshop) -> tuple[tuple[Stage, str] | None, tuple[Stage, st
     forward = None
     if i + 1 < len(phases) and phases[i + 1] != "decided":
         forward = (stage, phases[i + 1])
-    elif stage.phase == "decided" or not kind_of(stage).playable:
+    elif stage.phase == "decided" or not kind_of(stage).playable or i + 1 == len(phases):
         later = [s for s in workshop.stages if s.position > stage.position]
         if later:
             nxt = later[0]

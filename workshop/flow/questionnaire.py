@@ -3,7 +3,10 @@ saving the editor's rows, adding, removing and moving questions.
 
 Once a baseline or endline is imported the questionnaire's shape is fixed (its questions,
 their answer lists and answer names: the surveys' answers are stored by those names); the
-wording in every language and what counts as a good answer may still be corrected.
+wording in every language and what counts as a good answer may still be corrected, until
+retention deleted answers given on phones and kept only their totals, which were counted
+with what counted then. A change reaches the phones of a survey running in the campaign's
+workshops at once (their cached pages are keyed by the workshop's version).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import re
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from .. import campaign_strategy, kapform
 from ..campaign_models import Campaign, KapQuestion
@@ -18,6 +22,7 @@ from ..errors import Refused
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..kapresults import TARGET_KINDS, target_text
+from ..models import Workshop
 
 MAX_LABEL = 500
 MAX_CHOICES = 20
@@ -33,11 +38,28 @@ SEGMENTS = {
 }
 LOCKED = _l("The baseline or endline is imported: questions, their answers and their names can no longer "
             "change. Delete the imported surveys first.")
+COUNTED = _l("Answers given on phones were deleted after their retention period and kept as totals, counted "
+             "with what counted then: what counts can no longer change.")
 
 
 def locked(campaign: Campaign) -> bool:
     """Tell whether answers were imported, which fixes the questionnaire's shape."""
     return bool(campaign.surveys)
+
+
+def counted(campaign: Campaign) -> bool:
+    """Tell whether retention kept answers as totals only, which fixes what counts as well."""
+    return any(survey.kept for survey in campaign.surveys)
+
+
+def _touch(campaign: Campaign) -> None:
+    """Bump the versions of the campaign's workshops: phones asking the questionnaire draw it again."""
+    ids = [link.workshop_id for link in campaign.links]
+    if ids:
+        db.session.execute(update(Workshop).where(Workshop.id.in_(ids)).values(version=Workshop.version + 1)
+                           .execution_options(synchronize_session=False))
+        for link in campaign.links:  # read again by the push that follows, in this same session
+            db.session.expire(link.workshop, ["version"])
 
 
 def profile(campaign: Campaign):
@@ -62,6 +84,7 @@ def start(campaign: Campaign) -> None:
         campaign.questions.append(KapQuestion(
             section="segment", name=name, position=position, answers=kapform.OWN, labels=_translated(text),
             choices=[{"name": key, "labels": _translated(label)} for key, label in answers]))
+    _touch(campaign)
     draft_from_profile(campaign)
 
 
@@ -89,6 +112,7 @@ def draft_from_profile(campaign: Campaign) -> int:
             question.draft, question.source = True, sentence
             have.add(sentence)
             added += 1
+    _touch(campaign)
     db.session.commit()
     return added
 
@@ -113,6 +137,7 @@ def add_question(campaign: Campaign, section: str) -> KapQuestion:
     if locked(campaign):
         raise Refused(LOCKED)
     question = _new(campaign, section)
+    _touch(campaign)
     db.session.commit()
     return question
 
@@ -130,6 +155,7 @@ def remove_question(campaign: Campaign, question_id: int) -> None:
     if locked(campaign):
         raise Refused(LOCKED)
     campaign.questions.remove(question)
+    _touch(campaign)
     db.session.commit()
 
 
@@ -143,13 +169,15 @@ def move_question(campaign: Campaign, question_id: int, offset: int) -> None:
     same.insert(j, same.pop(i))
     for position, each in enumerate(same):
         each.position = position
+    _touch(campaign)
     db.session.commit()
 
 
 def save(campaign: Campaign, form: dict) -> dict[str, str]:
     """Check and store the editor's rows (`q<id>.<field>`); return the errors by field (none stored then)."""
     errors: dict[str, str] = {}
-    plans = [(q, _read(q, form, errors, locked(campaign))) for q in campaign.questions]
+    is_locked, is_counted = locked(campaign), counted(campaign)
+    plans = [(q, _read(q, form, errors, is_locked, is_counted)) for q in campaign.questions]
     if errors:
         return errors
     for question, plan in plans:
@@ -157,11 +185,12 @@ def save(campaign: Campaign, form: dict) -> dict[str, str]:
             question.draft = False  # rewritten by the facilitator
         for name, value in plan.items():
             setattr(question, name, value)
+    _touch(campaign)
     db.session.commit()
     return {}
 
 
-def _read(q: KapQuestion, form: dict, errors: dict, is_locked: bool) -> dict:
+def _read(q: KapQuestion, form: dict, errors: dict, is_locked: bool, is_counted: bool = False) -> dict:
     """Read one question's posted fields; note its errors; return the columns to store."""
     key = f"q{q.id}"
     labels = {lang: " ".join(form.get(f"{key}.label.{lang}", "").split()) for lang in LANGUAGES}
@@ -187,6 +216,8 @@ def _read(q: KapQuestion, form: dict, errors: dict, is_locked: bool) -> dict:
             return plan
         good = ""  # another answer list: what counts is chosen again from its answers
     plan.update(answers=answers, good=list(kapform.GOOD[answers][good][1]) if good else [])
+    if is_counted and plan["good"] != list(q.good or []):
+        errors[f"{key}.good"] = str(COUNTED)
     return plan
 
 

@@ -33,7 +33,8 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
     """Create a workshop with the stages of a template and a fresh join code.
 
     `safeguarding` None takes the template's default (on for the pre-test); the template's
-    own groups replace the default stakeholder groups when those were left as offered.
+    own groups replace the default stakeholder groups when those were left as offered; a
+    template may start in self-paced mode (the KAP survey on phones).
     """
     if template not in TEMPLATES:
         raise Refused(_l("Choose one of the workshop templates."))
@@ -49,7 +50,7 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups,
                             collect_names=collect_names and not safeguarding, language=language,
-                            safeguarding=safeguarding)
+                            safeguarding=safeguarding, self_paced=bool(starts.get("self_paced")))
         workshop.stages.extend(new_stage(kind, stage_title, prompt) for kind, stage_title, prompt in plan)
         renumber(workshop.stages)
         db.session.add(workshop)

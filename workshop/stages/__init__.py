@@ -16,6 +16,7 @@ PLUGINS = (
     "drafts",
     "strategy",
     "pretest",
+    "kapsurvey",
 )
 for _name in PLUGINS:
     import_module(f"{__name__}.{_name}")

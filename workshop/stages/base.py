@@ -87,6 +87,12 @@ class StageKind:
     # Each phone walks the stage at its own pace, one screen at a time (pre-test, survey): it runs in
     # the workshop's self-paced mode, with nobody pacing the room (participate/_steps.html).
     self_paced = False
+    # A phone's answers are kept apart from votes, ideas and comments (a survey's responses): its page
+    # always asks `mine` (participate._mine), and retention deletes them with `delete_raw`.
+    answers_apart = False
+    # A stage of this kind asks the campaign's KAP questionnaire on phones, each person a response of
+    # the wave its `wave` setting names (stages/kapsurvey); the questionnaire's page can start one.
+    collects_survey = False
     CodingForm: type[Form] | None = None  # the console codes participants' open answers (`code_answer`)
     strategy_labels: dict = {}  # what each key of `strategy_part` (or `written`) is called
     vote_meaning = "value"  # what a vote's value means, in the CSV export
@@ -100,6 +106,12 @@ class StageKind:
     def setting(self, stage, name: str):
         """Return a stage setting, falling back to this kind's default."""
         return (stage.settings or {}).get(name, self.defaults.get(name))
+
+    def form_for(self, stage, name: str) -> type[Form] | None:
+        """Return the form class that checks a phone's or the console's `name` payload ("VoteForm",
+        "ItemForm", "CommentForm") in a stage: the class attribute. A kind whose questions are data
+        (a survey's questionnaire) builds it for the stage; `stage` may be the vote path's LiveStage."""
+        return getattr(self, name)
 
     # --- items ------------------------------------------------------------------------
 
@@ -199,6 +211,11 @@ class StageKind:
     def import_answers(self, stage, records: list[dict]) -> int:
         """Store answers collected in the field (records checked against `questionnaire`); return how many."""
         raise Refused(_l("This stage takes no answers from a file."))
+
+    def delete_raw(self, stage) -> dict[str, int]:
+        """Delete the raw answers this kind keeps apart from votes and comments (`answers_apart`), once
+        `aggregate` kept the figures (retention); return how many of what went."""
+        return {}
 
     def export_tables(self, stage) -> dict[str, tuple[list[str], list[list]]]:
         """Return the stage's computed results as tables {name: (header, rows)}, for the CSV and JSON
