@@ -181,6 +181,10 @@ def test_the_phone_shows_a_part_per_screen_in_its_language_and_follows_the_quest
     mongolian = phone.http.get(f"/j/{w.code}").get_data(as_text=True)
     assert "Тусгай зөвшөөрөлтэй агентлаг хэзээ ч хураамж авдаггүй." in mongolian
     assert "Licensed recruitment" not in mongolian and "Мэдэхгүй" in mongolian
+    assert "Таны мэдлэг, бодол, үйлдлийн талаарх хэдэн асуулт." in mongolian  # the first screen too
+    events.run("stage:edit", w, None, {"stage_id": stage.id, "title": stage.title, "prompt": "Our own words"})
+    g.pop("_flask_babel", None)
+    assert "Our own words" in phone.http.get(f"/j/{w.code}").get_data(as_text=True)  # unless reworded
     # The facilitator rewords a question: the phones' (cached) page shows it at once.
     k1 = next(q for q in campaign.questions if q.name == "k1")
     form = {f"q{q.id}.label.{lang}": text for q in campaign.questions for lang, text in q.labels.items()}

@@ -97,6 +97,13 @@ class KapSurveyStage(StageKind):
                           for section, these in parts.items()],
                 "count": sum(len(these) for these in parts.values())}
 
+    def intro(self, stage) -> str:
+        """Return the first screen's words: the kind's own in the phone's language, unless the facilitator
+        reworded the prompt (their words are in the workshop's language)."""
+        with force_locale(stage.workshop.language):
+            default = str(self.prompt)
+        return str(self.prompt) if stage.prompt == default else stage.prompt
+
     def status(self, stage) -> dict:
         """Return what the console says of the survey: its campaign, the wave, who answered, what to fix."""
         campaign = collect.campaign_of(stage.id)
