@@ -2,6 +2,7 @@
 
     python scripts/bench_campaign_report.py                  # about 40 pages, three runs
     python scripts/bench_campaign_report.py --participants 40 --runs 5
+    python scripts/bench_campaign_report.py --runs 1 --keep out/    # and keep the PDF
 
 Builds the generated campaign (scripts/report_campaign.py: three linked workshops with
 `--participants` each, concept images, a 14-question KAP survey with 300 + 300 respondents,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -50,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=280)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", metavar="DIR", help="copy the rendered PDF into DIR (to read it page by page)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app, report_id = build(Path(tmp), args.participants)
@@ -63,6 +66,11 @@ def main() -> None:
         render = statistics.median(r["render_s"] or 0 for r in runs)
         cpu = statistics.median(r["cpu_s"] for r in runs)
         print(f"median: render {render:.2f} s, CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.2f}")
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            for pdf in Path(tmp, "reports").rglob("*.pdf"):
+                shutil.copy(pdf, Path(args.keep) / pdf.name)
+                print(f"kept {Path(args.keep) / pdf.name}")
 
 
 if __name__ == "__main__":
