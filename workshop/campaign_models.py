@@ -13,7 +13,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .models import Facilitator, Item, Workshop, utcnow
+from .models import Facilitator, Item, Rendering, Workshop, utcnow
 
 WAVES = ("baseline", "endline")
 
@@ -208,22 +208,12 @@ class ReachEntry(db.Model):
     campaign: Mapped[Campaign] = relationship(back_populates="reach")
 
 
-class CampaignReport(db.Model):
+class CampaignReport(Rendering, db.Model):
     """One rendering of a campaign's report, made by the same renderer process as a workshop's."""
 
     __tablename__ = "campaign_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|rendering|done|failed
-    page_size: Mapped[str] = mapped_column(String(8), default="A4")
-    language: Mapped[str] = mapped_column(String(8), default="en")
-    pdf_file: Mapped[str | None] = mapped_column(String(80))
-    html_file: Mapped[str | None] = mapped_column(String(80))
-    pages: Mapped[int | None]
-    seconds: Mapped[float | None]
-    error: Mapped[str] = mapped_column(Text, default="")
-    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship(back_populates="reports")

@@ -250,13 +250,9 @@ class Comment(db.Model):
     participant: Mapped[Participant | None] = relationship()
 
 
-class Report(db.Model):
-    """One rendering of a workshop's report: queued, rendering, done (with its files) or failed."""
+class Rendering:
+    """The columns of one rendering by the report renderer (a workshop's or a campaign's report)."""
 
-    __tablename__ = "reports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|rendering|done|failed
     page_size: Mapped[str] = mapped_column(String(8), default="A4")
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -268,6 +264,15 @@ class Report(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class Report(Rendering, db.Model):
+    """One rendering of a workshop's report: queued, rendering, done (with its files) or failed."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
 
     workshop: Mapped[Workshop] = relationship(back_populates="reports")
 
