@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from . import broadcast, events, i18n, limits, live
+from . import broadcast, events, guard, i18n, limits, live
 from .auth import sign_in_expired
 from .errors import Refused
 from .extensions import db, socketio
@@ -54,14 +54,12 @@ def connect(auth):
         raise ConnectionRefusedError(_("Join the workshop first."))
     if role != "phone" and (not current_user.is_authenticated or sign_in_expired()):
         raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
-    if not limits.allowed_now("code_guesses", limits.remote_address()):
-        raise ConnectionRefusedError(str(limits.TOO_FAST))
     try:
         workshop = access.get_workshop(code, facilitator=None if role == "phone" else current_user,
                                        open_only=(role == "phone"))
     except Refused as refusal:
-        if refusal.status in (403, 404):
-            limits.allow("code_guesses", limits.remote_address())
+        if refusal.status in (403, 404) and not guard.wrong_code_allowed():
+            raise ConnectionRefusedError(str(limits.TOO_FAST)) from None
         raise ConnectionRefusedError(refusal.message) from None
     participant = None
     if role == "phone":
