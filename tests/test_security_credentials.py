@@ -17,7 +17,8 @@ PASSWORD = "correct horse battery"
 
 def signed_in(app, remember=False, email="fac@example.org", password=PASSWORD):
     client = app.test_client()
-    r = client.post("/login", data={"email": email, "password": password, "remember": "y" if remember else ""})
+    r = client.post("/login", data={"email": email, "password": password,
+                                    "remember": "y" if remember else ""})
     assert r.status_code == 302
     return client
 
@@ -91,7 +92,8 @@ def test_a_sign_in_ends_at_its_expiry_and_use_does_not_extend_it(app, fac):
     assert not replay(app, stolen, only="session") and not replay(app, stolen, only="remember_token")
 
 
-@pytest.mark.parametrize("credential", ["1", "1.9999999999.x", "x.y.z", "", "1.1.token", "99.9999999999." + "a" * 43])
+@pytest.mark.parametrize("credential", ["1", "1.9999999999.x", "x.y.z", "", "1.1.token",
+                                        "99.9999999999." + "a" * 43])
 def test_forged_or_old_style_credentials_open_nothing(app, fac, credential):
     from flask.sessions import SecureCookieSessionInterface
     signed_in(app)  # a real sign-in exists (id 1)
@@ -102,10 +104,14 @@ def test_forged_or_old_style_credentials_open_nothing(app, fac, credential):
 
 def test_an_unknown_e_mail_costs_the_same_password_hashing(app, fac, monkeypatch):
     calls = []
-    real = auth.check_password_hash
-    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: calls.append(h.split("$")[0]) or real(h, p))
     import workshop.models as models
-    monkeypatch.setattr(models, "check_password_hash", lambda h, p: calls.append(h.split("$")[0]) or real(h, p))
+    real = auth.check_password_hash
+
+    def counted(hashed, password):
+        calls.append(hashed.split("$")[0])  # the method and its cost parameters
+        return real(hashed, password)
+    monkeypatch.setattr(auth, "check_password_hash", counted)
+    monkeypatch.setattr(models, "check_password_hash", counted)
     client = app.test_client()
     for email in ("fac@example.org", "nobody@example.org"):
         client.post("/login", data={"email": email, "password": "wrong password"})
