@@ -90,3 +90,21 @@ def allowed_now(name: str, *keys: str) -> bool:
     if not limiter.enabled:
         return True
     return limiter.limiter.test(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)
+
+
+
+def _daily(setting: str):
+    return parse(f"{int(current_app.config[setting])} per day")
+
+
+def allowed_daily(setting: str, cost: int, *keys: str) -> bool:
+    """Tell whether `cost` more fits the per-day allowance that config `setting` names (0: none)."""
+    if cost > int(current_app.config[setting]):
+        return False
+    return not limiter.enabled or limiter.limiter.test(_daily(setting), "daily", setting, *keys, cost=cost)
+
+
+def spend_daily(setting: str, cost: int, *keys: str) -> None:
+    """Count `cost` against the per-day allowance (check allowed_daily first)."""
+    if limiter.enabled:
+        limiter.limiter.hit(_daily(setting), "daily", setting, *keys, cost=cost)
