@@ -146,6 +146,7 @@ class Config:
         "signups": "20 per hour",
         "ideas": "10 per minute",              # per participant, over Socket.IO
         "votes": "120 per minute",             # per participant, over Socket.IO
+        "syncs": "60 per minute",              # whole views asked for, per phone or per screen
     }
     RATELIMIT_ENABLED = True  # set explicitly: Flask-Limiter keeps the last app's value otherwise
     MIGRATE_ON_START = True  # upgrade the database to the newest schema revision on start

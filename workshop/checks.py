@@ -53,7 +53,8 @@ def parse(form_class: type[Form], payload) -> Form:
                 if v:
                     pairs.append((key, "y"))
                 continue
-            if isinstance(v, bool) or not isinstance(v, (str, int)):
+            if isinstance(v, bool) or not isinstance(v, (str, int)) or (
+                    not issubclass(known[key], StringField) and _too_big(v)):
                 raise Refused(_l("Invalid value for %(name)s.", name=key))
             pairs.append((key, str(v)))
     form = form_class(formdata=MultiDict(pairs))
@@ -61,6 +62,17 @@ def parse(form_class: type[Form], payload) -> Form:
         field, errors = next(iter(form.errors.items()))
         raise Refused(f"{getattr(form, field).label.text}: {errors[0]}")
     return form
+
+
+MAX_INT = 2**53  # ids and counts past this are no row of ours (SQLite stops at 2**63, JSON at 2**53)
+
+
+def _too_big(value) -> bool:
+    """An integer (or integer text) beyond MAX_INT: refused here, never reaching a query."""
+    if isinstance(value, str):
+        digits = value.strip().lstrip("+-").lstrip("0")
+        return digits.isdigit() and (len(digits) > 16 and int(digits[:20]) > MAX_INT)
+    return abs(value) > MAX_INT
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ events.run does the rest. Refusals become `{"ok": false, "error": ...}` replies.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
@@ -32,9 +33,15 @@ class Client:
     role: str
     participant_id: int | None = None
     lang: str = i18n.DEFAULT
+    token: str | None = None  # a phone's participant cookie, which PHONE_SOCKETS counts
 
 
 CLIENTS: dict[str, Client] = {}
+# Open sockets per participant (one phone's tabs), in this process: a phone cookie may open a few
+# (a reload overlaps the old socket), not hundreds.
+SOCKETS_PER_PHONE = 5
+PHONE_SOCKETS: Counter[str] = Counter()
+LOGGED: set[tuple[str, str]] = set()  # (event, error type) whose traceback was logged once
 
 
 def connect(auth):
@@ -65,8 +72,13 @@ def connect(auth):
         participant = access.participant_for(workshop, token)
         if participant is None:
             raise ConnectionRefusedError(_("Join the workshop first."))
+        if PHONE_SOCKETS[token] >= SOCKETS_PER_PHONE:
+            raise ConnectionRefusedError(_("This phone has too many open pages of the workshop. "
+                                           "Close some, then reload."))
+        PHONE_SOCKETS[token] += 1
     lang = i18n.workshop_language(workshop) if role == "projector" else i18n.current()
-    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang)
+    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang,
+                                  token if participant else None)
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
     join_room(broadcast.room(workshop.id, role, None if role == "projector" else lang))
@@ -76,7 +88,11 @@ def connect(auth):
 
 def disconnect(*_args):
     """Forget a screen that went away."""
-    CLIENTS.pop(request.sid, None)
+    client = CLIENTS.pop(request.sid, None)
+    if client is not None and client.token is not None:
+        PHONE_SOCKETS[client.token] -= 1
+        if PHONE_SOCKETS[client.token] <= 0:
+            del PHONE_SOCKETS[client.token]
 
 
 def _load(client: Client, light: bool):
@@ -106,14 +122,22 @@ def handle(name: str, roles: tuple[str, ...], light: bool, payload=None) -> dict
         if workshop is None:
             raise Refused(_("This workshop no longer exists."))
         if name == "sync":
+            # A whole view per ask: limited per phone (all its tabs), or per socket for other screens.
+            if not limits.allow("syncs", str(client.participant_id or request.sid)):
+                raise Refused(limits.TOO_FAST, 429)
             return {"ok": True, **sync(workshop, participant, client)}
         return events.run(name, workshop, participant, payload)
     except Refused as refusal:
         db.session.rollback()
         return {"ok": False, "error": refusal.message}
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        log.exception("%s failed", name)
+        # The first of a kind with its traceback; a flood of the same is one line each.
+        if (name, type(error).__name__) in LOGGED:
+            log.error("%s failed: %s", name, type(error).__name__)
+        else:
+            LOGGED.add((name, type(error).__name__))
+            log.exception("%s failed", name)
         return {"ok": False, "error": _("Something went wrong; please try again.")}
 
 

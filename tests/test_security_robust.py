@@ -1,0 +1,78 @@
+"""Robustness over Socket.IO (issue 17, item 12): huge integers are refused cleanly and log nothing,
+one phone cookie opens a few sockets, not hundreds, and `sync` is rate-limited."""
+import logging
+
+import pytest
+
+from tests.conftest import gen_ideas, gen_workshop
+from workshop import events, sockets
+from workshop.flow import phases
+
+HUGE = [10**30, -(10**30), "1" * 30, "9" * 5000, 2**63]
+ID_KEYS = ("item_id", "stage_id", "source_id", "target_id", "seconds", "dots", "value", "position")
+
+
+@pytest.fixture
+def room(app, browser):
+    w = gen_workshop()
+    gen_ideas(w, "One", "Two")
+    phases.set_phase(w, w.stages[0].id, "vote")
+    phone = browser()
+    phone.join(w.code)
+    laptop = browser()
+    laptop.login()
+    return w, phone, laptop
+
+
+def test_huge_integers_in_every_event_are_refused_without_a_traceback(room, caplog):
+    w, phone, laptop = room
+    screens = {"phone": phone.socket(w.code, "phone"), "console": laptop.socket(w.code, "console")}
+    caplog.set_level(logging.INFO)
+    sent = 0
+    for name, event in events.EVENTS.items():
+        sock = screens["phone" if "phone" in event.roles else "console"]
+        for key in ID_KEYS:
+            for value in HUGE:
+                reply = sock.emit(name, {"cid": f"big-{sent:06d}", key: value, "stage_id": w.stages[0].id}
+                                  if key != "stage_id" else {"cid": f"big-{sent:06d}", key: value},
+                                  callback=True)
+                sent += 1
+                assert reply["ok"] is False, (name, key, value, reply)
+    assert sent > 100
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_flood_of_one_failure_logs_one_traceback_then_one_line_each(room, caplog, monkeypatch):
+    w, phone, _laptop = room
+    sock = phone.socket(w.code, "phone")
+    monkeypatch.setattr(sockets, "sync", lambda *a: 1 / 0)
+    sockets.LOGGED.discard(("sync", "ZeroDivisionError"))
+    caplog.set_level(logging.INFO)
+    for _ in range(5):
+        assert sock.emit("sync", {}, callback=True)["ok"] is False
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 5 and sum(r.exc_info is not None for r in errors) == 1
+
+
+def test_one_phone_cookie_opens_a_few_sockets_not_hundreds(room):
+    w, phone, _laptop = room
+    open_ = [phone.socket(w.code, "phone") for _ in range(sockets.SOCKETS_PER_PHONE)]
+    assert all(s.is_connected() for s in open_)
+    assert not phone.socket(w.code, "phone").is_connected()
+    open_[0].disconnect()
+    again = phone.socket(w.code, "phone")
+    assert again.is_connected()
+    for s in [*open_[1:], again]:
+        s.disconnect()
+    assert phone.http.get_cookie("session") and len(sockets.PHONE_SOCKETS) <= 3  # this phone: none left
+
+
+def test_sync_is_rate_limited_per_phone(app, room):
+    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "syncs": "5 per minute"}
+    w, phone, laptop = room
+    first, second = phone.socket(w.code, "phone"), phone.socket(w.code, "phone")
+    for n in range(5):
+        assert (first if n % 2 else second).emit("sync", {}, callback=True)["ok"]
+    reply = first.emit("sync", {}, callback=True)
+    assert reply["ok"] is False and "Too many" in reply["error"]
+    assert laptop.socket(w.code, "console").emit("sync", {}, callback=True)["ok"]  # another screen's own
