@@ -389,7 +389,8 @@ def test_a_socket_refusal_does_not_tell_whether_a_code_exists(app):
 # --- accounts, cookies, headers, origins -------------------------------------------------------
 
 def production_app(tmp_path, **overrides):
-    return create_app(config.ProductionConfig(SECRET_KEY="prod-secret", DEMO=False, ASYNC_MODE="threading",
+    return create_app(config.ProductionConfig(SECRET_KEY="a1b2c3d4e5f60718293a4b5c6d7e8f90" * 2, DEMO=False,
+                                              ASYNC_MODE="threading",
                                               DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}", **overrides))
 
 
