@@ -1,7 +1,7 @@
 """Credentials end with sign-out (issue 17, items 4, 5, 6 and 10): every cookie a sign-in issued stops
 working when it ends; remember cookies carry a per-sign-in token and a fixed expiry; sign-up is
 the first facilitator's, then by invitation; an unknown e-mail costs the same hashing."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -49,7 +49,7 @@ def test_each_sign_in_gets_its_own_remember_token_with_its_expiry_inside(app, fa
         credential = stolen["remember_token"].split("|")[0]
         sign_in_id, expiry, token = credential.split(".", 2)
         row = db.session.get(SignIn, int(sign_in_id))
-        assert int(expiry) == int(row.expires_at.timestamp()) and len(token) >= 32
+        assert int(expiry) == int(row.expires_at.replace(tzinfo=UTC).timestamp()) and len(token) >= 32
         assert row.expires_at - row.created_at == app.config["REMEMBER_COOKIE_DURATION"]
         assert replay(app, stolen, only="remember_token") and replay(app, stolen, only="session")
 

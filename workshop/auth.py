@@ -43,7 +43,7 @@ def load_user(credential: str):
     if int(parts[1]) <= time.time():  # the expiry written in the cookie itself
         return None
     row = db.session.get(SignIn, int(parts[0]))
-    if row is None or not hmac.compare_digest(row.credential, credential) or row.expires_at <= utcnow():
+    if row is None or not hmac.compare_digest(row.token, parts[2]) or row.expires_at <= utcnow():
         return None
     row.facilitator.sign_in = row
     return row.facilitator
