@@ -76,3 +76,45 @@ def test_sync_is_rate_limited_per_phone(app, room):
     reply = first.emit("sync", {}, callback=True)
     assert reply["ok"] is False and "Too many" in reply["error"]
     assert laptop.socket(w.code, "console").emit("sync", {}, callback=True)["ok"]  # another screen's own
+
+
+BIDI = ["\u202e", "\u202b", "\u202d", "\u202a", "\u2066", "\u2067", "\u2068"]
+
+
+@pytest.mark.parametrize("opener", BIDI)
+def test_bidi_controls_in_user_text_are_closed_within_it(room, opener):
+    from sqlalchemy import select
+
+    from workshop import checks
+    from workshop.extensions import db
+    from workshop.models import Item
+    w, phone, _laptop = room
+    phases.set_phase(w, w.stages[0].id, "collect")
+    sock = phone.socket(w.code, "phone")
+    title = f"Pay {opener}no fees\u202c\u2069 at all"  # an opener, plus closers of both kinds
+    assert sock.emit("idea:add", {"cid": "bidi-000001", "title": title}, callback=True)["ok"]
+    stored = db.session.scalar(select(Item.title).where(Item.title.like("Pay %")))
+    assert stored == checks.balance_bidi(title)
+    depth = []
+    for c in stored:  # every opener is closed by its own kind, in order, within the text
+        if c in checks.BIDI_OPEN:
+            depth.append(checks.BIDI_OPEN[c])
+        elif c in checks.BIDI_CLOSE:
+            assert depth and depth.pop() == c
+    assert depth == []
+
+
+def test_a_new_database_file_is_private(tmp_path):
+    import os
+    import stat
+
+    import config
+    from workshop import create_app
+    app = create_app(config.DevelopmentConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}", DEMO=False,
+                                              MIGRATE_ON_START=False, ASYNC_MODE="threading", SECRET_KEY="k"))
+    with app.app_context():
+        from workshop.extensions import db
+        db.session.remove()
+        db.engine.dispose()
+    mode = stat.S_IMODE(os.stat(tmp_path / "fresh.db").st_mode)
+    assert mode == 0o600, oct(mode)  # and SQLite gives its -wal and -shm files the same
