@@ -133,6 +133,7 @@ class Config:
     # remember-me duration when "Keep me signed in" was ticked.
     FACILITATOR_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False  # its sign-in's end is fixed (workshop/auth.py)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, limiter, login_manager
@@ -42,7 +43,7 @@ def load_user(credential: str):
         return None
     if int(parts[1]) <= time.time():  # the expiry written in the cookie itself
         return None
-    row = db.session.get(SignIn, int(parts[0]))
+    row = db.session.get(SignIn, int(parts[0]), options=[joinedload(SignIn.facilitator)])
     if row is None or not hmac.compare_digest(row.token, parts[2]) or row.expires_at <= utcnow():
         return None
     row.facilitator.sign_in = row
