@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import network
 from .extensions import db, limiter, login_manager
 from .forms import InviteForm, LoginForm, PasswordForm, SignupForm
 from .limits import failed_login, rate
@@ -139,7 +140,8 @@ def _invitations() -> URLSafeTimedSerializer:
 def invitation_link(inviter: Facilitator, email: str) -> str:
     """A link with which the owner of `email` may create an account, for INVITATION_DAYS days."""
     token = _invitations().dumps({"email": email.strip().lower(), "by": inviter.id})
-    return url_for("auth.signup", invite=token, _external=True)
+    # The address others reach (PUBLIC_URL or the LAN's), not the laptop's own localhost.
+    return network.public_url() + url_for("auth.signup", invite=token)
 
 
 def invited_email(token: str | None) -> str | None:
