@@ -119,3 +119,24 @@ def test_a_new_database_file_is_private(tmp_path):
         db.engine.dispose()
     mode = stat.S_IMODE(os.stat(tmp_path / "fresh.db").st_mode)
     assert mode == 0o600, oct(mode)  # and SQLite gives its -wal and -shm files the same
+
+
+def test_huge_ids_in_every_url_are_404_not_500(app, client):
+    from werkzeug.routing import IntegerConverter
+    w = gen_workshop()
+    client.post("/login", data={"email": "fac@example.org", "password": "correct horse battery"})
+    adapter = app.url_map.bind("localhost")
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        ints = {a for a, conv in rule._converters.items() if isinstance(conv, IntegerConverter)}
+        if not ints:
+            continue
+        args = {a: w.code if a == "code" else 10**30 if a in ints else "pdf" if a == "fmt" else "x"
+                for a in rule.arguments}
+        url = adapter.build(rule.endpoint, args)
+        for method in {"GET", "POST"} & rule.methods:
+            assert client.open(url, method=method, data={"title": "x"}).status_code == 404, url
+            tried += 1
+    assert tried >= 20
+    r = client.post(f"/j/{w.code}/act", data={"event": "vote", "item_id": "1" * 30, "cid": "big-000001"})
+    assert r.status_code != 500

@@ -15,9 +15,11 @@ from flask_babel import get_locale
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event, text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as config_module
 
+from .checks import MAX_INT
 from .compression import gzip_response
 from .errors import Refused
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -36,6 +38,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     app.config.from_object(config or config_module.from_env(**overrides))
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.session_interface = CheckedOnceSessions()
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -116,6 +119,15 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
                 from .demo import lock_leftover_demo
                 lock_leftover_demo()
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` in URLs, up to checks.MAX_INT: a longer number is no row of ours (404), and
+    would overflow the database's integers (a 500 and a traceback per request)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def _socket_origins(public_url: str):
