@@ -209,3 +209,18 @@ def test_private_pages_are_never_stored(app, fac):
     static = client.get("/static/css/app.css")
     assert "no-store" not in (static.headers.get("Cache-Control") or "")
     static.close()
+
+
+@pytest.mark.parametrize("role", ["console", "projector"])
+def test_a_screen_connected_before_sign_out_stops_with_it(app, browser, role):
+    w = gen_workshop()
+    laptop = browser()
+    laptop.login()
+    screen = laptop.socket(w.code, role)
+    assert screen.emit("sync", {}, callback=True)["ok"]
+    other = browser()
+    other.login()
+    other.http.post("/logout/everywhere")  # from another device: this laptop's sign-in ends too
+    reply = screen.emit("sync", {}, callback=True)
+    assert reply["ok"] is False and "Sign in" in reply["error"]
+    assert not screen.is_connected()

@@ -117,6 +117,10 @@ def handle(name: str, roles: tuple[str, ...], light: bool, payload=None) -> dict
     client = CLIENTS.get(request.sid)
     if client is None or client.role not in roles:
         return {"ok": False, "error": _("You are not allowed to do that.")}
+    if client.role != "phone" and not current_user.is_authenticated:  # signed out or expired since connect
+        disconnect()
+        socketio.server.disconnect(request.sid, namespace="/")
+        return {"ok": False, "error": _("Sign in as this workshop's facilitator.")}
     try:
         workshop, participant = _load(client, light)
         if workshop is None:
