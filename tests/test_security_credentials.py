@@ -218,9 +218,25 @@ def test_a_screen_connected_before_sign_out_stops_with_it(app, browser, role):
     laptop.login()
     screen = laptop.socket(w.code, role)
     assert screen.emit("sync", {}, callback=True)["ok"]
+    quiet = laptop.socket(w.code, role)  # only listens: never sends an event again
     other = browser()
     other.login()
     other.http.post("/logout/everywhere")  # from another device: this laptop's sign-in ends too
+    assert not quiet.is_connected()  # disconnected as the sign-in ended
+    assert not screen.is_connected()
+
+
+def test_a_screen_of_a_sign_in_ended_elsewhere_is_refused_at_its_next_event(app, browser, monkeypatch):
+    from workshop import sockets
+    w = gen_workshop()
+    laptop = browser()
+    laptop.login()
+    screen = laptop.socket(w.code, "console")
+    monkeypatch.setattr(sockets, "end_screens", lambda ids: None)  # as if on another process
+    other = browser()
+    other.login()
+    other.http.post("/logout/everywhere")
+    assert screen.is_connected()
     reply = screen.emit("sync", {}, callback=True)
     assert reply["ok"] is False and "Sign in" in reply["error"]
     assert not screen.is_connected()

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import network
+from . import network, sockets
 from .extensions import db, limiter, login_manager
 from .forms import InviteForm, LoginForm, PasswordForm, SignupForm
 from .limits import failed_login, rate
@@ -66,11 +66,13 @@ def sign_in(user: Facilitator, remember: bool = False) -> None:
 
 def end_sign_ins(user: Facilitator, everywhere: bool) -> None:
     """End this browser's sign-in, or every sign-in of the account (its cookies stop working)."""
-    query = delete(SignIn).where(SignIn.facilitator_id == user.id)
+    ended = select(SignIn.id).where(SignIn.facilitator_id == user.id)
     if not everywhere:
-        query = query.where(SignIn.id == user.sign_in.id)
-    db.session.execute(query)
+        ended = ended.where(SignIn.id == user.sign_in.id)
+    ids = db.session.scalars(ended).all()
+    db.session.execute(delete(SignIn).where(SignIn.id.in_(ids)))
     db.session.commit()
+    sockets.end_screens(ids)  # its consoles and projectors, here at once
 
 
 def create_facilitator(email: str, name: str, password: str) -> Facilitator:

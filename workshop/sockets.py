@@ -34,6 +34,7 @@ class Client:
     participant_id: int | None = None
     lang: str = i18n.DEFAULT
     token: str | None = None  # a phone's participant cookie, which PHONE_SOCKETS counts
+    sign_in_id: int | None = None  # a console's or projector's sign-in (auth.end_sign_ins ends its screens)
 
 
 CLIENTS: dict[str, Client] = {}
@@ -78,7 +79,8 @@ def connect(auth):
         PHONE_SOCKETS[token] += 1
     lang = i18n.workshop_language(workshop) if role == "projector" else i18n.current()
     CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang,
-                                  token if participant else None)
+                                  token if participant else None,
+                                  None if participant else current_user.sign_in.id)
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
     join_room(broadcast.room(workshop.id, role, None if role == "projector" else lang))
@@ -162,6 +164,21 @@ def init_app(app) -> None:
     socketio.on_event("sync", partial(handle, "sync", broadcast.ROLES, False))
     for name, event in events.EVENTS.items():
         socketio.on_event(name, partial(handle, name, event.roles, event.light))
+
+
+def end_screens(sign_in_ids) -> None:
+    """Disconnect this process's consoles and projectors of sign-ins that just ended.
+
+    (Another process's screens are refused at their next event, `handle`.)
+    """
+    ended = set(sign_in_ids)
+    for sid, client in list(CLIENTS.items()):
+        if client.sign_in_id in ended:
+            CLIENTS.pop(sid, None)
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except (KeyError, ValueError):  # already gone
+                pass
 
 
 def forget(workshop_id: int) -> None:
