@@ -39,7 +39,9 @@ SETTINGS = [
     Setting("CHARRETTE_ENV", "development",
             "`development` (default), `production` or `testing`."),
     Setting("SECRET_KEY", "",
-            "Signs sessions and participant cookies. Required in production; "
+            "Signs sessions and participant cookies. Required in production, and refused there when "
+            "weak: shorter than 32 characters, few distinct characters, or a known placeholder "
+            "(make one with `python3 -c 'import secrets; print(secrets.token_hex(32))'`); "
             "in development a random key is generated and kept in instance/."),
     Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charrette.db'}",
             "SQLAlchemy URL. Default: an SQLite file under instance/. PostgreSQL: "
@@ -60,7 +62,9 @@ SETTINGS = [
             "Base URL phones use to join (printed and in the QR code). Empty: http://<address>:<PORT> "
             "with this laptop's best LAN address, followed as the network changes and switchable on "
             "the console. Set: always this one (a proxy, several processes)."),
-    Setting("DEMO", True, "Create a demo facilitator and workshop on first run."),
+    Setting("DEMO", True, "Create a demo facilitator and workshop on first run (development only: "
+            "ignored in production, where a demo account left over is locked). Its password is "
+            "shown on /login only to the laptop itself (a request from 127.0.0.1 or ::1)."),
     Setting("DEMO_EMAIL", "demo@example.org", "Login of the demo facilitator."),
     Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),
     Setting("ASYNC_MODE", "gevent", "Socket.IO async mode: `gevent` (default) or `threading`."),
@@ -88,7 +92,15 @@ SETTINGS = [
     Setting("SMTP_FROM", "", "Sender address of the report e-mails, e.g. `Charrette <reports@example.org>`."),
     Setting("SMTP_TIMEOUT", 20.0, "Seconds to wait for the SMTP server before giving up."),
     Setting("IMPORT_MAX_MB", 50, "Largest workshop file (JSON export) that may be imported, in MB."),
-    Setting("SIGNUP_OPEN", True, "Allow anyone who reaches the app to create a facilitator account."),
+    Setting("SIGNUP_OPEN", False,
+            "Let anyone who reaches the app create a facilitator account. Off (default): the first "
+            "facilitator signs up, further ones with an invitation link made on the Account page."),
+    Setting("MAIL_SENDS_PER_ACCOUNT_DAY", 60,
+            "Report e-mails (one per recipient) an account may send in a day (0 = none)."),
+    Setting("MAIL_SENDS_PER_WORKSHOP_DAY", 30,
+            "Report e-mails (one per recipient) one workshop's report may be sent to in a day (0 = none)."),
+    Setting("HSTS_SECONDS", 31536000,
+            "Production over HTTPS: the Strict-Transport-Security max-age sent (0 = no header)."),
     Setting("LOG_LEVEL", "INFO", "Python log level."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counters live: `memory://` (one process) or a `redis://` URL "
@@ -121,6 +133,7 @@ class Config:
     # remember-me duration when "Keep me signed in" was ticked.
     FACILITATOR_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False  # its sign-in's end is fixed (workshop/auth.py)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"
@@ -134,15 +147,19 @@ class Config:
         "signups": "20 per hour",
         "ideas": "10 per minute",              # per participant, over Socket.IO
         "votes": "120 per minute",             # per participant, over Socket.IO
+        "syncs": "60 per minute",              # whole views asked for, per phone or per screen
     }
     RATELIMIT_ENABLED = True  # set explicitly: Flask-Limiter keeps the last app's value otherwise
     MIGRATE_ON_START = True  # upgrade the database to the newest schema revision on start
+
+    ENVIRONMENT = "development"
 
     def __init__(self, **overrides):
         for key, value in _env().items():
             setattr(self, key, value)
         for key, value in overrides.items():
             setattr(self, key, value)
+        self.CHARRETTE_ENV = self.ENVIRONMENT
         if "SQLALCHEMY_DATABASE_URI" not in overrides:
             self.SQLALCHEMY_DATABASE_URI = database_uri(self.DATABASE_URL)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
@@ -168,9 +185,13 @@ class Config:
 class DevelopmentConfig(Config):
     """Laptop default: SQLite, one process, a demo workshop."""
 
+    ENVIRONMENT = "development"
+
 
 class TestingConfig(Config):
     """Isolated from the environment's database; pushes at once."""
+
+    ENVIRONMENT = "testing"
 
     def __init__(self, **overrides):
         defaults = {
@@ -191,13 +212,35 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Secure cookies and an explicit secret key."""
 
+    ENVIRONMENT = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 
     def __init__(self, **overrides):
         super().__init__(**overrides)
-        if not self.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set when CHARRETTE_ENV=production")
+        if problem := weak_secret(self.SECRET_KEY):
+            raise RuntimeError(f"SECRET_KEY {problem} (CHARRETTE_ENV=production). Make one with: "
+                               "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        self.DEMO = False  # no demo account where strangers can reach the sign-in page
+
+
+# Placeholders from our own files and common examples: a cookie signed with one is forged at will.
+KNOWN_SECRETS = ("change-me", "changeme", "secret", "test-secret", "development", "example", "password",
+                 "your-secret-key", "replace-me")
+
+
+def weak_secret(key: str) -> str | None:
+    """Say why a production SECRET_KEY is unusable, or None when it will do."""
+    if not key:
+        return "must be set"
+    lowered = key.lower()
+    if any(lowered.startswith(known) or lowered == known for known in KNOWN_SECRETS):
+        return "is a known placeholder"
+    if len(key) < 32:
+        return "is shorter than 32 characters"
+    if len(set(key)) < 12:
+        return "has too few distinct characters"
+    return None
 
 
 CONFIGS = {

@@ -26,7 +26,30 @@ def test_production_requires_a_secret_key(monkeypatch):
     with pytest.raises(RuntimeError):
         config.ProductionConfig()
     monkeypatch.setenv("SECRET_KEY", "s3cret")
+    with pytest.raises(RuntimeError, match="shorter"):
+        config.ProductionConfig()
+    monkeypatch.setenv("SECRET_KEY", "9f8e" * 16)
+    with pytest.raises(RuntimeError, match="distinct"):
+        config.ProductionConfig()
+    monkeypatch.setenv("SECRET_KEY", "0123456789abcdef" * 4)
     assert config.ProductionConfig().SESSION_COOKIE_SECURE
+
+
+def test_production_refuses_the_placeholder_of_deploy_charrette_env(monkeypatch):
+    from pathlib import Path
+    env = dict(line.split("=", 1) for line in (Path(config.BASE_DIR) / "deploy/charrette.env").read_text()
+               .splitlines() if "=" in line and not line.startswith("#"))
+    for key in (env["SECRET_KEY"], "change-me", "CHANGEME-" + "x" * 40, "secret" * 8, "test-secret"):
+        monkeypatch.setenv("SECRET_KEY", key)
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            config.ProductionConfig()
+
+
+def test_production_has_no_demo(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "0123456789abcdef" * 4)
+    monkeypatch.setenv("DEMO", "1")
+    cfg = config.ProductionConfig()
+    assert cfg.DEMO is False and cfg.CHARRETTE_ENV == "production"
 
 
 def test_join_url_uses_public_url_or_the_lan_address(app):

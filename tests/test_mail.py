@@ -233,3 +233,39 @@ def test_a_slow_mail_server_does_not_hold_up_the_live_session(tmp_path):
         assert len(waits) >= 5 and max(waits) < 1.0, waits
     finally:
         controller.stop()
+
+
+def test_report_mail_is_no_open_relay_sends_are_limited_per_account_and_workshop(app, client, smtp):
+    app.config.update(MAIL_SENDS_PER_ACCOUNT_DAY=6, MAIL_SENDS_PER_WORKSHOP_DAY=4)
+    fac = gen_facilitator()
+    first, second, third = (gen_workshop(fac, title=t) for t in ("One", "Two", "Three"))
+    for w in (first, second, third):
+        gen_report(w)
+    login(client)
+    two = "a@example.org, b@example.org"
+    assert send(client, first, recipients=two).status_code == 302
+    assert send(client, first, recipients=two).status_code == 302
+    r = send(client, first, recipients="c@example.org")  # the workshop's 4 a day are used
+    assert r.status_code == 200 and "4 addresses a day" in r.get_data(as_text=True)
+    r = send(client, second, recipients="a@example.org, b@example.org, c@example.org")  # 4 + 3 > 6
+    assert r.status_code == 200 and "6 addresses a day" in r.get_data(as_text=True)
+    assert send(client, second, recipients=two).status_code == 302  # 6 of the account's 6
+    assert send(client, third, recipients="z@example.org").status_code == 200
+    assert sum(len(rcpts) for _s, rcpts, _c in smtp.messages) == 6
+    app.config.update(MAIL_SENDS_PER_ACCOUNT_DAY=0)
+    assert send(client, third, recipients="z@example.org").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["Eve\r\nBcc: spy@evil.example", "Eve\nX-Injected: 1", "Eve\r"])
+def test_a_stored_name_with_line_breaks_still_sends_on_one_header_line(app, client, smtp, name):
+    from workshop.extensions import db
+    w = gen_workshop()
+    gen_report(w)
+    w.facilitator.name = name  # stored before names were checked
+    db.session.commit()
+    login(client)
+    assert send(client, w).status_code == 302
+    ((_sender, rcpts, content),) = smtp.messages
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Bcc"] is None and message["X-Injected"] is None and "spy@evil.example" not in rcpts
+    assert message["Reply-To"].addresses[0].addr_spec == "fac@example.org"

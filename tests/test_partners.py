@@ -54,15 +54,26 @@ def test_a_partner_prepares_concepts_that_the_console_shows_live(app, browser):
     item = db.session.scalar(select(Item).filter_by(stage_id=concepts.id))
     assert item.field("prepared_by") == "Studio North" and item.image and item.participant_id is None
     assert views(console), "the console refreshed"
-    phases.goto_stage(w, concepts.id)
-    assert "Studio North" in screens(w)["console"]
-    # The partner corrects it; the image stays.
+    # The partner corrects it before the stage starts; the image stays.
     image = item.image["name"]
     r = partner.http.post(f"/p/{invitation.token}/items/{item.id}", data={
         "title": "Ask three questions", "message": "Ask three questions before you sign"})
     assert r.status_code == 302
     db.session.expire_all()
     assert (item.field("message"), item.image["name"]) == ("Ask three questions before you sign", image)
+    phases.goto_stage(w, concepts.id)
+    assert "Studio North" in screens(w)["console"]
+    # Once the stage has started in the room its concepts are frozen for the partner, image included.
+    r = partner.http.post(f"/p/{invitation.token}/items/{item.id}", data={
+        "title": "Swapped", "message": "x", "image": (png(), "other.png")},
+        content_type="multipart/form-data")
+    assert r.status_code == 409 and "frozen" in r.get_data(as_text=True)
+    r = partner.http.post(f"/p/{invitation.token}/stages/{concepts.id}/items",
+                          data={"title": "Late", "message": "x"})
+    assert r.status_code == 409
+    db.session.expire_all()
+    assert (item.title, item.image["name"]) == ("Ask three questions", image)
+    assert "frozen" in partner.http.get(f"/p/{invitation.token}").get_data(as_text=True)
 
 
 def test_a_refused_entry_is_shown_again_with_what_was_typed(app, browser):
@@ -118,3 +129,23 @@ def test_stopped_links_and_closed_workshops_refuse_and_only_the_owner_manages_li
     _, fresh = invited(browser, w, label="Studio South")
     owner.http.post(f"/w/{w.code}/status")  # close the workshop
     assert partner.http.get(f"/p/{fresh.token}").status_code == 410
+
+
+def test_a_partner_page_shows_no_other_partners_label_and_no_hidden_item(app, browser):
+    w = gen_workshop()
+    north, north_link = invited(browser, w, "Studio North")
+    south, south_link = invited(browser, w, "Agency South")
+    concepts = stage_of(w, "concepts")
+    for client, link, title in ((north, north_link, "North concept"), (south, south_link, "South concept"),
+                                (south, south_link, "Withdrawn concept")):
+        assert client.http.post(f"/p/{link.token}/stages/{concepts.id}/items",
+                                data={"title": title, "message": "m"}).status_code == 302
+    withdrawn = db.session.scalar(select(Item).filter_by(title="Withdrawn concept"))
+    withdrawn.hidden = True
+    db.session.commit()
+    html = north.http.get(f"/p/{north_link.token}").get_data(as_text=True)
+    assert "North concept" in html and "Studio North" in html and "South concept" in html
+    assert "Agency South" not in html and "Another partner" in html
+    assert "Withdrawn concept" not in html
+    r = north.http.post(f"/p/{north_link.token}/items/{withdrawn.id}", data={"title": "Back", "message": "m"})
+    assert r.status_code == 403

@@ -47,8 +47,8 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
         # The first released schema (0001): no comments, and strategy stages had no item yet;
         # no reports, share links, nor the workshop's language, organisation and paper (0003),
         # nor invitations (0004), nor a record of applied vote actions (0005), nor indexes on
-        # (participant, stage) (0006), nor campaigns (0010).
-        for table in ("amendments", "strategy_changes", "campaign_workshops", "kap_questions",
+        # (participant, stage) (0006), nor campaigns (0010), nor sign-ins (0013).
+        for table in ("sign_ins", "amendments", "strategy_changes", "campaign_workshops", "kap_questions",
                       "survey_responses",
                       "surveys", "reach_entries", "campaign_reports", "campaigns"):
             db.session.execute(text(f"DROP TABLE {table}"))

@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import secrets
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event, text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as config_module
 
+from .checks import MAX_INT
 from .compression import gzip_response
 from .errors import Refused
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -35,10 +38,12 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     app.config.from_object(config or config_module.from_env(**overrides))
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.session_interface = CheckedOnceSessions()
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # the default SQLite file
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
 
@@ -110,7 +115,19 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
                 schema.upgrade()
             else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
                 db.create_all()
+            if app.config["CHARRETTE_ENV"] == "production":
+                from .demo import lock_leftover_demo
+                lock_leftover_demo()
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` in URLs, up to checks.MAX_INT: a longer number is no row of ours (404), and
+    would overflow the database's integers (a 500 and a traceback per request)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def _socket_origins(public_url: str):
@@ -152,12 +169,25 @@ def startup_lock():
             conn.commit()
 
 
+def _private_sqlite_file(uri: str) -> None:
+    """Create a new SQLite database file readable by its owner only (SQLite gives -wal and -shm the same)."""
+    from sqlalchemy.engine import make_url
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return
+    path = Path(url.database)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _instance_secret(app: Flask) -> str:
     """Return a per-install random secret kept in instance/ (development only)."""
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -192,11 +222,22 @@ def _tune_sqlite(engine) -> None:
 
 
 def _security_headers(response):
-    """Add the headers every response carries."""
+    """Add the headers every response carries.
+
+    Pages are never stored by a browser or a proxy (`no-store`): behind sign-in they show a
+    facilitator's workshops, and a phone's pages show what that person gave; only files
+    that say otherwise themselves (static assets, images, QR codes) are cached. In
+    production over HTTPS (directly, or X-Forwarded-Proto from the proxy) HSTS is sent.
+    """
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
     response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-store"
+    cfg = current_app.config
+    if cfg["CHARRETTE_ENV"] == "production" and request.is_secure and cfg["HSTS_SECONDS"]:
+        response.headers["Strict-Transport-Security"] = f"max-age={cfg['HSTS_SECONDS']}"
     return response
 
 

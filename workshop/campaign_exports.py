@@ -5,13 +5,11 @@ figures are whole numbers as entered. Percentages are points on 0-100, with a do
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from . import kapresults, kapstats, reach
 from .campaign_models import Campaign
-from .exports import safe_cell
+from .exports import write_csv
 from .models import utcnow
 
 COLUMNS = ["segment", "segment_question", "segment_label", "key", "section", "measure", "label",
@@ -41,12 +39,7 @@ def rows(campaign: Campaign) -> list[dict]:
 
 def indicators_csv(campaign: Campaign) -> bytes:
     """Return the indicators as one CSV file (UTF-8 with a byte-order mark, for spreadsheets)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows(campaign):
-        writer.writerow([safe_cell(row[name]) for name in COLUMNS])
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv(COLUMNS, [[row[name] for name in COLUMNS] for row in rows(campaign)])
 
 
 def reach_rows(campaign: Campaign) -> list[dict]:
@@ -76,10 +69,5 @@ def indicators_json(campaign: Campaign) -> bytes:
 
 def reach_csv(campaign: Campaign) -> bytes:
     """Return reach and engagement per channel as CSV."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
     names = ["channel", "metric", "result", "target", "share_of_target", "total"]
-    writer.writerow(names)
-    for row in reach_rows(campaign):
-        writer.writerow([safe_cell(row[name]) for name in names])
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv(names, [[row[name] for name in names] for row in reach_rows(campaign)])

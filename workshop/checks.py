@@ -23,14 +23,40 @@ CLIENT_ID = [REQUIRED, Length(min=8, max=64),
              Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
 
 
+# Bidirectional controls: embeddings and overrides end at PDF, isolates at PDI.
+BIDI_OPEN = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+             "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+BIDI_CLOSE = {"\u202c", "\u2069"}
+
+
+def balance_bidi(text: str) -> str:
+    """Close every bidi control a text opens, and drop closers with no opener.
+
+    An idea holding an unclosed RIGHT-TO-LEFT OVERRIDE would reorder whatever a page shows
+    after it (the next idea, the vote count); closed within itself it only affects itself.
+    """
+    if not any(c in BIDI_OPEN or c in BIDI_CLOSE for c in text):
+        return text
+    out, stack = [], []
+    for c in text:
+        if c in BIDI_OPEN:
+            stack.append(BIDI_OPEN[c])
+        elif c in BIDI_CLOSE:
+            if not stack or stack[-1] != c:
+                continue
+            stack.pop()
+        out.append(c)
+    return "".join(out) + "".join(reversed(stack))
+
+
 def strip(value):
-    """Filter: drop surrounding whitespace from text input."""
-    return value.strip() if isinstance(value, str) else value
+    """Filter: drop surrounding whitespace from text input, its bidi controls closed."""
+    return balance_bidi(value.strip()) if isinstance(value, str) else value
 
 
 def one_line(value):
     """Filter: collapse a header-bound value (e-mail subject) onto one line."""
-    return " ".join(value.split()) if isinstance(value, str) else value
+    return balance_bidi(" ".join(value.split())) if isinstance(value, str) else value
 
 
 def parse(form_class: type[Form], payload) -> Form:
@@ -53,14 +79,26 @@ def parse(form_class: type[Form], payload) -> Form:
                 if v:
                     pairs.append((key, "y"))
                 continue
-            if isinstance(v, bool) or not isinstance(v, (str, int)):
+            if isinstance(v, bool) or not isinstance(v, (str, int)) or (
+                    not issubclass(known[key], StringField) and _too_big(v)):
                 raise Refused(_l("Invalid value for %(name)s.", name=key))
-            pairs.append((key, str(v)))
+            pairs.append((key, balance_bidi(v) if isinstance(v, str) else str(v)))
     form = form_class(formdata=MultiDict(pairs))
     if not form.validate():
         field, errors = next(iter(form.errors.items()))
         raise Refused(f"{getattr(form, field).label.text}: {errors[0]}")
     return form
+
+
+MAX_INT = 2**53  # ids and counts past this are no row of ours (SQLite stops at 2**63, JSON at 2**53)
+
+
+def _too_big(value) -> bool:
+    """An integer (or integer text) beyond MAX_INT: refused here, never reaching a query."""
+    if isinstance(value, str):
+        digits = value.strip().lstrip("+-").lstrip("0")
+        return digits.isdigit() and (len(digits) > 16 and int(digits[:20]) > MAX_INT)
+    return abs(value) > MAX_INT
 
 
 @lru_cache(maxsize=256)

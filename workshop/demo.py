@@ -1,17 +1,21 @@
 """A demo facilitator and workshop, so a fresh install has something to run."""
 from __future__ import annotations
 
+import logging
+import secrets
 import textwrap
 
 from flask import current_app
 from sqlalchemy import select
 
 from . import checks
-from .auth import create_facilitator, find_facilitator
+from .auth import create_facilitator, end_sign_ins, find_facilitator
 from .extensions import db
 from .flow import items, workshops
 from .models import Item, Participant, Workshop
 from .stages import kind_of
+
+log = logging.getLogger(__name__)
 
 DEMO_TITLE = "Safe labour migration: campaign planning"
 
@@ -65,6 +69,16 @@ def poster(title: str, colour: tuple[int, int, int]):
     image.save(out, "PNG")
     out.seek(0)
     return out
+
+
+def lock_leftover_demo() -> None:
+    """Production: a demo account still on the demo password gets an unknowable one, and is signed out."""
+    cfg = current_app.config
+    user = find_facilitator(cfg["DEMO_EMAIL"])
+    if user is not None and user.check_password(cfg["DEMO_PASSWORD"]):
+        user.set_password(secrets.token_urlsafe(32))
+        end_sign_ins(user, everywhere=True)
+        log.warning("the demo account %s was locked (production)", user.email)
 
 
 def seed_demo() -> Workshop | None:

@@ -68,3 +68,19 @@ SCHEMA = _row({
         {"stage_id": ID, "item_id": ID, "tag": {**_text(16), "minLength": 1}, "text": _text(4000)},
         {"participant_id": REF, "created_at": TIME})},
 }, {"exported_at": TIME, "results": {"type": "object"}})
+
+
+def same_type(given, parsed) -> bool:
+    """Tell whether a setting's value in a file has the JSON type its kind's form gives it.
+
+    Forms read text: `"dots": "3"` would pass as 3 and then be stored as the text "3".
+    """
+    if isinstance(parsed, list):
+        return isinstance(given, list) and all(same_type(a, b) for a, b in zip(given, parsed, strict=False))
+    if isinstance(parsed, bool) or isinstance(given, bool):
+        return isinstance(parsed, bool) and isinstance(given, bool)
+    if isinstance(parsed, (int, float)):
+        return isinstance(given, (int, float))
+    if isinstance(parsed, str):
+        return isinstance(given, str)
+    return True  # an optional setting left empty

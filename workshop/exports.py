@@ -27,7 +27,9 @@ from .extensions import db
 from .models import Comment, Item, Participant, Stage, Vote, Workshop, utcnow
 from .stages import kind_of
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP's list, the
+# full-width forms Excel folds to them, and spaces before any of them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _rows(workshop: Workshop):
@@ -55,14 +57,15 @@ def safe_cell(value):
     if isinstance(value, (int, float)):
         return value
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
-def _csv(header: list[str], rows) -> bytes:
-    """Return one CSV file: a header, safe cells, CRLF lines, UTF-8 with a byte-order mark."""
+def write_csv(header: list[str], rows) -> bytes:
+    """Return one CSV file: a header and cells both made safe (imported extra-data keys become
+    column names), CRLF lines, UTF-8 with a byte-order mark. Every CSV the app writes goes here."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([safe_cell(name) for name in header])
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig")
@@ -90,14 +93,14 @@ def csv_zip(workshop: Workshop) -> bytes:
         return [stage_of[stage_id].position + 1, stage_of[stage_id].title]
 
     files = {}
-    files["stages.csv"] = _csv(
+    files["stages.csv"] = write_csv(
         ["stage", "title", "kind", "phase", "decided_items", "rationale", "minority_view", "decided_at"],
         ([s.position + 1, s.title, s.kind, s.phase,
           "; ".join(item_of[i].title for i in (s.decision or {}).get("item_ids", []) if i in item_of),
           s.rationale, s.minority_view, s.decided_at] for s in stages))
 
     extra = sorted({key for item in items for key in (item.data or {}) if key != "image"})
-    files["items.csv"] = _csv(
+    files["items.csv"] = write_csv(
         ["item_id", "stage", "stage_title", "kind", "title", "detail", "status", "merged_into_id",
          "image", *who_header, "created_at", *extra],
         ([i.id, *stage_cells(i.stage_id), stage_of[i.stage_id].kind, i.title, i.detail,
@@ -113,29 +116,29 @@ def csv_zip(workshop: Workshop) -> bytes:
                 *who(v.participant_id), v.criterion or kind.vote_meaning, kind.export_value(v.value), v.note,
                 v.updated_at]
 
-    files["votes.csv"] = _csv(
+    files["votes.csv"] = write_csv(
         ["stage", "stage_title", "kind", "item_id", "item_title", *who_header, "vote", "value", "note",
          "updated_at"], (vote_row(v) for v in votes if not v.criterion))
-    files["ratings.csv"] = _csv(
+    files["ratings.csv"] = write_csv(
         ["stage", "stage_title", "kind", "item_id", "item_title", *who_header, "criterion", "score", "note",
          "updated_at"], (vote_row(v) for v in votes if v.criterion))
-    files["comments.csv"] = _csv(
+    files["comments.csv"] = write_csv(
         ["stage", "stage_title", "item_id", "item_title", *who_header, "tag", "text", "created_at"],
         ([*stage_cells(c.stage_id), c.item_id, item_of[c.item_id].title, *who(c.participant_id), c.tag,
           c.text, c.created_at] for c in comments))
-    files["participants.csv"] = _csv(
+    files["participants.csv"] = write_csv(
         who_header + ["joined_at"], ([*who(p.id), p.joined_at] for p in participants))
     counts: dict[str, int] = {group: 0 for group in workshop.groups}
     for p in participants:
         counts[p.group] = counts.get(p.group, 0) + 1
-    files["groups.csv"] = _csv(["group", "participants"], sorted(counts.items()))
+    files["groups.csv"] = write_csv(["group", "participants"], sorted(counts.items()))
     segment_keys = sorted({key for p in participants for key in (p.segments or {})})
     if segment_keys:  # the optional segment questions asked at join
-        files["segments.csv"] = _csv(["participant", *segment_keys],
+        files["segments.csv"] = write_csv(["participant", *segment_keys],
                                      ([number[p.id], *((p.segments or {}).get(k, "") for k in segment_keys)]
                                       for p in participants))
     for name, (header, rows) in results_tables(stages).items():  # the kinds' computed figures
-        files[f"{name}.csv"] = _csv(header, rows)
+        files[f"{name}.csv"] = write_csv(header, rows)
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

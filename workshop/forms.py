@@ -48,7 +48,7 @@ class LoginForm(FlaskForm):
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[REQUIRED, Length(max=120)], filters=[strip])
+    name = StringField(_l("Your name"), validators=[REQUIRED, Length(max=120)], filters=[one_line])
     email = EmailField(_l("E-mail"), validators=EMAIL,
                        filters=[strip])
     password = PasswordField(_l("Password"), validators=[
@@ -56,6 +56,19 @@ class SignupForm(FlaskForm):
                                 message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
     confirm = PasswordField(_l("Repeat password"), validators=[
         REQUIRED, EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[REQUIRED, Length(max=200)])
+    password = PasswordField(_l("New password"), validators=[
+        REQUIRED, Length(min=MIN_PASSWORD, max=200,
+                                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        REQUIRED, EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Their e-mail"), validators=EMAIL, filters=[strip])
 
 
 class WorkshopForm(FlaskForm):

@@ -2,8 +2,12 @@
 
 Every view of a URL with `<code>` is decorated with `workshop_route`; a test walks
 the URL map to hold every such route to it. Only failures count against an
-address's budget of wrong codes (config.RATE_LIMITS["code_guesses"]); once it is
-spent, the address is answered 429.
+address's budget of wrong codes (config.RATE_LIMITS["code_guesses"]), and only
+failures are refused once it is spent: one person behind the venue's NAT who
+spends it cannot lock the room out, since a right code (a new phone, the console,
+the projector, the report) still opens its page. A wrong code over budget is
+answered 429, never 404/403, so the refusal is the same whether the code was
+unknown or someone else's.
 """
 from __future__ import annotations
 
@@ -37,12 +41,15 @@ def workshop_route(facilitator: bool = False, open_only: bool = False):
 
 
 def lookup(code: str, facilitator=None, open_only: bool = False):
-    """Return the workshop with this code, counting a wrong one against the address (429 once spent)."""
-    if not limits.allowed_now("code_guesses", limits.remote_address()):
-        abort(429)
+    """Return the workshop with this code; a wrong one is counted against the address (429 once spent)."""
     try:
         return access.get_workshop(code, facilitator=facilitator, open_only=open_only)
     except Refused as refusal:
-        if refusal.status in (403, 404):
-            limits.allow("code_guesses", limits.remote_address())
+        if refusal.status in (403, 404) and not wrong_code_allowed():
+            abort(429)
         raise
+
+
+def wrong_code_allowed() -> bool:
+    """Count one wrong code against this address; False once its budget is spent."""
+    return limits.allow("code_guesses", limits.remote_address())

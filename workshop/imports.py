@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import images, privacy
 from .errors import Refused
-from .export_format import FORMAT, SCHEMA, VERSION
+from .export_format import FORMAT, SCHEMA, VERSION, same_type
 from .extensions import db
 from .models import Comment, Item, Participant, Stage, Vote, Workshop, new_code, utcnow
 from .stages import KINDS
@@ -250,8 +250,7 @@ def _settings(kind, settings: dict, where: str) -> dict:
         for key in given:  # only what the file gives: a missing setting takes the kind's default
             if form.errors.get(key):
                 raise _Bad(f"{where}.{key}", str(form.errors[key][0]))
-            if isinstance(given[key], bool) != isinstance(form.data[key], bool) or \
-                    isinstance(given[key], list) != isinstance(form.data[key], list):
+            if not same_type(given[key], form.data[key]):  # "3" for a number reads as 3 in a form
                 raise _Bad(f"{where}.{key}", _l("has a value of the wrong type"))
     focus = settings.get("focus")
     if focus is not None and (isinstance(focus, bool) or not isinstance(focus, int)):

@@ -6,8 +6,9 @@ behind ONE public address (venue Wi-Fi with NAT) in mind:
 
 - Wrong join codes: 60 a minute per address, counted by guard.py for every route
   that takes a code and for the sockets. Only failures count (a code not found,
-  or not this facilitator's), so 2,000 phones typing the right code from one
-  address are never slowed; guessing one of 887 million codes at 60 a minute
+  or not this facilitator's), and only failures are refused once the budget is
+  spent, so 2,000 phones typing the right code from one address are never slowed,
+  even after someone behind the same NAT spent the budget; guessing one of 887 million codes at 60 a minute
   takes years. The empty code page is never limited.
 - Joining (the name/group form, which creates a participant): 10,000 per five
   minutes per address and code: a plenary of 4,000 phones behind one NAT can
@@ -89,3 +90,21 @@ def allowed_now(name: str, *keys: str) -> bool:
     if not limiter.enabled:
         return True
     return limiter.limiter.test(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)
+
+
+
+def _daily(setting: str):
+    return parse(f"{int(current_app.config[setting])} per day")
+
+
+def allowed_daily(setting: str, cost: int, *keys: str) -> bool:
+    """Tell whether `cost` more fits the per-day allowance that config `setting` names (0: none)."""
+    if cost > int(current_app.config[setting]):
+        return False
+    return not limiter.enabled or limiter.limiter.test(_daily(setting), "daily", setting, *keys, cost=cost)
+
+
+def spend_daily(setting: str, cost: int, *keys: str) -> None:
+    """Count `cost` against the per-day allowance (check allowed_daily first)."""
+    if limiter.enabled:
+        limiter.limiter.hit(_daily(setting), "daily", setting, *keys, cost=cost)

@@ -32,6 +32,9 @@ def build(*, sender: str, recipients: list[str], reply_to: tuple[str, str] | Non
           text: str, pdf: Path, filename: str) -> EmailMessage:
     """Compose the e-mail: the facilitator's text and the PDF report attached."""
     message = EmailMessage()
+    # Header values on one line whatever was stored (a name with CR/LF from before it was checked).
+    subject = " ".join(subject.split())
+    reply_to = (" ".join(reply_to[0].split()), reply_to[1].strip()) if reply_to else None
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     if reply_to:

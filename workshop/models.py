@@ -50,6 +50,35 @@ class Facilitator(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def get_id(self) -> str:
+        """The session's and the remember cookie's credential: this sign-in's id, expiry and token.
+
+        Set by auth.sign_in / the user loader (`self.sign_in`); workshop/auth.py says why.
+        """
+        return self.sign_in.credential
+
+
+class SignIn(db.Model):
+    """One sign-in of a facilitator (a browser): its cookies carry its id and token, and end with it.
+
+    Deleted by signing out (this one), signing out everywhere or changing the password (all);
+    `expires_at` is fixed when it starts and never moves.
+    """
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("facilitators.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    facilitator: Mapped[Facilitator] = relationship()
+
+    @property
+    def credential(self) -> str:
+        return f"{self.id}.{int(self.expires_at.replace(tzinfo=UTC).timestamp())}.{self.token}"
+
 
 class Workshop(db.Model):
     __tablename__ = "workshops"

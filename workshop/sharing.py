@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from werkzeug.utils import secure_filename
 
-from . import images, mail, report
+from . import images, limits, mail, report
 from .errors import Refused
 from .extensions import db
 from .flow.access import normalise_code
@@ -47,6 +47,17 @@ def send_report(workshop: Workshop, sender, recipients: list[str], subject: str,
     if found is None:
         raise Refused(_l("No report is ready yet: render the report first, then send it."))
     _report, pdf = found
+    # Not an open relay: each recipient is one send, counted per account and per workshop per day.
+    if not limits.allowed_daily("MAIL_SENDS_PER_ACCOUNT_DAY", len(recipients), f"account-{sender.id}"):
+        raise Refused(_l("This account may send the report to %(n)d addresses a day; that is used up "
+                         "for today. Use a share link instead.",
+                         n=current_app.config["MAIL_SENDS_PER_ACCOUNT_DAY"]), 429)
+    if not limits.allowed_daily("MAIL_SENDS_PER_WORKSHOP_DAY", len(recipients), f"workshop-{workshop.id}"):
+        raise Refused(_l("This workshop's report may be sent to %(n)d addresses a day; that is used up "
+                         "for today. Use a share link instead.",
+                         n=current_app.config["MAIL_SENDS_PER_WORKSHOP_DAY"]), 429)
+    limits.spend_daily("MAIL_SENDS_PER_ACCOUNT_DAY", len(recipients), f"account-{sender.id}")
+    limits.spend_daily("MAIL_SENDS_PER_WORKSHOP_DAY", len(recipients), f"workshop-{workshop.id}")
     signature = _("Sent by %(name)s with Charrette.", name=sender.name)
     message = mail.build(
         sender=current_app.config["SMTP_FROM"], recipients=recipients,

@@ -7,6 +7,7 @@ events.run does the rest. Refusals become `{"ok": false, "error": ...}` replies.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
@@ -16,8 +17,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from . import broadcast, events, i18n, limits, live
-from .auth import sign_in_expired
+from . import broadcast, events, guard, i18n, limits, live
 from .errors import Refused
 from .extensions import db, socketio
 from .flow import access, votes
@@ -33,9 +33,16 @@ class Client:
     role: str
     participant_id: int | None = None
     lang: str = i18n.DEFAULT
+    token: str | None = None  # a phone's participant cookie, which PHONE_SOCKETS counts
+    sign_in_id: int | None = None  # a console's or projector's sign-in (auth.end_sign_ins ends its screens)
 
 
 CLIENTS: dict[str, Client] = {}
+# Open sockets per participant (one phone's tabs), in this process: a phone cookie may open a few
+# (a reload overlaps the old socket), not hundreds.
+SOCKETS_PER_PHONE = 5
+PHONE_SOCKETS: Counter[str] = Counter()
+LOGGED: set[tuple[str, str]] = set()  # (event, error type) whose traceback was logged once
 
 
 def connect(auth):
@@ -52,24 +59,28 @@ def connect(auth):
     token = (session.get("joined") or {}).get(code)
     if role == "phone" and not token:
         raise ConnectionRefusedError(_("Join the workshop first."))
-    if role != "phone" and (not current_user.is_authenticated or sign_in_expired()):
+    if role != "phone" and not current_user.is_authenticated:
         raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
-    if not limits.allowed_now("code_guesses", limits.remote_address()):
-        raise ConnectionRefusedError(str(limits.TOO_FAST))
     try:
         workshop = access.get_workshop(code, facilitator=None if role == "phone" else current_user,
                                        open_only=(role == "phone"))
     except Refused as refusal:
-        if refusal.status in (403, 404):
-            limits.allow("code_guesses", limits.remote_address())
+        if refusal.status in (403, 404) and not guard.wrong_code_allowed():
+            raise ConnectionRefusedError(str(limits.TOO_FAST)) from None
         raise ConnectionRefusedError(refusal.message) from None
     participant = None
     if role == "phone":
         participant = access.participant_for(workshop, token)
         if participant is None:
             raise ConnectionRefusedError(_("Join the workshop first."))
+        if PHONE_SOCKETS[token] >= SOCKETS_PER_PHONE:
+            raise ConnectionRefusedError(_("This phone has too many open pages of the workshop. "
+                                           "Close some, then reload."))
+        PHONE_SOCKETS[token] += 1
     lang = i18n.workshop_language(workshop) if role == "projector" else i18n.current()
-    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang)
+    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang,
+                                  token if participant else None,
+                                  None if participant else current_user.sign_in.id)
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
     join_room(broadcast.room(workshop.id, role, None if role == "projector" else lang))
@@ -79,7 +90,11 @@ def connect(auth):
 
 def disconnect(*_args):
     """Forget a screen that went away."""
-    CLIENTS.pop(request.sid, None)
+    client = CLIENTS.pop(request.sid, None)
+    if client is not None and client.token is not None:
+        PHONE_SOCKETS[client.token] -= 1
+        if PHONE_SOCKETS[client.token] <= 0:
+            del PHONE_SOCKETS[client.token]
 
 
 def _load(client: Client, light: bool):
@@ -104,19 +119,31 @@ def handle(name: str, roles: tuple[str, ...], light: bool, payload=None) -> dict
     client = CLIENTS.get(request.sid)
     if client is None or client.role not in roles:
         return {"ok": False, "error": _("You are not allowed to do that.")}
+    if client.role != "phone" and not current_user.is_authenticated:  # signed out or expired since connect
+        disconnect()
+        socketio.server.disconnect(request.sid, namespace="/")
+        return {"ok": False, "error": _("Sign in as this workshop's facilitator.")}
     try:
         workshop, participant = _load(client, light)
         if workshop is None:
             raise Refused(_("This workshop no longer exists."))
         if name == "sync":
+            # A whole view per ask: limited per phone (all its tabs), or per socket for other screens.
+            if not limits.allow("syncs", str(client.participant_id or request.sid)):
+                raise Refused(limits.TOO_FAST, 429)
             return {"ok": True, **sync(workshop, participant, client)}
         return events.run(name, workshop, participant, payload)
     except Refused as refusal:
         db.session.rollback()
         return {"ok": False, "error": refusal.message}
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        log.exception("%s failed", name)
+        # The first of a kind with its traceback; a flood of the same is one line each.
+        if (name, type(error).__name__) in LOGGED:
+            log.error("%s failed: %s", name, type(error).__name__)
+        else:
+            LOGGED.add((name, type(error).__name__))
+            log.exception("%s failed", name)
         return {"ok": False, "error": _("Something went wrong; please try again.")}
 
 
@@ -137,6 +164,21 @@ def init_app(app) -> None:
     socketio.on_event("sync", partial(handle, "sync", broadcast.ROLES, False))
     for name, event in events.EVENTS.items():
         socketio.on_event(name, partial(handle, name, event.roles, event.light))
+
+
+def end_screens(sign_in_ids) -> None:
+    """Disconnect this process's consoles and projectors of sign-ins that just ended.
+
+    (Another process's screens are refused at their next event, `handle`.)
+    """
+    ended = set(sign_in_ids)
+    for sid, client in list(CLIENTS.items()):
+        if client.sign_in_id in ended:
+            CLIENTS.pop(sid, None)
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except (KeyError, ValueError):  # already gone
+                pass
 
 
 def forget(workshop_id: int) -> None:

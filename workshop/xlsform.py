@@ -115,6 +115,11 @@ def to_xlsx(form: Questionnaire) -> bytes:
     settings.append([form.title, form.form_id, form.version,
                      f"{XLSFORM_LANGUAGES.get(form.default_language, form.default_language)} "
                      f"({form.default_language})"])
+    for sheet in book.worksheets:  # text stays text: openpyxl would store "=..." as a formula
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

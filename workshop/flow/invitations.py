@@ -49,19 +49,32 @@ def partner_stages(workshop: Workshop) -> list[Stage]:
     return [stage for stage in workshop.stages if kind_of(stage).takes_images]
 
 
+FROZEN = _l("This stage has started in the room, so its concepts and drafts are frozen: what people "
+           "rate cannot change under them. Ask the facilitator to make the change.")
+
+
+def frozen(stage: Stage) -> bool:
+    """A stage's prepared items are frozen for partners once it is on screen or has started."""
+    return stage.phase != "pending" or stage.workshop.current_stage_id == stage.id
+
+
 def partner_stage(invitation: Invitation, stage_id: int) -> Stage:
     """Load a stage the partner may add to, or refuse."""
     stage = get_stage(invitation.workshop, stage_id)
     if not kind_of(stage).takes_images:
         raise Refused(_l("Partners prepare concepts and drafts only."), 403)
+    if frozen(stage):
+        raise Refused(FROZEN, 409)
     return stage
 
 
 def partner_item(invitation: Invitation, item_id: int) -> Item:
-    """Load an item the partner may correct, or refuse."""
+    """Load an item the partner may correct (not hidden, not yet on a ballot), or refuse."""
     item = get_item(invitation.workshop, item_id)
-    if not kind_of(item.stage).takes_images:
+    if not kind_of(item.stage).takes_images or item.hidden or item.participant_id is not None:
         raise Refused(_l("Partners prepare concepts and drafts only."), 403)
+    if frozen(item.stage):
+        raise Refused(FROZEN, 409)
     return item
 
 
