@@ -30,7 +30,7 @@ from .models import Comment, Item, Participant, Stage, Vote, Workshop, new_code,
 from .stages import KINDS
 
 MAX_DEPTH = 3  # settings and an item's extra fields: scalars, and lists or objects of them, this deep
-VOTE_CHUNK = 2000  # votes written per transaction (a few ms of SQLite's write lock each)
+VOTE_CHUNK = 500  # votes written per transaction (a few ms of SQLite's write lock each)
 
 
 class _Bad(Exception):  # a problem in the file, with where it is
