@@ -24,7 +24,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import pickle  # nosec B403 -- only between this process and its own worker children (see _read)
+
+# B403: pickle only carries jobs and answers between this server and the worker children it
+# started itself, over their private pipes (see _read); nothing from outside is ever unpickled.
+import pickle  # nosec B403
 import shutil
 import struct
 import subprocess
