@@ -136,8 +136,9 @@ class Room:
             await http.close()
 
     def longest_ping(self, start: float, end: float) -> float:
-        """Return the slowest page answer (ms) of the pings sent in [start, end]."""
-        return max((lat for sent, lat in self.pings if start <= sent <= end), default=float("nan")) * 1000
+        """Return the slowest page answer (ms) of the pings waiting at some moment of [start, end]."""
+        return max((lat for sent, lat in self.pings if sent <= end and sent + lat >= start),
+                   default=float("nan")) * 1000
 
     async def join(self) -> None:
         sem = asyncio.Semaphore(20)
@@ -162,8 +163,11 @@ class Room:
             self.acks.append((t0, time.perf_counter() - t0))
 
     def p99(self, start: float, end: float) -> tuple[float, int]:
-        """Return the p99 (ms) of the acks of votes sent in [start, end], and how many there were."""
-        got = sorted(lat for sent, lat in self.acks if start <= sent <= end)
+        """Return the p99 (ms) of the acks of votes waiting at some moment of [start, end], and how many.
+
+        A vote sent just before the window and stuck through it counts: a phone waits for each ack
+        before its next vote, so counting by send time alone would miss exactly the frozen ones."""
+        got = sorted(lat for sent, lat in self.acks if sent <= end and sent + lat >= start)
         if not got:
             return float("nan"), 0
         return got[min(len(got) - 1, int(0.99 * len(got)))] * 1000, len(got)

@@ -56,9 +56,14 @@ def save(stream) -> dict:
 def check_header(data: bytes) -> tuple[str, int, int]:
     """Return an image's (format, width, height) from its header, or refuse it; decodes no pixel."""
     try:
-        with Image.open(BytesIO(data)) as probe:
-            fmt, width, height = probe.format, probe.width, probe.height
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():  # Pillow's own bomb warning: the bounds below say it better
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as probe:
+                fmt, width, height = probe.format, probe.width, probe.height
+    except Image.DecompressionBombError:
+        raise Refused(_l("The image is too large (more than %(mp)d megapixels).",
+                         mp=MAX_PIXELS // 1_000_000), 413) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Refused(NOT_AN_IMAGE, 415) from None
     if fmt not in FORMATS:
         raise Refused(_l("Upload a PNG, JPEG or WebP image."), 415)
