@@ -92,7 +92,7 @@ SETTINGS = [
             "outside the live server; the others wait their turn (0 = run them in the request)."),
     Setting("WORKER_QUEUE", 20, "Jobs that may wait for a worker; more are refused (try again) at once."),
     Setting("WORKER_TIMEOUT", 600.0, "Seconds a job may run in a worker (then it stops), and wait for one."),
-    Setting("WORKER_MEMORY_MB", 1024, "Address-space limit (MB) of a worker process (0 = no limit)."),
+    Setting("WORKER_MEMORY_MB", 2048, "Address-space limit (MB) of a worker process (0 = no limit)."),
     Setting("WORKER_IDLE", 600.0, "Seconds an unused worker process waits for a job before it exits."),
     Setting("REPORT_RENDERERS", 2,
             "Reports rendered at once (each renderer takes about 230 MB); the others wait their turn, "
