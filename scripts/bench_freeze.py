@@ -236,10 +236,10 @@ async def run(base: str, args) -> list[tuple[str, str, float, int]]:
     voters = [asyncio.create_task(room.vote(p, random.Random(rnd.random()))) for p in room.fleet.phones]
     voters.append(asyncio.create_task(room.ping(base)))
     await asyncio.sleep(3)  # everyone voting
-    rows = []
+    windows = []  # (what, answer, start, end): measured once every vote of every window is answered
     t0 = time.perf_counter()
     await asyncio.sleep(args.idle)
-    rows.append(("idle", "", *room.p99(t0, time.perf_counter()), room.longest_ping(t0, time.perf_counter())))
+    windows.append(("idle", "", t0, time.perf_counter()))
     imported = {}
 
     async def partner_upload():
@@ -282,15 +282,19 @@ async def run(base: str, args) -> list[tuple[str, str, float, int]]:
         start = time.perf_counter()
         status, secs = await attack()
         await asyncio.sleep(max(0.0, start + args.window - time.perf_counter()))
-        rows.append((name, f"{status} in {secs:.2f} s", *room.p99(start, time.perf_counter()),
-                     room.longest_ping(start, time.perf_counter())))
+        windows.append((name, f"{status} in {secs:.2f} s", start, time.perf_counter()))
         await asyncio.sleep(args.gap)
+    await asyncio.sleep(args.gap * 2)  # votes and pages stuck through the last window are answered
     room.running = False
     await asyncio.gather(*voters, return_exceptions=True)
     for phone in room.fleet.phones:
         await phone.close()
     await console.close()
     await http.close()
+    rows = [(name, answer, *room.p99(start, end), room.longest_ping(start, end)) for name, answer, start, end
+            in windows]
+    if args.json:
+        Path(args.json).write_text(json.dumps({"windows": windows, "acks": room.acks, "pings": room.pings}))
     if room.errors:
         rows.append(("(votes refused or lost)", str(room.errors), float("nan"), 0, float("nan")))
     return rows
@@ -307,6 +311,7 @@ def main(argv=None) -> int:
     ap.add_argument("--http-timeout", type=float, default=900.0, help="an attack's request (s)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--logs", metavar="DIR", help="keep the server's log in DIR")
+    ap.add_argument("--json", metavar="PATH", help="write every window, ack and page time as JSON")
     args = ap.parse_args(argv)
     global LONG
     import aiohttp
