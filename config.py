@@ -91,6 +91,16 @@ SETTINGS = [
     Setting("SMTP_PASSWORD", "", "SMTP password."),
     Setting("SMTP_FROM", "", "Sender address of the report e-mails, e.g. `Charrette <reports@example.org>`."),
     Setting("SMTP_TIMEOUT", 20.0, "Seconds to wait for the SMTP server before giving up."),
+    Setting("WORKER_JOBS", 2,
+            "CPU-heavy jobs (decoding images, imports, exports) run at once in worker processes, "
+            "outside the live server; the others wait their turn (0 = run them in the request)."),
+    Setting("WORKER_QUEUE", 20, "Jobs that may wait for a worker; more are refused (try again) at once."),
+    Setting("WORKER_TIMEOUT", 600.0, "Seconds a job may run in a worker (then it stops), and wait for one."),
+    Setting("WORKER_MEMORY_MB", 2048, "Address-space limit (MB) of a worker process (0 = no limit)."),
+    Setting("WORKER_IDLE", 600.0, "Seconds an unused worker process waits for a job before it exits."),
+    Setting("REPORT_RENDERERS", 2,
+            "Reports rendered at once (each renderer takes about 230 MB); the others wait their turn, "
+            "their page showing how many are ahead."),
     Setting("IMPORT_MAX_MB", 50, "Largest workshop file (JSON export) that may be imported, in MB."),
     Setting("SIGNUP_OPEN", False,
             "Let anyone who reaches the app create a facilitator account. Off (default): the first "
@@ -148,6 +158,9 @@ class Config:
         "ideas": "10 per minute",              # per participant, over Socket.IO
         "votes": "120 per minute",             # per participant, over Socket.IO
         "syncs": "60 per minute",              # whole views asked for, per phone or per screen
+        "uploads": "30 per minute;300 per hour",  # images, per account or partner link
+        "imports": "10 per hour",              # workshop files, per account
+        "exports": "30 per hour",              # CSV and JSON downloads, per account
     }
     RATELIMIT_ENABLED = True  # set explicitly: Flask-Limiter keeps the last app's value otherwise
     MIGRATE_ON_START = True  # upgrade the database to the newest schema revision on start
@@ -204,6 +217,7 @@ class TestingConfig(Config):
             "WTF_CSRF_ENABLED": False,
             "MIGRATE_ON_START": False,
             "REPORT_SPARE": False,
+            "WORKER_JOBS": 0,  # jobs in the request; tests/test_freeze.py asks for workers
         }
         defaults.update(overrides)
         super().__init__(**defaults)

@@ -44,7 +44,7 @@ def generate(campaign):
 @campaign_route
 def status(campaign):
     """Return the newest report's state as JSON (the page polls it)."""
-    return jsonify(report.status(campaign_report.newest(campaign)))
+    return jsonify(report_job.status(campaign_report.newest(campaign)))
 
 
 @bp.route("/campaigns/<int:campaign_id>/report/<int:report_id>.<fmt>")

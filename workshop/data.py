@@ -10,15 +10,28 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
-from . import broadcast, exports, imports, mail, network, sharing, sockets
+from . import broadcast, limits, mail, network, offload, sharing, sockets
 from . import xlsform as xlsform_module
 from .errors import Refused
+from .extensions import db
 from .flow import access
 from .forms import DeleteWorkshopForm, ImportForm, SendReportForm, ShareLinkForm
 from .guard import workshop_route
+from .models import Workshop
 from .stages import kind_of
 
 bp = Blueprint("data", __name__)
+
+
+@bp.url_value_preprocessor
+def _import_size(endpoint, _values) -> None:
+    """Let an import be as large as IMPORT_MAX_MB: set before any before_request hook reads the body.
+
+    The CSRF check (a before_request hook) parses the form, so a limit set in the view came too
+    late and every file over the app-wide MAX_CONTENT_LENGTH was refused with 413.
+    """
+    if endpoint == "data.import_workshop":
+        request.max_content_length = current_app.config["IMPORT_MAX_MB"] * 1024 * 1024 + 64 * 1024
 
 NO_STORE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
@@ -130,15 +143,26 @@ def _report_name(link, ext: str) -> str:
 @bp.route("/w/<code>/export.zip")
 @workshop_route(facilitator=True)
 def export_csv(workshop):
-    """Download every table of the workshop as CSV files in a zip."""
-    return _download(exports.csv_zip(workshop), "application/zip", f"charrette-{workshop.code}-data.zip")
+    """Download every table of the workshop as CSV files in a zip (made by a worker process)."""
+    return _export(workshop, "export_csv", "application/zip", f"charrette-{workshop.code}-data.zip")
 
 
 @bp.route("/w/<code>/export.json")
 @workshop_route(facilitator=True)
 def export_json(workshop):
     """Download the whole workshop as one JSON file (a backup another server can import)."""
-    return _download(exports.json_export(workshop), "application/json", f"charrette-{workshop.code}.json")
+    return _export(workshop, "export_json", "application/json", f"charrette-{workshop.code}.json")
+
+
+def _export(workshop, job: str, mimetype: str, name: str):
+    """Make an export in a worker (offload.py), at most `exports` an hour per account; send it."""
+    try:
+        limits.spend("exports", limits.per_account())
+        data = offload.run(job, workshop.id)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return _share_page(workshop, refusal.status)
+    return _download(data, mimetype, name)
 
 
 @bp.route("/w/<code>/stages/<int:stage_id>/xlsform.xlsx")
@@ -188,12 +212,12 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 @login_required
 def import_workshop():
     """Create a workshop from a JSON export (another server's, or a backup)."""
-    # A workshop with its images can be larger than the app-wide upload limit.
-    request.max_content_length = current_app.config["IMPORT_MAX_MB"] * 1024 * 1024 + 64 * 1024
-    form = ImportForm()
+    form = ImportForm()  # its size limit: IMPORT_MAX_MB (_import_size)
     if form.validate_on_submit():
         try:
-            workshop = imports.import_workshop(current_user._get_current_object(), form.file.data.read())
+            limits.spend("imports", limits.per_account())
+            raw = form.file.data.read()
+            workshop = db.session.get(Workshop, offload.run("import", current_user.id, raw))
         except Refused as refusal:
             form.file.errors.append(refusal.message)
         else:

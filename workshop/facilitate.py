@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from . import broadcast, checks, images, network, safeguarding, segments
+from . import broadcast, checks, images, limits, network, safeguarding, segments
 from .errors import Refused
 from .flow import access, items, workshops
 from .forms import LanguageForm, SafeguardingForm, WorkshopForm
@@ -181,6 +181,8 @@ def _item_form_reply(workshop, action, done: str):
     upload = request.files.get("image")
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
+        if upload and upload.filename:
+            limits.spend("uploads", limits.per_account())
         item = action(fields, upload.stream if upload and upload.filename else None)
     except Refused as refusal:
         if wants_json:

@@ -1,13 +1,12 @@
 """Reading a workshop's JSON export back in: a new workshop, new code, new ids, for the importer.
 
-The file may be old, damaged or hostile, so everything is checked before anything
-is stored. Its shape (fields, types, lengths, counts) is one declared JSON Schema
-(export_format.SCHEMA, checked with jsonschema); what a schema cannot say is checked after it:
-every id points at a row of the same file (a vote's item in the vote's stage, a
-merge inside one stage), a stage's phase, settings and decision are its kind's
-(the kind's settings form and decision schema), dates parse, images decode. Every
-embedded image is decoded and re-encoded by images.save(). A refusal names where
-the first problem is (e.g. `votes[3].item_id`) and stores nothing.
+The file may be old, damaged or hostile, so everything is checked before anything is stored. Its
+shape is one declared JSON Schema (export_format.SCHEMA, checked with jsonschema); what a schema
+cannot say is checked after it: every id points at a row of the same file (a vote's item in the
+vote's stage, a merge inside one stage), a stage's phase, settings and decision are its kind's,
+dates parse, images' headers are within bounds; images.save() decodes and re-encodes them. A refusal
+names where the first problem is (e.g. `votes[3].item_id`) and stores nothing. It runs in a worker
+(datajobs.py); votes go in by VOTE_CHUNK rows, so the live server never waits long for SQLite's lock.
 """
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from werkzeug.datastructures import MultiDict
 
-from . import images, privacy
+from . import images, privacy, sharing
 from .errors import Refused
 from .export_format import FORMAT, SCHEMA, VERSION, same_type
 from .extensions import db
@@ -31,13 +30,11 @@ from .models import Comment, Item, Participant, Stage, Vote, Workshop, new_code,
 from .stages import KINDS
 
 MAX_DEPTH = 3  # settings and an item's extra fields: scalars, and lists or objects of them, this deep
+VOTE_CHUNK = 500  # votes written per transaction (a few ms of SQLite's write lock each)
 
 
-class _Bad(Exception):
-    """A problem in the file, with where it is."""
-
-    def __init__(self, where: str, problem):
-        """Keep where in the file the problem is (e.g. `votes[3].item_id`) and what it is."""
+class _Bad(Exception):  # a problem in the file, with where it is
+    def __init__(self, where: str, problem):  # where: e.g. `votes[3].item_id`
         super().__init__(f"{where}: {problem}")
         self.where, self.problem = where, problem
 
@@ -90,8 +87,7 @@ def parse(raw: bytes) -> dict:
     if len(raw) > limit:
         raise Refused(_l("The file is larger than %(mb)d MB.", mb=current_app.config["IMPORT_MAX_MB"]), 413)
 
-    def no_constants(name):
-        """Refuse NaN and Infinity, which Python's json accepts and JSON does not."""
+    def no_constants(name):  # NaN and Infinity: Python's json accepts them, JSON does not
         raise ValueError(name)
 
     try:
@@ -117,13 +113,14 @@ def import_workshop(facilitator, raw: bytes) -> Workshop:
     except _Bad as bad:
         raise Refused(_l("This file cannot be imported: %(where)s: %(problem)s.",
                          where=bad.where, problem=bad.problem)) from None
-    saved: list[dict] = []
+    saved, made = [], []  # the images stored, the workshop (once created)
     try:
-        workshop = _store(facilitator, plan, saved)
+        workshop = _store(facilitator, plan, saved, made)
     except BaseException:
         db.session.rollback()
-        for image in saved:
-            images.delete(image)
+        list(map(images.delete, saved))
+        if made and made[0].id is not None:  # its first part was committed: remove it all
+            sharing.delete_workshop(made[0], made[0].code)
         raise
     return workshop
 
@@ -291,23 +288,25 @@ def _time(value, where: str) -> datetime | None:
 
 
 def _image(value, where: str) -> bytes | None:
-    """Return an embedded image's bytes (checked as an image later, by images.save)."""
+    """Return an embedded image's bytes, its header checked (decoded later, by images.save)."""
     if value is None:
         return None
     try:
-        return base64.b64decode(value["data"], validate=True)
+        raw = base64.b64decode(value["data"], validate=True)
+        images.check_header(raw)  # a 1 x 40,000,000 px image is refused before anything is stored
     except (binascii.Error, ValueError):
         raise _Bad(where, _l("is not base64 data")) from None
+    except Refused as refusal:
+        raise _Bad(where, refusal.message) from None
+    return raw
 
 
-def _ref(value, known: dict, where: str) -> None:
-    """Check that an id (None: none given) points at a row of the file."""
+def _ref(value, known: dict, where: str) -> None:  # an id (None: none given) of a row of the file
     if value is not None and value not in known:
         raise _Bad(where, _l("points to nothing in this file"))
 
 
-def _in_stage(value, items: dict, stage_id, where: str) -> None:
-    """Check that an item id points at an item of the given stage."""
+def _in_stage(value, items: dict, stage_id, where: str) -> None:  # an item id of the given stage
     if value not in items:
         raise _Bad(where, _l("points to nothing in this file"))
     if items[value]["stage_id"] != stage_id:
@@ -316,8 +315,8 @@ def _in_stage(value, items: dict, stage_id, where: str) -> None:
 
 # --- storing ---------------------------------------------------------------------
 
-def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
-    """Create the rows of a checked file with new ids; re-encode the images."""
+def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
+    """Create the rows of a checked file with new ids; re-encode the images (into `saved`)."""
     def picture(raw: bytes | None, where: str) -> dict | None:
         """Decode, check and re-encode an embedded image like an upload; remember it for clean-up."""
         if raw is None:
@@ -348,6 +347,7 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
                         **_given({name: w.get(name) for name in names}))
     workshop.collect_names = collect_names
     db.session.add(workshop)
+    made.append(workshop)
     stage_map = {}
     for position, s in enumerate(data["stages"]):
         texts = _given({name: s.get(name) for name in ("prompt", "rationale", "minority_view", "notes",
@@ -402,18 +402,17 @@ def _store(facilitator, plan: dict, saved: list[dict]) -> Workshop:
              "participant_id": people_map[v["participant_id"]].id, "criterion": v.get("criterion", ""),
              "value": v["value"], "note": said(v.get("note", "")), "client_id": "",
              "updated_at": _time(v.get("updated_at"), "") or utcnow()} for v in data["votes"]]
-    if rows:
-        db.session.execute(insert(Vote), rows)
     for c in data["comments"]:
         db.session.add(Comment(
             stage_id=stage_map[c["stage_id"]].id, item_id=ids[c["item_id"]], tag=c["tag"],
-                text=said(c["text"]),
-            participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None,
-            **_given({"created_at": _time(c.get("created_at"), "")})))
+            text=said(c["text"]), **_given({"created_at": _time(c.get("created_at"), "")}),
+            participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None))
     db.session.commit()
+    for start in range(0, len(rows), VOTE_CHUNK):
+        db.session.execute(insert(Vote), rows[start:start + VOTE_CHUNK])
+        db.session.commit()
     return workshop
 
 
-def _given(fields: dict) -> dict:
-    """Drop the fields the file left empty, so the columns' defaults apply."""
+def _given(fields: dict) -> dict:  # the fields the file gave: for the others the columns' defaults apply
     return {k: v for k, v in fields.items() if v is not None}

@@ -20,6 +20,9 @@ behind ONE public address (venue Wi-Fi with NAT) in mind:
   (it also tells whether an e-mail has an account).
 - Over Socket.IO, per participant (all of a phone's tabs together): 10 ideas
   a minute, 120 vote actions a minute (a person taps fast, a script floods).
+- What costs a worker process seconds of CPU (offload.py), per account, or per partner link for
+  a partner's uploads: 30 images a minute and 300 an hour (a facilitator preparing 20 concepts
+  in a hurry is not slowed), 10 imports an hour, 30 exports an hour.
 """
 from __future__ import annotations
 
@@ -28,9 +31,11 @@ from functools import lru_cache
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from limits import parse as parse_rate
 from limits.storage import MemoryStorage
 
+from .errors import Refused
 from .extensions import limiter
 
 TOO_FAST = _l("Too many in a short time. Wait a minute, then try again.")
@@ -92,7 +97,6 @@ def allowed_now(name: str, *keys: str) -> bool:
     return limiter.limiter.test(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)
 
 
-
 def _daily(setting: str):
     return parse(f"{int(current_app.config[setting])} per day")
 
@@ -108,3 +112,14 @@ def spend_daily(setting: str, cost: int, *keys: str) -> None:
     """Count `cost` against the per-day allowance (check allowed_daily first)."""
     if limiter.enabled:
         limiter.limiter.hit(_daily(setting), "daily", setting, *keys, cost=cost)
+
+
+def spend(name: str, *keys: str) -> None:
+    """Count one costly action (an upload, an import, an export) against limit `name`; refuse past it."""
+    if not allow(name, *keys):
+        raise Refused(TOO_FAST, 429)
+
+
+def per_account() -> str:
+    """Key a signed-in facilitator's costly actions by account, wherever they come from."""
+    return f"account:{current_user.id}"

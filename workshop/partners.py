@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import broadcast, checks, network
+from . import broadcast, checks, limits, network
 from .errors import Refused
 from .flow import invitations
 from .forms import InvitationForm
@@ -83,6 +83,8 @@ def _save(invitation, key: str, action, done: str):
     fields = {k: v for k, v in request.form.items() if k != "csrf_token"}
     upload = request.files.get("image")
     try:
+        if upload and upload.filename:  # per link: a partner has no account
+            limits.spend("uploads", f"invitation:{invitation.id}")
         item = action(fields, upload.stream if upload and upload.filename else None)
     except Refused as refusal:
         return _page(invitation, failed=SimpleNamespace(key=key, values=fields, message=refusal.message),

@@ -20,7 +20,6 @@ serves one report, like any child, and exits by itself after SPARE_IDLE seconds 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -28,20 +27,18 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
-
-import config
 
 from . import report as documents
 from .errors import Refused
 from .extensions import db, socketio
 from .models import Report, Workshop, utcnow
+from .offload import ROOT, child_env  # noqa: F401 -- the renderer's environment is a worker's
 
-ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 NICE = 10  # the renderer's CPU priority below the live server's
 SPARE_IDLE = 900  # seconds a spare renderer waits for a report before it exits and frees its memory
@@ -52,6 +49,8 @@ _spare_lock = threading.Lock()
 # a workshop's report. Each kind of document registers its row (a Report-like model: status,
 # files, pages, seconds, error) and how its HTML is rendered (campaign_report.py adds the campaign's).
 DOCUMENTS: dict[str, tuple[type, Callable]] = {"": (Report, lambda row: documents.render_html(row.workshop))}
+_renderers: dict[int, threading.BoundedSemaphore] = {}  # REPORT_RENDERERS at once, per process
+_waiting: list[str] = []  # the jobs waiting for a renderer, first come first
 JOB = re.compile(r"^(?:[a-z_]{1,20}:)?[0-9]{1,18}$")
 
 
@@ -85,7 +84,7 @@ def queue(model: type, **owner):
     timeout = timedelta(seconds=current_app.config["REPORT_TIMEOUT"] + 30)
     for busy in db.session.scalars(select(model).where(
             getattr(model, f"{name}_id") == value.id, model.status.in_(("queued", "rendering")))):
-        if busy.requested_at > utcnow() - timeout:
+        if busy.requested_at > utcnow() - timeout or job_of(busy) in _waiting:
             raise Refused(_l("A report is being made already: wait for it to finish."), 409)
         # Its watcher is gone (the server restarted mid-render): say so rather than wait forever.
         fail(busy, str(_l("The server stopped while this report was being made.")))
@@ -98,18 +97,6 @@ def queue(model: type, **owner):
 def start(report: Report) -> None:
     """Render a queued report in a child process, watched by a background task."""
     socketio.start_background_task(watch, current_app._get_current_object(), job_of(report))
-
-
-def child_env(app) -> dict:
-    """Return the child's environment: this app's settings, so it opens the same database and folders."""
-    env = {**os.environ}
-    for setting in config.SETTINGS:
-        value = app.config.get(setting.name, setting.default)
-        env[setting.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    env.update(CHARRETTE_ENV="development", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               SECRET_KEY=app.config["SECRET_KEY"], ASYNC_MODE="threading", REDIS_URL="", DEMO="0",
-               LOG_LEVEL="ERROR")
-    return env
 
 
 def spawn(env: dict, arg: str) -> subprocess.Popen:
@@ -169,7 +156,46 @@ def _start(env: dict, report_id: int | str) -> subprocess.Popen:
     return spawn(env, str(report_id))
 
 
+def ahead(row) -> int | None:
+    """Return how many reports wait for a renderer before this one (None: this one is not waiting)."""
+    job = job_of(row) if row is not None else None
+    return _waiting.index(job) if job in _waiting else None
+
+
+def waiting_text(row) -> str | None:
+    """Say where a queued report stands, for its page (None: it is not waiting for a renderer)."""
+    n = ahead(row)
+    if n is None:
+        return None
+    if n == 0:
+        return str(_l("Waiting for a free renderer: other reports are being made."))
+    return ngettext("Waiting for a free renderer: %(num)d report is ahead of this one.",
+                    "Waiting for a free renderer: %(num)d reports are ahead of this one.", n)
+
+
+def status(row) -> dict:
+    """Return a report's state for the page that polls it, with its place in the queue while it waits."""
+    text = waiting_text(row)
+    return {**documents.status(row), "waiting": text} if text else documents.status(row)
+
+
 def watch(app, report_id: int | str) -> None:
+    """Wait for one of REPORT_RENDERERS renderers (first come first), then render the report."""
+    cap = max(1, app.config["REPORT_RENDERERS"])
+    slots = _renderers.setdefault(cap, threading.BoundedSemaphore(cap))
+    job = str(report_id)
+    _waiting.append(job)
+    try:
+        slots.acquire()
+    finally:
+        _waiting.remove(job)
+    try:
+        _render(app, report_id)
+    finally:
+        slots.release()
+
+
+def _render(app, report_id: int | str) -> None:
     """Run the child for one report; kill it after REPORT_TIMEOUT; record why it failed, if it did."""
     timeout = app.config["REPORT_TIMEOUT"]
     env = child_env(app)

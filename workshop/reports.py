@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
-from . import images, report, report_job
+from . import images, limits, report, report_job
 from .errors import Refused
 from .extensions import db
 from .forms import ReportSettingsForm
@@ -13,6 +13,7 @@ from .guard import workshop_route
 from .models import Report
 
 bp = Blueprint("reports", __name__)
+bp.add_app_template_global(report_job.waiting_text, "report_waiting")
 
 
 @bp.route("/w/<code>/report", methods=["GET", "POST"])
@@ -23,6 +24,8 @@ def report_page(workshop):
     if form.validate_on_submit():
         upload = form.logo.data
         try:
+            if upload and upload.filename:
+                limits.spend("uploads", limits.per_account())
             report.set_cover(workshop, form.org_name.data or "", form.page_size.data,
                              logo=upload.stream if upload and upload.filename else None,
                              remove_logo=form.remove_logo.data)
@@ -55,7 +58,7 @@ def report_generate(workshop):
 @workshop_route(facilitator=True)
 def report_status(workshop):
     """Return the newest report's state as JSON (the report page polls it)."""
-    return jsonify(report.status(report.newest(workshop)))
+    return jsonify(report_job.status(report.newest(workshop)))
 
 
 @bp.route("/w/<code>/report/<int:report_id>.<fmt>")

@@ -12,7 +12,8 @@ async function poll() {
       return;
     }
     const line = box.querySelector("[data-report-state]");
-    const text = document.querySelector("#i18n").dataset[status.status];
+    // A queued report says how many are ahead of it (the server's words, in the page's language).
+    const text = status.waiting || document.querySelector("#i18n").dataset[status.status];
     if (line && text) line.textContent = text;
   } catch (err) {
     // Offline for a moment: try again on the next tick.

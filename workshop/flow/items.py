@@ -38,28 +38,45 @@ def add_item(workshop: Workshop, participant: Participant | None, stage: Stage, 
     ahead), with an optional image `upload` (a file stream) for kinds that take one.
     """
     kind = kind_of(stage)
-    if participant is not None:
-        require_open(workshop)
-        if stage.id != workshop.current_stage_id or stage.phase != "collect":
-            raise Refused(_l("Ideas are not being collected right now."))
-    else:
-        lock_workshop(workshop)  # a facilitator action: every screen's view changes
-        if stage.phase == "decided":
-            raise Refused(_l("This stage is decided: go back to voting to add more."))
-        if stage.phase == "pending" and "collect" in kind.phases:
-            raise Refused(_l("Open the stage before adding ideas."))
-    columns = kind.item_fields(form)
-    if upload is not None:
-        if not kind.takes_images:
-            raise Refused(_l("This stage does not take images."))
-        columns["data"] = {**columns.get("data", {}), "image": images.save(upload)}
-    # By ids, not relationships: assigning `stage=` would drag the stage's item list and the
-    # participant into the flush (a phone's idea is one INSERT).
-    item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
-                client_id=client_id, **columns)
-    db.session.add(item)
-    db.session.commit()
+    image = _stored_image(kind, upload)  # decoded in a worker, before any lock is taken
+    try:
+        if participant is not None:
+            require_open(workshop)
+            if stage.id != workshop.current_stage_id or stage.phase != "collect":
+                raise Refused(_l("Ideas are not being collected right now."))
+        else:
+            lock_workshop(workshop)  # a facilitator action: every screen's view changes
+            if stage.phase == "decided":
+                raise Refused(_l("This stage is decided: go back to voting to add more."))
+            if stage.phase == "pending" and "collect" in kind.phases:
+                raise Refused(_l("Open the stage before adding ideas."))
+        columns = kind.item_fields(form)
+        if image is not None:
+            columns["data"] = {**columns.get("data", {}), "image": image}
+        # By ids, not relationships: assigning `stage=` would drag the stage's item list and the
+        # participant into the flush (a phone's idea is one INSERT).
+        item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
+                    client_id=client_id, **columns)
+        db.session.add(item)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        images.delete(image)
+        raise
     return item
+
+
+def _stored_image(kind, upload) -> dict | None:
+    """Check and store an uploaded image for a kind that takes images (None: no upload).
+
+    images.save decodes it in a worker process and gives the database connection back while it
+    waits: so it runs before the workshop is locked, and nothing may be pending in the session.
+    """
+    if upload is None:
+        return None
+    if not kind.takes_images:
+        raise Refused(_l("This stage does not take images."))
+    return images.save(upload)
 
 
 def edit_item(workshop: Workshop, item: Item, form, upload=None) -> Item:
@@ -68,24 +85,30 @@ def edit_item(workshop: Workshop, item: Item, form, upload=None) -> Item:
     What phones wrote stays as they wrote it: only the facilitator's own items
     (concepts, drafts, seeded ideas) can be edited, and not once the stage is decided.
     """
-    lock_workshop(workshop)
     if item.participant_id is not None:
         raise Refused(_l("Participants' ideas stay as they wrote them: hide it or merge it instead."))
-    if item.stage.phase == "decided":
-        raise Refused(_l("This stage is decided: go back to voting to edit it."))
-    kind = kind_of(item.stage)
-    columns = kind.item_fields(form)
-    old_image = item.image
-    data = {**(item.data or {}), **columns.pop("data", {})}  # keeps the image and any role
-    if upload is not None:
-        if not kind.takes_images:
-            raise Refused(_l("This stage does not take images."))
-        data["image"] = images.save(upload)
-    for name, value in columns.items():
-        setattr(item, name, value)
-    item.data = data
-    db.session.commit()
-    if upload is not None:
+    image = _stored_image(kind_of(item.stage), upload)  # decoded in a worker, before the lock
+    try:
+        lock_workshop(workshop)
+        if item.participant_id is not None:
+            raise Refused(_l("Participants' ideas stay as they wrote them: hide it or merge it instead."))
+        if item.stage.phase == "decided":
+            raise Refused(_l("This stage is decided: go back to voting to edit it."))
+        kind = kind_of(item.stage)
+        columns = kind.item_fields(form)
+        old_image = item.image
+        data = {**(item.data or {}), **columns.pop("data", {})}  # keeps the image and any role
+        if image is not None:
+            data["image"] = image
+        for name, value in columns.items():
+            setattr(item, name, value)
+        item.data = data
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        images.delete(image)
+        raise
+    if image is not None:
         images.delete(old_image)  # only once the new one is stored
     return item
 
@@ -160,7 +183,7 @@ def carry_candidates(workshop: Workshop, stage: Stage) -> list[dict]:
 
 
 def carry_items(workshop: Workshop, stage: Stage, item_ids: list[int]) -> list[Item]:
-    """Copy decided items (text, extra fields and a re-encoded copy of the image) into a stage."""
+    """Copy decided items (text, extra fields and a copy of the image's stored files) into a stage."""
     lock_workshop(workshop)
     if not kind_of(stage).takes_images or stage.phase == "decided":
         raise Refused(_l("This stage does not take materials now."))
@@ -171,11 +194,10 @@ def carry_items(workshop: Workshop, stage: Stage, item_ids: list[int]) -> list[I
     copies = []
     for source in chosen:
         data = {k: v for k, v in (source.data or {}).items() if k not in ("image", "prepared_by")}
-        if source.image:
-            path = images.file_path(images.filename(source.image, images.WIDTHS[-1]))
-            if path is not None:
-                with path.open("rb") as stream:
-                    data["image"] = images.save(stream)
+        if source.image:  # our own re-encoded copies: copied as they are, nothing decoded
+            image = images.duplicate(source.image)
+            if image is not None:
+                data["image"] = image
         data["carried_from"] = source.stage.title
         copy = Item(stage_id=stage.id, title=source.title, detail=source.detail, data=data)
         db.session.add(copy)
