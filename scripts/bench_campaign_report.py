@@ -52,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=280)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", metavar="DIR", help="copy the rendered PDF into DIR (to read it page by page)")
+    parser.add_argument("--keep", metavar="DIR", help="copy the PDF into DIR (to read it page by page)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app, report_id = build(Path(tmp), args.participants)
