@@ -9,9 +9,18 @@ import { start, toast } from "./live.js";
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 const i18n = () => document.querySelector("#i18n").dataset;
 const key = `charrette:mine:${document.body.dataset.code}`;
-let mine = JSON.parse(localStorage.getItem(key) || "{}");
+// What this phone gave, per stage: going to another stage and back (and back to voting) shows
+// the phone its own votes of that stage again, not an empty ballot.
+let stages = (() => {
+  const kept = JSON.parse(localStorage.getItem(key) || "{}");
+  return kept.stages || (kept.stage_id ? { [kept.stage_id]: kept } : {});
+})();
+let mine = {};
 
-function save() { localStorage.setItem(key, JSON.stringify(mine)); }
+function save() {
+  if (mine.stage_id) stages[mine.stage_id] = mine;
+  localStorage.setItem(key, JSON.stringify({ stages }));
+}
 
 function stageId() {
   const el = document.querySelector("[data-stage]");
@@ -19,11 +28,23 @@ function stageId() {
 }
 
 function current() {
-  if (mine.stage_id !== stageId()) mine = { stage_id: stageId() };
+  const id = stageId();
+  if (mine.stage_id !== id) {
+    if (mine.stage_id) stages[mine.stage_id] = mine;
+    mine = stages[id] || { stage_id: id };
+  }
   mine.dots ||= {};
   mine.choices ||= {};
   mine.notes ||= {};
   return mine;
+}
+
+// The server's word on one stage (a sync or an acknowledgement) replaces what was kept of it.
+function fromServer(serverMine) {
+  if (!serverMine || !serverMine.stage_id) return;
+  stages[serverMine.stage_id] = serverMine;
+  if (mine.stage_id === serverMine.stage_id || !mine.stage_id) mine = serverMine;
+  save();
 }
 
 // An element's text as a screen reader says it: without decorative symbols (aria-hidden).
@@ -100,15 +121,26 @@ function show() {
   }
 }
 
+let shownStage = null;
 const live = start({
-  onView: show,
+  onView() {
+    const id = stageId();
+    // Back to a stage this phone was in before: read its own votes there again (each phone at its
+    // own moment within a second), in case they changed meanwhile; until then the kept ones show.
+    if (id !== shownStage && id && stages[id] && shownStage !== null) setTimeout(() => live.sync(), Math.random() * 1000);
+    shownStage = id;
+    show();
+  },
   onMine(serverMine) {
     if (live.outbox.pending) return; // our queued actions are newer than this
-    mine = serverMine || {};
-    save();
+    fromServer(serverMine);
   },
   onAck(event, payload, reply) {
-    if (reply.mine && !live.outbox.pending) { mine = { ...mine, ...reply.mine }; save(); show(); }
+    if (reply.mine && !live.outbox.pending) {
+      const same = reply.mine.stage_id === mine.stage_id;
+      fromServer(same ? { ...mine, ...reply.mine } : reply.mine);
+      show();
+    }
   },
   beforeSubmit(form, payload) {
     const m = current();
