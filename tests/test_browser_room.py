@@ -239,7 +239,8 @@ def show_card(phone, n):
     for _ in range(10):
         if card.is_visible():
             break
-        phone.locator("button[data-pager='next']").click()
+        shown = phone.locator("[data-card]").evaluate_all("cs => cs.findIndex(c => !c.hidden)")
+        phone.locator(f"button[data-pager='{'next' if shown < n else 'prev'}']").click()
     card.scroll_into_view_if_needed()
     return card
 
@@ -367,3 +368,90 @@ def test_phones_keep_their_own_dots_through_any_stage_and_phase_moves(room, new_
     expect(a.locator("[data-conn]").first).to_have_attribute("data-conn", "saved")
     expect_own()
     expect(console.locator(".bars .bar-row .score")).to_have_text(["2", "1", "1"])
+
+
+# --- the phone: one concept or draft per screen, long text, the comment's tag, verdicts saved ----
+
+def test_phone_browses_one_item_per_screen_counts_long_text_and_saves_verdicts(room, new_context):
+    from tests.conftest import goto
+    w = make_workshop(room, "Phone screens")
+    concepts = goto(w, "concepts", "vote")
+    c_items = add_prepared(w, concepts, "Ask first", "Three questions", "Know your rights", "Call the hotline",
+                           message="Check before you go")
+    drafts = next(s for s in w.stages if s.kind == "drafts")
+    add_prepared(w, drafts, "Radio script", "Poster")
+    laptop, console = console_of(new_context, room, w.code)
+    ctx = new_context(**PHONE)
+    phone = join_phone(ctx, room.base, w.code, "Youth")
+    cards = phone.locator("[data-card]")
+    expect(cards).to_have_count(4)
+    # One concept per screen, with where it is and how many are done.
+    expect(cards.nth(0)).to_be_visible()
+    for n in (1, 2, 3):
+        expect(cards.nth(n)).to_be_hidden()
+    count = phone.locator(".pager-count")
+    expect(count).to_have_text("1 of 4 · 0 of 4 done")
+    expect(phone.locator("button[data-pager=prev]")).to_be_disabled()
+    height = phone.evaluate("document.documentElement.scrollHeight")
+    assert height < 2400, height  # was about 4,800 px with every concept on one page
+    cards.nth(0).locator("button[data-criterion=clear][data-value='4']").click()
+    expect(count).to_have_text("1 of 4 · 1 of 4 done")
+    phone.locator("button[data-pager=next]").click()
+    expect(cards.nth(1)).to_be_visible()
+    expect(cards.nth(0)).to_be_hidden()
+    expect(count).to_have_text("2 of 4 · 1 of 4 done")
+    # A redraw keeps the phone on its concept.
+    redraw(console)
+    expect(phone.locator("[data-timer]")).to_be_visible()
+    expect(cards.nth(1)).to_be_visible()
+    phone.locator("button[data-pager=prev]").click()
+    expect(cards.nth(0).locator("button[data-criterion=clear][data-value='4']")).to_have_attribute("aria-checked", "true")
+
+    # A pasted 3,000-character comment is kept whole, counted, and not sent until it fits.
+    second = show_card(phone, 1)
+    box = phone.locator(f"#comment-{c_items[1].id}")
+    box.fill("y" * 3000)
+    expect(box).to_have_value("y" * 3000)
+    counter = second.locator(".char-count")
+    expect(counter).to_contain_text("Too long")
+    expect(counter).to_contain_text("3,000")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    second.locator("input[name=tag][value=change]").check()
+    second.locator("button:has-text('Send comment')").click()
+    expect(phone.locator(".toast")).to_contain_text("Too long")
+    expect(box).to_have_value("y" * 3000)
+    box.fill("Shorter now")
+    expect(counter).to_have_text("11 of 1,000 characters")
+    # No silent tag: a comment without keep / change / concern is refused with a clear message.
+    second.locator("input[name=tag][value=change]").evaluate("r => { r.checked = false; }")
+    second.locator("button:has-text('Send comment')").click()
+    expect(phone.locator(".toast")).to_contain_text("Pick keep, change or concern")
+    expect(box).to_have_value("Shorter now")
+    second.locator("input[name=tag][value=concern]").check()
+    second.locator("button:has-text('Send comment')").click()
+    expect(second.locator("[data-my-comments] li")).to_have_text(["Concern: Shorter now"])
+
+    # Drafts: Approve saves on tap; a change asked for says Save is needed until it is saved.
+    stage_button(console, "Vote on drafts").click()
+    console.locator("button:has-text('Next: Voting')").click()
+    dcards = phone.locator("[data-card]")
+    expect(dcards).to_have_count(2)
+    expect(count).to_have_text("1 of 2 · 0 of 2 done")
+    dcards.nth(0).locator("input[name=value][value=approve]").check()
+    expect(dcards.nth(0).locator(".saved-line")).to_have_text("✓ Saved: Approve")
+    expect(count).to_have_text("1 of 2 · 1 of 2 done")
+    phone.locator("button[data-pager=next]").click()
+    dcards.nth(1).locator("input[name=value][value=changes]").check()
+    line = dcards.nth(1).locator(".saved-line")
+    expect(line).to_contain_text("Not saved yet: write what must change")
+    dcards.nth(1).locator("textarea[name=note]").fill("Bigger hotline number")
+    expect(line).to_contain_text("Not saved yet: tap “Save my vote”")
+    dcards.nth(1).locator("button:has-text('Save my vote')").click()
+    expect(line).to_have_text("✓ Saved: Approve with changes")
+    expect(console.locator(".draft-results")).to_contain_text("Bigger hotline number")
+
+    # In Norwegian, the counter and the kind's label speak Norwegian.
+    phone.goto(f"{room.base}/lang/nb?next=/j/{w.code}")
+    live(phone)
+    expect(phone.locator(".phone-stage .eyebrow").first).to_contain_text("Stem over utkast")
+    expect(phone.locator(".pager-count")).to_contain_text("av 2")
