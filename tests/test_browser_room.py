@@ -450,6 +450,18 @@ def test_phone_browses_one_item_per_screen_counts_long_text_and_saves_verdicts(r
     expect(line).to_have_text("✓ Saved: Approve with changes")
     expect(console.locator(".draft-results")).to_contain_text("Bigger hotline number")
 
+    # Back to the concepts (and their voting): the phone shows its own ratings and comment there.
+    stage_button(console, "Review concepts").click()
+    expect(phone.locator("[data-card]")).to_have_count(4)
+    expect(phone.locator("[data-card]").nth(0).locator("button[data-criterion=clear][data-value='4']")).to_have_attribute(
+        "aria-checked", "true")
+    expect(count).to_contain_text("1 of 4 done")
+    show_card(phone, 1)
+    expect(phone.locator("[data-card]").nth(1).locator("[data-my-comments] li")).to_have_text(["Concern: Shorter now"])
+    stage_button(console, "Vote on drafts").click()
+    expect(phone.locator("[data-card]")).to_have_count(2)
+    expect(count).to_contain_text("2 of 2 done")
+
     # In Norwegian, the counter and the kind's label speak Norwegian.
     phone.goto(f"{room.base}/lang/nb?next=/j/{w.code}")
     live(phone)
