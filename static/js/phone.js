@@ -17,9 +17,10 @@ let stages = (() => {
 })();
 let mine = {};
 
+// Stored as the current stage's record (steps.js reads its choices and notes) plus every stage's.
 function save() {
   if (mine.stage_id) stages[mine.stage_id] = mine;
-  localStorage.setItem(key, JSON.stringify({ stages }));
+  localStorage.setItem(key, JSON.stringify({ ...mine, stages }));
 }
 
 function stageId() {
@@ -32,6 +33,7 @@ function current() {
   if (mine.stage_id !== id) {
     if (mine.stage_id) stages[mine.stage_id] = mine;
     mine = stages[id] || { stage_id: id };
+    save();
   }
   mine.dots ||= {};
   mine.choices ||= {};
@@ -42,8 +44,8 @@ function current() {
 // The server's word on one stage (a sync or an acknowledgement) replaces what was kept of it.
 function fromServer(serverMine) {
   if (!serverMine || !serverMine.stage_id) return;
-  stages[serverMine.stage_id] = serverMine;
-  if (mine.stage_id === serverMine.stage_id || !mine.stage_id) mine = serverMine;
+  if (mine.stage_id) stages[mine.stage_id] = mine;
+  mine = serverMine; // the stage on screen now: the view follows (current() picks a kept record)
   save();
 }
 
