@@ -376,7 +376,8 @@ def test_phone_browses_one_item_per_screen_counts_long_text_and_saves_verdicts(r
     from tests.conftest import goto
     w = make_workshop(room, "Phone screens")
     concepts = goto(w, "concepts", "vote")
-    c_items = add_prepared(w, concepts, "Ask first", "Three questions", "Know your rights", "Call the hotline",
+    c_items = add_prepared(w, concepts, "Ask first", "Three questions", "Know your rights",
+                           "Call the hotline",
                            message="Check before you go")
     drafts = next(s for s in w.stages if s.kind == "drafts")
     add_prepared(w, drafts, "Radio script", "Poster")
@@ -405,7 +406,8 @@ def test_phone_browses_one_item_per_screen_counts_long_text_and_saves_verdicts(r
     expect(phone.locator("[data-timer]")).to_be_visible()
     expect(cards.nth(1)).to_be_visible()
     phone.locator("button[data-pager=prev]").click()
-    expect(cards.nth(0).locator("button[data-criterion=clear][data-value='4']")).to_have_attribute("aria-checked", "true")
+    expect(cards.nth(0).locator("button[data-criterion=clear][data-value='4']")).to_have_attribute(
+        "aria-checked", "true")
 
     # A pasted 3,000-character comment is kept whole, counted, and not sent until it fits.
     second = show_card(phone, 1)
@@ -457,7 +459,8 @@ def test_phone_browses_one_item_per_screen_counts_long_text_and_saves_verdicts(r
         "aria-checked", "true")
     expect(count).to_contain_text("1 of 4 done")
     show_card(phone, 1)
-    expect(phone.locator("[data-card]").nth(1).locator("[data-my-comments] li")).to_have_text(["Concern: Shorter now"])
+    expect(phone.locator("[data-card]").nth(1).locator("[data-my-comments] li")).to_have_text(
+        ["Concern: Shorter now"])
     stage_button(console, "Vote on drafts").click()
     expect(phone.locator("[data-card]")).to_have_count(2)
     expect(count).to_contain_text("2 of 2 done")

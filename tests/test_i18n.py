@@ -298,7 +298,8 @@ def test_default_stakeholder_groups_are_offered_in_the_facilitators_language(cli
 
 def test_refusals_kind_labels_and_prompts_speak_the_phones_language(app, browser):
     """WTForms' own messages (a comment too long, a number out of range, a missing tag) and the stage
-    kind's label and prompt reach each phone in its language; a title the facilitator wrote stays as written."""
+    kind's label and prompt reach each phone in its language; a title the facilitator wrote stays
+    as written."""
     from tests.conftest import goto
     from workshop import events
     workshop = gen_workshop(gen_facilitator(), language="en")
@@ -306,10 +307,12 @@ def test_refusals_kind_labels_and_prompts_speak_the_phones_language(app, browser
     item = events.run("item:add", workshop, None, {"stage_id": concepts.id, "title": "Ask first",
                                                    "message": "Ask three questions"})["item"]
     expected = {
-        "nb": ("Feltet kan ikke være lengre enn 1000 tegn.", "Tallet må være mellom 1 og 5.", "Vurder konsepter"),
+        "nb": ("Feltet kan ikke være lengre enn 1000 tegn.", "Tallet må være mellom 1 og 5.",
+               "Vurder konsepter"),
         "sv": ("Fältet får inte vara längre än 1000 tecken.", "Talet måste vara mellan 1 och 5.", None),
         "mn": ("1000 тэмдэгтээс урт байж болохгүй.", "Тоо 1-аас 5-ын хооронд байх ёстой.", None),
-        "en": ("Field cannot be longer than 1000 characters.", "Number must be between 1 and 5.", "Review concepts"),
+        "en": ("Field cannot be longer than 1000 characters.", "Number must be between 1 and 5.",
+               "Review concepts"),
     }
     for lang, (too_long, out_of_range, label) in expected.items():
         phone = browser()

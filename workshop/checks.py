@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from .errors import Refused
 
+
 class BabelTranslations:
     """WTForms' own messages ("Field cannot be longer than 1000 characters.") in the language of the
     person who sent the input, from Charrette's catalogue (marked in `_wtforms_messages`); WTForms
@@ -45,10 +46,14 @@ def _wtforms_messages() -> None:  # never called: marks WTForms' messages for `t
     _l("Number must be at most %(max)s.")
     _l("Number must be between %(min)s and %(max)s.")
     _l("Field must be between %(min)d and %(max)d characters long.")
-    ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 1)
-    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 1)
-    ngettext("Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", 1)
-    ngettext("'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 1)
+    ngettext("Field must be at least %(min)d character long.",
+             "Field must be at least %(min)d characters long.", 1)
+    ngettext("Field cannot be longer than %(max)d character.",
+             "Field cannot be longer than %(max)d characters.", 1)
+    ngettext("Field must be exactly %(max)d character long.",
+             "Field must be exactly %(max)d characters long.", 1)
+    ngettext("'%(value)s' is not a valid choice for this field.",
+             "'%(value)s' are not valid choices for this field.", 1)
 
 
 # The messages people meet most are worded here.

@@ -22,7 +22,7 @@ def goto_stage(workshop: Workshop, stage_id: int) -> Stage:
 
 
 def _show(workshop: Workshop, stage: Stage) -> None:
-    """Put a stage on screen; a countdown belongs to the stage it was started in, so another stage clears it."""
+    """Put a stage on screen; a countdown belongs to the stage it was started in: another stage clears it."""
     if workshop.current_stage_id != stage.id:
         workshop.timer_ends_at = None
     workshop.current_stage = stage
