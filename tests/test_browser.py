@@ -232,7 +232,7 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
     first = timer.inner_text()
     expect(timer).not_to_have_text(first)  # it ticks
     expect(phone_b.locator("[data-timer]")).to_be_visible()
-    expect(console.locator("form[data-event='timer:start'] button[data-event='timer:stop']")).to_be_visible()
+    expect(console.locator(".timer-actions button[data-event='timer:stop']")).to_be_visible()
 
     # Voting: every phone gets dot cards and a budget of 3.
     console.click("button:has-text('Next: Voting')")

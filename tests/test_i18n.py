@@ -8,6 +8,7 @@ import pytest
 from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from flask import g
+from flask_babel import force_locale
 
 from tests.conftest import gen_facilitator, gen_workshop, views
 from workshop import catalogues, i18n, live
@@ -293,3 +294,60 @@ def test_default_stakeholder_groups_are_offered_in_the_facilitators_language(cli
     form = client.get("/workshops/new").get_data(as_text=True)
     assert "Myndigheter\nCivilsamhälle\nFN / givare\nKreativ partner\nUnga\nÖvrigt" in form
     assert gen_workshop(facilitator, language="mn").groups[0] == "Засгийн газар"
+
+
+def test_refusals_kind_labels_and_prompts_speak_the_phones_language(app, browser):
+    """WTForms' own messages (a comment too long, a number out of range, a missing tag) and the stage
+    kind's label and prompt reach each phone in its language; a title the facilitator wrote stays
+    as written."""
+    from tests.conftest import goto
+    from workshop import events
+    workshop = gen_workshop(gen_facilitator(), language="en")
+    concepts = goto(workshop, "concepts", "vote")
+    item = events.run("item:add", workshop, None, {"stage_id": concepts.id, "title": "Ask first",
+                                                   "message": "Ask three questions"})["item"]
+    expected = {
+        "nb": ("Feltet kan ikke være lengre enn 1000 tegn.", "Tallet må være mellom 1 og 5.",
+               "Vurder konsepter"),
+        "sv": ("Fältet får inte vara längre än 1000 tecken.", "Talet måste vara mellan 1 och 5.", None),
+        "mn": ("1000 тэмдэгтээс урт байж болохгүй.", "Тоо 1-аас 5-ын хооронд байх ёстой.", None),
+        "en": ("Field cannot be longer than 1000 characters.", "Number must be between 1 and 5.",
+               "Review concepts"),
+    }
+    for lang, (too_long, out_of_range, label) in expected.items():
+        phone = browser()
+        phone.http.get(f"/lang/{lang}")
+        phone.join(workshop.code, group=workshop.groups[0])
+        sock = phone.socket(workshop.code, "phone")
+        reply = sock.emit("comment:add", {"cid": f"cid-{lang}-0001", "item_id": item["id"], "tag": "keep",
+                                          "text": "x" * 3000}, callback=True)
+        assert reply["ok"] is False and reply["error"].endswith(too_long), (lang, reply)
+        reply = sock.emit("vote", {"cid": f"cid-{lang}-0002", "item_id": item["id"], "criterion": "clear",
+                                   "value": 9}, callback=True)
+        assert reply["ok"] is False and reply["error"].endswith(out_of_range), (lang, reply)
+        reply = sock.emit("comment:add", {"cid": f"cid-{lang}-0003", "item_id": item["id"], "text": "ok"},
+                          callback=True)
+        assert reply["ok"] is False and (lang == "en") is ("Pick keep" in reply["error"]), (lang, reply)
+        html = sock.emit("sync", {}, callback=True)["view"]["html"]
+        if label:
+            assert label in html, lang
+        with force_locale(lang):
+            assert str(kind_label("concepts")) in html and str(kind_prompt("concepts")) in html, lang
+            assert (lang == "en") is ("Review concepts" in html), lang
+    events.run("stage:edit", workshop, None, {"stage_id": concepts.id, "title": "Our own title",
+                                              "prompt": "Our own words"})
+    phone = browser()
+    phone.http.get("/lang/mn")
+    phone.join(workshop.code, group=workshop.groups[0])
+    page = phone.http.get(f"/j/{workshop.code}").get_data(as_text=True)
+    assert "Our own title" in page and "Our own words" in page
+
+
+def kind_label(key):
+    from workshop.stages import KINDS
+    return KINDS[key].label
+
+
+def kind_prompt(key):
+    from workshop.stages import KINDS
+    return KINDS[key].prompt

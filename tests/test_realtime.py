@@ -150,6 +150,32 @@ def test_timer_reaches_all_screens(room):
     assert views(socks["projector"])[-1]["timer"] is None
 
 
+def test_the_server_holds_the_timer_add_stop_and_a_stage_change(room):
+    """+1 minute needs a running timer and stays within bounds; a phase change keeps the timer,
+    another stage on screen clears it, whichever way it is put there; phones may not touch it."""
+    w, socks = room
+    console = socks["console"]
+    for payload in ({"seconds": 60}, {}, {"seconds": 5}, {"seconds": 4000}, {"seconds": "x"}):
+        reply = console.emit("timer:add", payload, callback=True)
+        assert reply["ok"] is False and reply["error"], payload
+    assert socks["phone"].emit("timer:start", {"seconds": 60}, callback=True)["ok"] is False
+    assert console.emit("timer:start", {"seconds": 60}, callback=True)["ok"]
+    assert console.emit("timer:add", {"seconds": 60}, callback=True)["ok"]
+    # 60 s + 60 s, less the time taken
+    assert 100_000 < views(socks["phone"])[-1]["timer"]["left_ms"] <= 120_000
+    for _ in range(70):  # never past four hours
+        console.emit("timer:add", {"seconds": 3600}, callback=True)
+    assert views(socks["projector"])[-1]["timer"]["left_ms"] <= 4 * 3600 * 1000
+    first, second = w.stages[0], w.stages[1]
+    assert console.emit("stage:go", {"stage_id": first.id, "phase": "collect"}, callback=True)["ok"]
+    assert views(socks["phone"])[-1]["timer"] is not None  # the same stage: the timer runs on
+    for go in ({"stage_id": second.id, "phase": second.phase}, {"stage_id": first.id, "phase": "vote"}):
+        assert console.emit("timer:start", {"seconds": 60}, callback=True)["ok"]
+        assert console.emit("stage:go", go, callback=True)["ok"]
+        for audience in ("phone", "projector", "console"):
+            assert views(socks[audience])[-1]["timer"] is None, (go, audience)
+
+
 def test_projector_refreshes_are_coalesced_under_a_burst_of_votes(app, room):
     """30 votes in a burst reach the projector as a few coalesced views, not 30."""
     import time

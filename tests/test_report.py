@@ -392,3 +392,25 @@ def test_the_console_links_to_the_report(app, client):
     w = gen_workshop()
     login(client)
     assert f'href="/w/{w.code}/report"' in client.get(f"/w/{w.code}/console").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("queued_for", [0, 4.3])
+def test_made_in_is_the_wait_from_the_click_to_the_files_ready(app, client, report_dir, queued_for):
+    """The report page says how long the facilitator waited: queued (a renderer starting up, another
+    report first) plus rendering, not the rendering alone."""
+    from datetime import timedelta
+
+    from workshop import report_child
+    w = gen_workshop(gen_facilitator(), title="Waited for")
+    row = report_job.request(w)
+    row.requested_at -= timedelta(seconds=queued_for)
+    db.session.commit()
+    started = time.monotonic()
+    done = report_child.run(row.id)
+    rendering = time.monotonic() - started
+    assert done.status == "done"
+    waited = queued_for + rendering
+    assert waited - 0.3 <= done.seconds <= waited + 0.5, (done.seconds, rendering)
+    login(client)
+    page = client.get(f"/w/{w.code}/report").get_data(as_text=True)
+    assert f"made in {done.seconds} s" in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Form, SelectMultipleField, StringField
@@ -17,7 +18,45 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from .errors import Refused
 
-# WTForms' own messages have no Mongolian catalogue: the ones people meet are worded here.
+
+class BabelTranslations:
+    """WTForms' own messages ("Field cannot be longer than 1000 characters.") in the language of the
+    person who sent the input, from Charrette's catalogue (marked in `_wtforms_messages`); WTForms
+    fills in the numbers itself."""
+
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
+TRANSLATIONS = BabelTranslations()
+META = {"get_translations": lambda _form: TRANSLATIONS}
+
+
+def _wtforms_messages() -> None:  # never called: marks WTForms' messages for `translate update`
+    _l("This field is required.")
+    _l("Not a valid integer value.")
+    _l("Not a valid choice.")
+    _l("Invalid input.")
+    _l("Invalid email address.")
+    _l("Invalid choice(s): one or more data inputs could not be coerced.")
+    _l("Number must be at least %(min)s.")
+    _l("Number must be at most %(max)s.")
+    _l("Number must be between %(min)s and %(max)s.")
+    _l("Field must be between %(min)d and %(max)d characters long.")
+    ngettext("Field must be at least %(min)d character long.",
+             "Field must be at least %(min)d characters long.", 1)
+    ngettext("Field cannot be longer than %(max)d character.",
+             "Field cannot be longer than %(max)d characters.", 1)
+    ngettext("Field must be exactly %(max)d character long.",
+             "Field must be exactly %(max)d characters long.", 1)
+    ngettext("'%(value)s' is not a valid choice for this field.",
+             "'%(value)s' are not valid choices for this field.", 1)
+
+
+# The messages people meet most are worded here.
 REQUIRED = InputRequired(message=_l("Fill in this field."))
 CLIENT_ID = [REQUIRED, Length(min=8, max=64),
              Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
@@ -83,7 +122,7 @@ def parse(form_class: type[Form], payload) -> Form:
                     not issubclass(known[key], StringField) and _too_big(v)):
                 raise Refused(_l("Invalid value for %(name)s.", name=key))
             pairs.append((key, balance_bidi(v) if isinstance(v, str) else str(v)))
-    form = form_class(formdata=MultiDict(pairs))
+    form = form_class(formdata=MultiDict(pairs), meta=META)
     if not form.validate():
         field, errors = next(iter(form.errors.items()))
         raise Refused(f"{getattr(form, field).label.text}: {errors[0]}")

@@ -169,6 +169,10 @@ class TimerForm(Form):
     seconds = IntegerField(_l("Timer"), validators=[REQUIRED, NumberRange(min=10, max=4 * 3600)])
 
 
+class TimerAddForm(Form):
+    seconds = IntegerField(_l("Time to add"), validators=[REQUIRED, NumberRange(min=10, max=3600)])
+
+
 class RevealForm(StageIdForm):
     revealed = BooleanField(_l("Revealed"))
 

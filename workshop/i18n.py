@@ -12,6 +12,8 @@ from babel.numbers import format_decimal as _babel_decimal
 from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import force_locale, get_locale
 
+from .stats import rounded_decimal
+
 # Each language in its own name: a person looking for theirs reads only that one.
 LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "mn": "Монгол"}
 DEFAULT = "en"
@@ -50,8 +52,10 @@ def workshop_locale(workshop):
 
 
 def decimal(value, digits: int = 1) -> str:
-    """Format a number with `digits` decimals the way the current language writes it (3,5 in nb)."""
-    return _babel_decimal(value, format="#,##0." + "0" * digits, locale=get_locale() or DEFAULT)
+    """Format a number with `digits` decimals the way the current language writes it (3,5 in nb),
+    rounded once by the one rule (stats.rounded_decimal: 3.15 is 3.2 on every screen and in the PDF)."""
+    return _babel_decimal(rounded_decimal(value, digits), format="#,##0." + "0" * digits,
+                          locale=get_locale() or DEFAULT, decimal_quantization=False)
 
 
 def _safe_next(target: str | None) -> str:

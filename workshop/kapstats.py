@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
 from . import stats
 from .stats import Z95
@@ -38,7 +37,7 @@ def rounded(x: float | None, digits: int = 1) -> float | None:
     """Round a published figure once, the same way everywhere: `digits` decimals, halves away from zero."""
     if x is None:
         return None
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)) + 0.0
+    return float(stats.rounded_decimal(x, digits)) + 0.0
 
 
 def wilson(x: int, n: int, z: float = Z95) -> tuple[float, float] | None:

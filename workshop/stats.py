@@ -14,8 +14,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal: a two-sided 95 % interval
+
+
+def rounded_decimal(x: float, digits: int = 1) -> Decimal:
+    """Round a published figure once, from its exact value: `digits` decimals, halves away from zero.
+
+    The one rule every channel uses (console, projector, phone, PDF, CSV, the KAP figures):
+    3.15 (63/20) is 3.2 and 3.1467 is 3.1 everywhere. A mean of ratings is a fraction with a
+    small denominator, so the shortest repr of its float is its exact decimal when that ends in 5.
+    """
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) + 0
 
 
 @dataclass(frozen=True)

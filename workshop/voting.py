@@ -96,7 +96,8 @@ def borda(votes: Iterable[tuple[int, str, int]], item_ids: Iterable[int], top: i
 
 
 def _mean(values: list[int]) -> float:
-    return round(sum(values) / len(values), 2) if values else 0.0
+    """The exact mean: rounded once, where it is shown (stats.rounded_decimal), never before."""
+    return sum(values) / len(values) if values else 0.0
 
 
 def rubric(votes: Iterable[tuple[int, int, str, str, int]], item_ids: Iterable[int],

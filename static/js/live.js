@@ -63,15 +63,54 @@ function collect(form) {
   return data;
 }
 
-// A form is known by its event and the stage it belongs to, so a draft of one
-// stage's notes is never poured into another stage's form.
-const formKey = (form) => `${form.dataset.event}|${form.elements.stage_id?.value ?? ""}`;
+// A form is known by its event, its stage and its item (a comment box or a verdict per
+// concept or draft), so a draft of one form is never poured into another form; a form may
+// also name itself (data-key).
+function formKey(form) {
+  const item = form.elements.item_id;
+  const itemId = item && item.type === "hidden" ? item.value : "";
+  return form.dataset.key || `${form.dataset.event}|${form.elements.stage_id?.value ?? ""}|${itemId}`;
+}
 const findForm = (key, root = document) => $$("form[data-event]", root).find((f) => formKey(f) === key);
+
+// A draft is every field's own value: fields sharing a name (next steps, verdicts per draft)
+// are told apart by their place among that name's fields, checkboxes and radios by their value.
+const kept = (el) => el.name && el.type !== "file" && el.dataset.http === undefined
+  && el.tagName !== "BUTTON" && el.type !== "submit";
+function fieldKeys(form) {
+  const seen = {};
+  const out = [];
+  for (const el of form.elements) {
+    if (!kept(el)) continue;
+    const checkable = el.type === "checkbox" || el.type === "radio";
+    const n = (seen[el.name] = (seen[el.name] ?? -1) + 1);
+    out.push([checkable ? `${el.name}=${el.value}` : `${el.name}#${n}`, el]);
+  }
+  return out;
+}
+function snapshot(form) {
+  const draft = {};
+  for (const [k, el] of fieldKeys(form)) {
+    if (el.type === "checkbox" || el.type === "radio") draft[k] = el.checked;
+    else if (el.multiple) draft[k] = Array.from(el.selectedOptions, (o) => o.value);
+    else draft[k] = el.value;
+  }
+  return draft;
+}
+function restore(form, draft) {
+  for (const [k, el] of fieldKeys(form)) {
+    if (!(k in draft)) continue;
+    const value = draft[k];
+    if (el.type === "checkbox" || el.type === "radio") el.checked = value;
+    else if (el.multiple) for (const o of el.options) o.selected = value.includes(o.value);
+    else el.value = value;
+  }
+}
 
 function keepDrafts(view, render) {
   const drafts = {};
   for (const form of $$("form[data-event]", view)) {
-    if (form.dataset.dirty) drafts[formKey(form)] = collect(form);
+    if (form.dataset.dirty) drafts[formKey(form)] = snapshot(form);
   }
   // An upload form being filled in (a chosen file cannot be set again) is carried over as is.
   const uploads = $$("form[data-upload][data-dirty]", view);
@@ -88,16 +127,12 @@ function keepDrafts(view, render) {
     const fresh = $$("form[data-upload]", view).find((f) => f.action === old.action);
     if (fresh) fresh.replaceWith(old);
   }
-  for (const [key, data] of Object.entries(drafts)) {
+  for (const [key, draft] of Object.entries(drafts)) {
     const form = findForm(key, view);
     if (!form) continue;
     form.dataset.dirty = "1";
-    for (const el of form.elements) {
-      if (!el.name || !(el.name in data)) continue;
-      const value = data[el.name];
-      if (el.type === "checkbox" || el.type === "radio") el.checked = [].concat(value).includes(el.value);
-      else el.value = value;
-    }
+    restore(form, draft);
+    form.dispatchEvent(new CustomEvent("draft:restored", { bubbles: true }));
   }
   if (focusId) {
     const el = document.getElementById(focusId);

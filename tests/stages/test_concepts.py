@@ -256,3 +256,38 @@ def test_editing_refuses_bad_input_phones_words_and_other_facilitators(app, brow
     (idea,) = gen_ideas(w, "Phones at night")
     with pytest.raises(Refused, match="as they wrote them"):
         edit_item(w, idea.id, {"title": "Something else"})
+
+
+def test_group_means_are_rounded_once_the_same_on_every_channel(rating):
+    """63/20 = 3.15 is 3.2 and 236/75 = 3.1467 is 3.1 on console, projector, phone and report (the PDF's
+    HTML); a concept nobody rated shows a dash, never a mean of 0.0."""
+    import re
+
+    from workshop import report
+    w, stage, a, b = rating
+    crits = [key for key, _label in kind_of(stage).criteria]
+    n = 0
+    for group, values in (("Youth", [3] * 17 + [4] * 3), ("Government", [3] * 64 + [4] * 11)):
+        for start in range(0, len(values), 5):
+            person = gen_participant(w, group=group)
+            for crit, value in zip(crits, values[start:start + 5], strict=True):
+                n += 1
+                rate(w, person, a, crit, value, f"cid-{n:05d}")
+    events_settings = {"stage_id": stage.id, "show_groups": True}
+    from tests.actions import update_settings
+    update_settings(w, events_settings)
+    phases.reveal(w, stage.id)
+    shown = screens(w)
+    shown["report"] = report.render_html(w)
+    for channel in ("console", "projector"):
+        html = re.sub(r"\s+", " ", shown[channel])
+        assert "<span>Youth</span> 3.2<" in html and "<span>Government</span> 3.1<" in html, channel
+        assert "3.15" not in html and "3.147" not in html, channel
+    for channel in ("console", "projector", "phone", "report"):
+        html = shown[channel]
+        assert "3.1" in html, channel  # overall: 299/95 = 3.147
+        assert not re.search(r">\s*0\.0\s*<", html), channel  # the concept nobody rated
+        assert "–" in html, channel
+    html = re.sub(r"\s+", " ", shown["report"])
+    row = re.search(r"<tr><th scope=\"row\" class=\"name\">Check the job</th>(.*?)</tr>", html).group(1)
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row) == ["3.1", "3.1", "3.2"]  # all, Government, Youth

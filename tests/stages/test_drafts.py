@@ -86,3 +86,26 @@ def test_phones_see_each_draft_with_a_verdict_form(drafts):
     html = screens(w)["phone"]
     assert "Draft 1 of 2" in html and "Scene 1: a phone lights up" in html
     assert html.count('data-event="vote" data-outbox data-needs-note="changes reject"') == 2
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_reasons_carry_names_in_a_named_workshop_as_comments_and_fist_notes_do(app, named):
+    """Console and report name who gave a reason when the workshop collects names; the projector and
+    phones never do; a workshop without names shows groups only."""
+    from workshop import report
+    w = gen_workshop(collect_names=named)
+    stage = next(s for s in w.stages if s.kind == "drafts")
+    video = add_item(w, None, {"stage_id": stage.id, "title": "Video script"})
+    goto(w, "drafts", "vote")
+    amina = gen_participant(w, group="Youth", name="Amina")
+    bold = gen_participant(w, group="Government", name="Bold")
+    verdict(w, amina, video, "changes", "Show the hotline longer")
+    verdict(w, bold, video, "reject", "Too dark", cid="cid-00002")
+    phases.reveal(w, stage.id)
+    shown = screens(w)
+    shown["report"] = report.render_html(w)
+    for channel in ("console", "report"):
+        assert ("Amina" in shown[channel] and "Bold" in shown[channel]) is named, channel
+        assert "Show the hotline longer" in shown[channel] and "Youth" in shown[channel]
+    for channel in ("projector", "phone"):
+        assert "Amina" not in shown[channel] and "Bold" not in shown[channel]

@@ -16,9 +16,16 @@ def goto_stage(workshop: Workshop, stage_id: int) -> Stage:
     """Make a stage the one everyone sees."""
     lock_workshop(workshop)
     stage = get_stage(workshop, stage_id)
-    workshop.current_stage = stage
+    _show(workshop, stage)
     db.session.commit()
     return stage
+
+
+def _show(workshop: Workshop, stage: Stage) -> None:
+    """Put a stage on screen; a countdown belongs to the stage it was started in: another stage clears it."""
+    if workshop.current_stage_id != stage.id:
+        workshop.timer_ends_at = None
+    workshop.current_stage = stage
 
 
 def set_phase(workshop: Workshop, stage_id: int, phase: str) -> Stage:
@@ -37,7 +44,7 @@ def set_phase(workshop: Workshop, stage_id: int, phase: str) -> Stage:
         stage.revealed_at = None
     stage.phase = phase
     stage.decided_at = None
-    workshop.current_stage = stage
+    _show(workshop, stage)
     db.session.commit()
     return stage
 
@@ -129,6 +136,23 @@ def start_timer(workshop: Workshop, seconds: int) -> None:
     lock_workshop(workshop)
     workshop.timer_seconds = seconds
     workshop.timer_ends_at = utcnow() + timedelta(seconds=seconds)
+    db.session.commit()
+
+
+MAX_TIMER = timedelta(hours=4)
+
+
+def add_to_timer(workshop: Workshop, seconds: int) -> None:
+    """Give the running countdown more time (+1 minute); one that ran out starts again with it.
+
+    Refused when no countdown runs (nothing to add to), and never past four hours.
+    """
+    lock_workshop(workshop)
+    if workshop.timer_ends_at is None:
+        raise Refused(_l("No timer is running."))
+    now = utcnow()
+    ends = max(workshop.timer_ends_at, now) + timedelta(seconds=seconds)
+    workshop.timer_ends_at = min(ends, now + MAX_TIMER)
     db.session.commit()
 
 

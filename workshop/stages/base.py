@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 from wtforms import BooleanField, Form
@@ -102,6 +103,16 @@ class StageKind:
 
     def setup(self, stage) -> None:
         """Prepare a new stage of this kind (e.g. create the items it always has)."""
+
+    def shown(self, stage, field: str = "title") -> str:
+        """Return a stage's title (or prompt) in the reader's language while it is still the kind's own
+        (`label`, `prompt`, written in the workshop's language when the stage was made); words the
+        facilitator wrote stay as written."""
+        own = self.label if field == "title" else self.prompt
+        written = getattr(stage, field)
+        with force_locale(stage.workshop.language or "en"):
+            default = str(own)
+        return str(own) if written == default else written
 
     def setting(self, stage, name: str):
         """Return a stage setting, falling back to this kind's default."""

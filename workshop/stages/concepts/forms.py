@@ -36,6 +36,8 @@ class RatingForm(Form):
 class CommentForm(Form):
     item_id = IntegerField(_l("Concept"), validators=[InputRequired(), NumberRange(min=1)])
     tag = SelectField(_l("Kind of comment"), choices=[key for key, _label in TAGS],
-                      validators=[InputRequired()])
+                      validators=[InputRequired(
+                          message=_l("Pick keep, change or concern for your comment."))],
+                      validate_choice=True)
     text = TextAreaField(_l("Comment"), filters=[strip], validators=[
         DataRequired(message=_l("Write your comment.")), Length(max=1000)])
