@@ -64,7 +64,7 @@ SETTINGS = [
             "the console. Set: always this one (a proxy, several processes)."),
     Setting("DEMO", True, "Create a demo facilitator and workshop on first run (development only: "
             "ignored in production, where a demo account left over is locked). Its password is "
-            "shown on /login only to the laptop itself (a request from 127.0.0.1 or ::1)."),
+            "shown on /login, and the demo account signs in, only on the laptop itself (127.0.0.1 or ::1)."),
     Setting("DEMO_EMAIL", "demo@example.org", "Login of the demo facilitator."),
     Setting("DEMO_PASSWORD", "demo-facilitator", "Password of the demo facilitator."),
     Setting("ASYNC_MODE", "gevent", "Socket.IO async mode: `gevent` (default) or `threading`."),

@@ -156,12 +156,22 @@ def test_a_facilitator_name_is_one_header_safe_line(app):
 
 
 def _dev_app(tmp_path, **kw):
+    app = _make_dev_app(tmp_path, **kw)
+
+    @app.teardown_request
+    def _forget_cached_user(_exc=None):  # one app context for the test: as tests/conftest.py does
+        from flask import g
+        g.pop("_login_user", None)
+    return app
+
+
+def _make_dev_app(tmp_path, **kw):
     return create_app(config.DevelopmentConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'dev.db'}", DEMO=True,
                                                MIGRATE_ON_START=False, ASYNC_MODE="threading",
-                                               REPORT_SPARE=False, **kw))
+                                               REPORT_SPARE=False, WTF_CSRF_ENABLED=False, **kw))
 
 
-def test_the_demo_password_is_shown_only_to_the_laptop_itself(tmp_path):
+def test_the_demo_password_is_shown_and_the_demo_signs_in_only_on_the_laptop_itself(tmp_path):
     app = _dev_app(tmp_path)
     with app.app_context():
         gen_facilitator(app.config["DEMO_EMAIL"], password=app.config["DEMO_PASSWORD"])
@@ -171,6 +181,12 @@ def test_the_demo_password_is_shown_only_to_the_laptop_itself(tmp_path):
             assert (password in html) is shown, addr
         proxied = app.test_client().get("/login", headers={"X-Forwarded-For": "192.168.1.23"})
         assert password not in proxied.get_data(as_text=True)
+        demo = {"email": app.config["DEMO_EMAIL"], "password": password}
+        for addr, allowed in (("127.0.0.1", True), ("::1", True), ("192.168.1.23", False)):
+            r = app.test_client().post("/login", data=demo, environ_base={"REMOTE_ADDR": addr})
+            assert (r.status_code == 302) is allowed, addr
+            if not allowed:
+                assert "only on the laptop" in r.get_data(as_text=True)
         db.session.remove()
 
 

@@ -110,11 +110,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("facilitate.index")
 
 
+def from_the_laptop() -> bool:
+    """Tell whether the request comes from the machine that runs the app (not a phone on the Wi-Fi)."""
+    return request.remote_addr in LOOPBACK and not request.headers.get("X-Forwarded-For")
+
+
 def shows_demo_password() -> bool:
     """The demo password is shown on /login only in development, and only to the laptop itself."""
     cfg = current_app.config
-    return bool(cfg["DEMO"] and cfg["CHARRETTE_ENV"] == "development" and request.remote_addr in LOOPBACK
-                and not request.headers.get("X-Forwarded-For") and find_facilitator(cfg["DEMO_EMAIL"]))
+    return bool(cfg["DEMO"] and cfg["CHARRETTE_ENV"] == "development" and from_the_laptop()
+                and find_facilitator(cfg["DEMO_EMAIL"]))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -126,10 +131,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = check_sign_in(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.email == current_app.config["DEMO_EMAIL"] and \
+                request.remote_addr not in LOOPBACK:
+            # Its password is in the README: from a phone on the Wi-Fi it would open the demo to anyone.
+            # (The address as PROXY_COUNT's trusted proxies give it: a local proxy is the laptop too.)
+            flash(_("The demo account signs in only on the laptop that runs Charrette."), "error")
+        elif user is not None:
             sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
-        flash(_("Wrong e-mail or password."), "error")
+        else:
+            flash(_("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form, demo=shows_demo_password(), signup=signup_open())
 
 
