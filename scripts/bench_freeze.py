@@ -154,7 +154,7 @@ class Room:
             n += 1
             t0 = time.perf_counter()
             try:  # 1 and 2 dots on one idea in turn: always within the budget of 3
-                payload = {"cid": f"f{phone.i}-{n}", "item_id": item, "dots": 1 + n % 2}
+                payload = {"cid": f"freeze-{phone.i:03d}-{n:05d}", "item_id": item, "dots": 1 + n % 2}
                 reply = await phone.sio.call("vote", payload, timeout=self.timeout)
                 if not (reply or {}).get("ok"):
                     self.errors += 1
