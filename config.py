@@ -117,6 +117,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)  # a phone stays "the same participant"
+    # The session cookie is signed and sent only when the session changed (a join, a sign-in), not
+    # on every response: re-signing it for every page of a join storm was CPU for nothing.
+    SESSION_REFRESH_EACH_REQUEST = False
     # A facilitator's sign-in ends after a long workshop day, or after the
     # remember-me duration when "Keep me signed in" was ticked.
     FACILITATOR_SESSION_LIFETIME = timedelta(hours=12)

@@ -4,8 +4,9 @@
     python scripts/bench_ops.py --phones 2000
 
 One process, a fresh SQLite file, Flask's test client and Flask-SocketIO's test client
-(no transport): N phones join over HTTP (join form, POST, phone page), connect a socket
-and sync, add an idea each; voting opens and each phone casts two dot votes. Then the
+(no transport): N phones join over HTTP (from the QR code's short URL to the phone page,
+following redirects), connect a socket and sync, add an idea each; voting opens and each
+phone casts two dot votes. Then the
 coalesced pushes: the numbers (projector and console), the console's live tally, and the
 whole console and projector views. Printed: milliseconds of CPU (process time) per
 operation. What the transport adds on top is in scripts/bench.py (`--bare`).
@@ -58,15 +59,28 @@ def main() -> None:
         ms = 1000 * (time.process_time() - started) / times
         print(f"{label:34s} {ms:7.2f} ms CPU  ({times})", flush=True)
 
+    requests_per_join = []
+
     def join(i):
+        """From the QR code's URL to the live phone page, following redirects as a browser does."""
         http = app.test_client()
-        forget_request_globals()
-        assert http.get(f"/j/{workshop.code}").status_code == 200
-        forget_request_globals()
-        posted = http.post(f"/j/{workshop.code}", data={"group": workshop.groups[i % len(workshop.groups)]})
-        assert posted.status_code in (302, 303), posted.status_code
-        forget_request_globals()
-        assert http.get(posted.headers["Location"]).status_code == 200
+        count = 0
+
+        def fetch(method, url, **kw):
+            nonlocal count
+            while True:
+                forget_request_globals()
+                count += 1
+                reply = getattr(http, method)(url, **kw)
+                if reply.status_code not in (301, 302, 303):
+                    assert reply.status_code == 200, reply.status_code
+                    return reply
+                method, url, kw = "get", reply.headers["Location"], {}
+
+        fetch("get", f"/{workshop.code}")
+        page = fetch("post", f"/j/{workshop.code}", data={"group": workshop.groups[i % len(workshop.groups)]})
+        assert b'data-role="phone"' in page.data
+        requests_per_join.append(count)
         phones.append(http)
 
     def connect(i):
@@ -81,7 +95,8 @@ def main() -> None:
                                 callback=True)
         assert reply["ok"], reply
 
-    timed("join (GET form, POST, GET page)", join, n)
+    timed("join (QR URL to phone page)", join, n)
+    print(f"{'  HTTP requests per join':34s} {sum(requests_per_join) / n:7.2f}", flush=True)
     timed("socket connect + sync", connect, n)
     timed("idea", idea, n)
     db.session.expire_all()

@@ -37,7 +37,14 @@ def sign_in_expired() -> bool:
 
 @bp.before_app_request
 def expire_sign_in():
-    """Sign a facilitator out once their sign-in has expired."""
+    """Sign a facilitator out once their sign-in has expired (not for static files).
+
+    A static file needs no sign-in, and loading the user for it wrote to the session
+    (Flask-Login marks a session without a sign-in "not fresh"): the cookie was signed
+    and sent again with the stylesheet of every phone's join page.
+    """
+    if request.endpoint == "static":
+        return
     if current_user.is_authenticated and sign_in_expired():
         _end_sign_in()
 

@@ -69,8 +69,11 @@ def enter_code():
 @bp.route("/<joincode:code>")
 @workshop_route(open_only=True)
 def short(workshop):
-    """Follow the short join URL printed on the projector and in the QR code."""
-    return redirect(url_for("participate.phone", code=workshop.code))
+    """Open the short join URL printed on the projector and in the QR code: the join page itself.
+
+    No redirect: in a join storm every request counts (the page's forms post to /j/<code>).
+    """
+    return _phone_response(workshop)
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
@@ -78,6 +81,11 @@ def short(workshop):
 @workshop_route(open_only=True)
 def phone(workshop):
     """Join (consent in safeguarding mode, group, segment questions), then show the live phone page."""
+    return _phone_response(workshop)
+
+
+def _phone_response(workshop):
+    """Answer with the phone's page, kept out of caches in safeguarding mode."""
     response = make_response(_phone(workshop))
     if workshop.safeguarding:  # nothing for the back button to show from a cache once the phone has left
         response.headers["Cache-Control"] = "no-store"
@@ -107,12 +115,19 @@ def _phone(workshop):
                 session.permanent = True
                 session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
                 broadcast.push(workshop, "join")
-                return redirect(url_for("participate.phone", code=workshop.code))
+                # The phone page itself, not a redirect to it: one request less per phone in a
+                # join storm (live.js turns this history entry into a GET, so a reload does not post).
+                return _live_page(workshop, participant)
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
         shared = participant is None and not form.errors and request.method == "GET"
         return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant,
                      consent=not asking_consent, questions=segments.asked(workshop))
+    return _live_page(workshop, participant)
+
+
+def _live_page(workshop, participant):
+    """Draw the live phone page of a phone that joined."""
     mine = _mine(workshop.current_stage, participant)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
