@@ -26,8 +26,29 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--phones", type=int, default=300)
+    ap.add_argument("--pg", help="PostgreSQL to create a fresh database in, the scale-out mode's database "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test); without Redis, which Flask-SocketIO's "
+                    "test client cannot use (Redis costs per push interval, not per operation)")
     args = ap.parse_args()
     n = args.phones
+    if args.pg:
+        import uuid
+
+        import psycopg
+        name = f"charrette_ops_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            run(n, args.pg.rsplit("/", 1)[0] + "/" + name)
+        finally:
+            with psycopg.connect(args.pg, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        run(n)
+
+
+def run(n: int, database: str | None = None) -> None:
+    """Measure each operation for n phones on a fresh database (SQLite file unless `database`)."""
 
     from flask import g
 
@@ -38,8 +59,9 @@ def main() -> None:
     from workshop.flow import phases, workshops
 
     tmp = Path(tempfile.mkdtemp())
-    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp / 'ops.db'}", UPLOAD_DIR=str(tmp / "up"),
-                                   RATELIMIT_ENABLED=False, PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
+    app = create_app(TestingConfig(DATABASE_URL=database or f"sqlite:///{tmp / 'ops.db'}",
+                                   UPLOAD_DIR=str(tmp / "up"), RATELIMIT_ENABLED=False, PUSH_INTERVAL=1000,
+                                   LOG_LEVEL="WARNING"))
     app.app_context().push()
     facilitator = create_facilitator("ops@example.org", "Ops", "correct horse battery")
     workshop = workshops.create_workshop(facilitator, title="Operations", topic="CPU per operation")
