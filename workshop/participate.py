@@ -106,6 +106,7 @@ def _phone(workshop):
                 return _page("participate/join.html", workshop, False, {}, form=JoinForm(formdata=None),
                              participant=participant, consent=True, questions=segments.asked(workshop))
         elif form.validate_on_submit():
+            new = participant is None
             try:
                 participant = workshops.join(workshop, participant, form.name.data or "", form.group.data,
                                              consent=consent, segment_answers=request.form)
@@ -117,7 +118,7 @@ def _phone(workshop):
                 broadcast.push(workshop, "join")
                 # The phone page itself, not a redirect to it: one request less per phone in a
                 # join storm (live.js turns this history entry into a GET, so a reload does not post).
-                return _live_page(workshop, participant)
+                return _live_page(workshop, participant, gave_nothing=new)
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
         shared = participant is None and not form.errors and request.method == "GET"
@@ -126,9 +127,9 @@ def _phone(workshop):
     return _live_page(workshop, participant)
 
 
-def _live_page(workshop, participant):
-    """Draw the live phone page of a phone that joined."""
-    mine = _mine(workshop.current_stage, participant)
+def _live_page(workshop, participant, gave_nothing: bool = False):
+    """Draw the live phone page of a phone that joined (`gave_nothing`: it joined just now)."""
+    mine = _mine(workshop.current_stage, participant, gave_nothing)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
                  {"view": live.phone_page_html(workshop, mine, _page_start()), "who": str(escape(who))})
@@ -181,18 +182,19 @@ GAVE_ANYTHING = select(or_(*(
     for table in (Vote, Item, Comment))))
 
 
-def _mine(stage, participant) -> dict:
+def _mine(stage, participant, gave_nothing: bool = False) -> dict:
     """Return what a phone gave in the current stage, for drawing its page.
 
     A phone that gave nothing (every phone of a join storm) gets the shared view
-    either way: one indexed look costs far less than a kind's `mine`. A kind that keeps
-    answers apart from these tables (`answers_apart`) is asked.
+    either way: one indexed look costs far less than a kind's `mine`, and a phone that joined
+    with this request (`gave_nothing`) needs none. A kind that keeps answers apart from these
+    tables (`answers_apart`) is asked.
     """
     if stage is None:
         return {}
     kind = kind_of(stage)
-    if not kind.answers_apart and not db.session.scalar(GAVE_ANYTHING, {"participant_id": participant.id,
-                                                                        "stage_id": stage.id}):
+    if not kind.answers_apart and (gave_nothing or not db.session.scalar(
+            GAVE_ANYTHING, {"participant_id": participant.id, "stage_id": stage.id})):
         return {}
     return kind.mine(stage, participant)
 
