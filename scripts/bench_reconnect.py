@@ -15,12 +15,13 @@ reconnects with the back-off of the real phone (RECONNECT: live.js's Socket.IO o
 Engine.IO's Backoff formula): a random 0-2 s, doubling to 5 s. Once connected it syncs (the
 whole view) and then flushes its outbox.
 
-Printed: time from the kill to the server answering again; from then to every phone back and
-synced (p50/p95/max per phone, and all); connection attempts, and the most in any 100 ms, since
-the kill and after the server answered again (the spread the jitter gives; an attempt made while
-the new process was starting may wait in its listening socket's backlog); acknowledged actions lost (a phone's dots in the database are not what
-its acknowledged actions set), duplicated (a dot counted twice: the database's total against
-the phones' own); outage actions delivered; server CPU of the restarted process.
+Printed: time from the kill to the server answering again; from then to every phone back
+and synced (p50/p95/max per phone, and all); connection attempts, and the most in any 100 ms,
+since the kill and after the server answered again (the spread the jitter gives; an attempt
+made while the new process starts may wait in its listening socket's backlog); acknowledged
+actions lost (a phone's dots in the database are not what its acknowledged actions set),
+duplicated (a dot counted twice: the database's total against the phones' own); outage taps
+delivered; server CPU of the restarted process.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The vote path: one phone's tap, checked and stored before it is acknowledged.
 
 It runs once per tap in the room (2,000 phones at a time): the workshop and its
-stage come from one plain query as frozen values (`live_workshop`), and every
-statement is built once on table columns. Event -> check (events.py) -> this
+stage are frozen plain values (`live_workshop`, kept per process and read again by every
+vote after its lock), every statement is built once on table columns, and a vote is three
+database round trips (`cast_vote`). Event -> check (events.py) -> this
 rule -> the kind's `vote` (stages/) -> commit -> the coalesced push (broadcast.py).
 """
 from __future__ import annotations
