@@ -163,7 +163,7 @@ export function start(hooks = {}) {
   // lost its socket at the same moment, so each waits a random 0-2 s before its first try
   // (randomizationFactor 1: delay x (1 +/- up to 100%)), then doubles up to 5 s, so the server
   // sees the room come back spread out, not all in the same 100 ms. scripts/bench_reconnect.py
-  // simulates the same back-off (RECONNECT below): keep the two alike.
+  // simulates the same back-off (its RECONNECT): keep the two alike.
   const socket = io({ auth: { role, code }, transports: ["websocket"],
                       reconnectionDelay: 1000, randomizationFactor: 1, reconnectionDelayMax: 5000 });
   const live = {
