@@ -139,6 +139,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)  # a phone stays "the same participant"
+    # The session cookie is signed and sent only when the session changed (a join, a sign-in), not
+    # on every response: re-signing it for every page of a join storm was CPU for nothing.
+    SESSION_REFRESH_EACH_REQUEST = False
     # A facilitator's sign-in ends after a long workshop day, or after the
     # remember-me duration when "Keep me signed in" was ticked.
     FACILITATOR_SESSION_LIFETIME = timedelta(hours=12)
@@ -177,8 +180,10 @@ class Config:
             self.SQLALCHEMY_DATABASE_URI = database_uri(self.DATABASE_URL)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {
-                # A connection dropped by a PostgreSQL restart or failover is replaced, not used.
-                "pool_pre_ping": True,
+                # No pool_pre_ping: it was one more round trip for every socket event (a vote is 3).
+                # A connection dropped by a PostgreSQL restart or failover fails once; SQLAlchemy
+                # then empties the pool, and a phone's event is run again on a new connection
+                # (sockets.handle; its client id makes that safe).
                 # gevent: a connection is held only for one event's transaction, so a small pool
                 # serves thousands of phones; N processes x 2 x pool must stay under max_connections.
                 "pool_size": self.DATABASE_POOL_SIZE,

@@ -11,10 +11,15 @@ def test_enter_code_redirects_and_wrong_code_says_so(client):
     assert "No workshop has the code ZZZZZZ" in html
 
 
-def test_short_url_leads_to_the_join_page(client):
+def test_short_url_is_the_join_page_itself_and_its_forms_post_to_the_join_url(client):
     w = gen_workshop()
-    assert client.get(f"/{w.code}").headers["Location"].endswith(f"/j/{w.code}")
+    r = client.get(f"/{w.code}")  # the QR code's URL: no redirect, one request less per phone
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and all(f'value="{g}"' in html for g in w.groups)
+    assert f'action="/j/{w.code}"' in html
     assert client.get("/login").status_code == 200  # not swallowed by the short URL
+    assert client.post(f"/j/{w.code}", data={"group": "Youth"}).status_code == 200
+    assert 'data-role="phone"' in client.get(f"/{w.code}").get_data(as_text=True)  # joined: the live page
 
 
 def test_join_page_lists_groups_and_hides_the_name_field_when_anonymous(client):
@@ -29,7 +34,8 @@ def test_join_page_lists_groups_and_hides_the_name_field_when_anonymous(client):
 def test_join_then_reload_keeps_the_same_participant(client):
     w = gen_workshop()
     r = client.post(f"/j/{w.code}", data={"group": "Youth"})
-    assert r.status_code == 302
+    joined = r.get_data(as_text=True)  # the live page at once, not a redirect to it
+    assert r.status_code == 200 and 'data-role="phone"' in joined and "Youth" in joined
     page = client.get(f"/j/{w.code}").get_data(as_text=True)
     assert 'data-role="phone"' in page and "Youth" in page
     client.post(f"/j/{w.code}", data={"group": "Government"})  # changing group, not a new person

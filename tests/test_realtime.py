@@ -280,3 +280,32 @@ def test_with_several_processes_only_the_languages_in_use_are_rendered(app):
         assert broadcast.languages_in_use(8, "console") == []  # another workshop
     finally:
         coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))
+
+
+@pytest.mark.parametrize("elsewhere", [[], ["sv"], ["sv", "mn"]])
+def test_a_console_push_renders_the_languages_of_consoles_on_every_process_and_no_other(app, monkeypatch,
+                                                                                        elsewhere):
+    """A numbers push renders the console's tally once per language some console speaks, on this
+    process or another (the languages in the real Redis), and none for a language nobody speaks."""
+    import uuid
+
+    import redis
+
+    from workshop import broadcast, live
+    coalescer = app.extensions["charrette.coalescer"]
+    coalescer.redis = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=5)
+    coalescer.prefix = f"charrette-test-{uuid.uuid4().hex[:10]}:push"
+    w = gen_workshop()
+    rendered = []
+    monkeypatch.setattr(live, "tally", lambda workshop, lang: rendered.append(lang) or {})
+    try:
+        broadcast.send_numbers(w)
+        assert rendered == []  # no console anywhere: nothing rendered
+        broadcast.remember_language(w.id, "console", "nb")  # a console here
+        for lang in elsewhere:  # consoles connected to another process, which noted their languages
+            coalescer.redis.sadd(f"{coalescer.prefix}:langs:{w.id}:console", lang)
+        broadcast.remember_language(w.id, "phone", "en")  # a phone's language is no console's
+        broadcast.send_numbers(w)
+        assert sorted(rendered) == sorted({"nb", *elsewhere})
+    finally:
+        coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))

@@ -146,7 +146,7 @@ class Phone(Screen):
     def __init__(self, base: str, code: str, group: str):
         super().__init__(base, requests.Session(), code, "phone")
         response = form_post(self.http, f"{base}/j/{code}", group=group)
-        assert response.ok and response.history, f"join failed: {response.status_code}"
+        assert response.ok and 'data-role="phone"' in response.text, f"join failed: {response.status_code}"
         self.last: tuple[str, int, int] | None = None  # (cid, item_id, dots) of the last acked vote
         self.mine: dict[str, int] = {}  # allocation the last ack reported
 

@@ -69,8 +69,11 @@ def enter_code():
 @bp.route("/<joincode:code>")
 @workshop_route(open_only=True)
 def short(workshop):
-    """Follow the short join URL printed on the projector and in the QR code."""
-    return redirect(url_for("participate.phone", code=workshop.code))
+    """Open the short join URL printed on the projector and in the QR code: the join page itself.
+
+    No redirect: in a join storm every request counts (the page's forms post to /j/<code>).
+    """
+    return _phone_response(workshop)
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
@@ -78,6 +81,11 @@ def short(workshop):
 @workshop_route(open_only=True)
 def phone(workshop):
     """Join (consent in safeguarding mode, group, segment questions), then show the live phone page."""
+    return _phone_response(workshop)
+
+
+def _phone_response(workshop):
+    """Answer with the phone's page, kept out of caches in safeguarding mode."""
     response = make_response(_phone(workshop))
     if workshop.safeguarding:  # nothing for the back button to show from a cache once the phone has left
         response.headers["Cache-Control"] = "no-store"
@@ -98,6 +106,7 @@ def _phone(workshop):
                 return _page("participate/join.html", workshop, False, {}, form=JoinForm(formdata=None),
                              participant=participant, consent=True, questions=segments.asked(workshop))
         elif form.validate_on_submit():
+            new = participant is None
             try:
                 participant = workshops.join(workshop, participant, form.name.data or "", form.group.data,
                                              consent=consent, segment_answers=request.form)
@@ -107,13 +116,20 @@ def _phone(workshop):
                 session.permanent = True
                 session["joined"] = {**(session.get("joined") or {}), workshop.code: participant.token}
                 broadcast.push(workshop, "join")
-                return redirect(url_for("participate.phone", code=workshop.code))
+                # The phone page itself, not a redirect to it: one request less per phone in a
+                # join storm (live.js turns this history entry into a GET, so a reload does not post).
+                return _live_page(workshop, participant, gave_nothing=new)
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
         shared = participant is None and not form.errors and request.method == "GET"
         return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant,
                      consent=not asking_consent, questions=segments.asked(workshop))
-    mine = _mine(workshop.current_stage, participant)
+    return _live_page(workshop, participant)
+
+
+def _live_page(workshop, participant, gave_nothing: bool = False):
+    """Draw the live phone page of a phone that joined (`gave_nothing`: it joined just now)."""
+    mine = _mine(workshop.current_stage, participant, gave_nothing)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
                  {"view": live.phone_page_html(workshop, mine, _page_start()), "who": str(escape(who))})
@@ -166,18 +182,19 @@ GAVE_ANYTHING = select(or_(*(
     for table in (Vote, Item, Comment))))
 
 
-def _mine(stage, participant) -> dict:
+def _mine(stage, participant, gave_nothing: bool = False) -> dict:
     """Return what a phone gave in the current stage, for drawing its page.
 
     A phone that gave nothing (every phone of a join storm) gets the shared view
-    either way: one indexed look costs far less than a kind's `mine`. A kind that keeps
-    answers apart from these tables (`answers_apart`) is asked.
+    either way: one indexed look costs far less than a kind's `mine`, and a phone that joined
+    with this request (`gave_nothing`) needs none. A kind that keeps answers apart from these
+    tables (`answers_apart`) is asked.
     """
     if stage is None:
         return {}
     kind = kind_of(stage)
-    if not kind.answers_apart and not db.session.scalar(GAVE_ANYTHING, {"participant_id": participant.id,
-                                                                        "stage_id": stage.id}):
+    if not kind.answers_apart and (gave_nothing or not db.session.scalar(
+            GAVE_ANYTHING, {"participant_id": participant.id, "stage_id": stage.id})):
         return {}
     return kind.mine(stage, participant)
 

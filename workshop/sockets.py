@@ -15,6 +15,7 @@ from flask import request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from . import broadcast, events, guard, i18n, limits, live
@@ -97,10 +98,10 @@ def disconnect(*_args):
             del PHONE_SOCKETS[client.token]
 
 
-def _load(client: Client, light: bool):
+def _load(client: Client, light: bool, fresh: bool = False):
     """Return the client's workshop (with its current stage) and participant, in one query each at most."""
-    if light:  # the vote path: plain values from one query, no ORM objects
-        workshop = votes.live_workshop(client.workshop_id)
+    if light:  # the vote path: plain values, kept between votes (checked again by the vote), no ORM objects
+        workshop = votes.live_workshop(client.workshop_id, fresh=fresh)
         participant = votes.LiveParticipant(client.participant_id) if client.participant_id else None
         return workshop, participant
     workshop = db.session.get(Workshop, client.workshop_id, options=[joinedload(Workshop.current_stage)])
@@ -123,28 +124,47 @@ def handle(name: str, roles: tuple[str, ...], light: bool, payload=None) -> dict
         disconnect()
         socketio.server.disconnect(request.sid, namespace="/")
         return {"ok": False, "error": _("Sign in as this workshop's facilitator.")}
-    try:
-        workshop, participant = _load(client, light)
-        if workshop is None:
-            raise Refused(_("This workshop no longer exists."))
-        if name == "sync":
-            # A whole view per ask: limited per phone (all its tabs), or per socket for other screens.
-            if not limits.allow("syncs", str(client.participant_id or request.sid)):
-                raise Refused(limits.TOO_FAST, 429)
-            return {"ok": True, **sync(workshop, participant, client)}
-        return events.run(name, workshop, participant, payload)
-    except Refused as refusal:
-        db.session.rollback()
-        return {"ok": False, "error": refusal.message}
-    except Exception as error:
-        db.session.rollback()
-        # The first of a kind with its traceback; a flood of the same is one line each.
-        if (name, type(error).__name__) in LOGGED:
-            log.error("%s failed: %s", name, type(error).__name__)
-        else:
-            LOGGED.add((name, type(error).__name__))
-            log.exception("%s failed", name)
-        return {"ok": False, "error": _("Something went wrong; please try again.")}
+    for again in (False, True):
+        db.session.info.pop(votes.CHECKED, None)
+        try:
+            workshop, participant = _load(client, light, fresh=again)
+            if workshop is None:
+                raise Refused(_("This workshop no longer exists."))
+            if name == "sync":
+                # A whole view per ask: limited per phone (all its tabs), or per socket for other screens.
+                if not limits.allow("syncs", str(client.participant_id or request.sid)):
+                    raise Refused(limits.TOO_FAST, 429)
+                return {"ok": True, **sync(workshop, participant, client)}
+            return events.run(name, workshop, participant, payload)
+        except votes.Stale:  # this process's copy of the workshop was out of date: once more, read afresh
+            db.session.rollback()
+        except Refused as refusal:
+            db.session.rollback()
+            # Refused on this process's copy of the workshop: only if the workshop still says so.
+            if (again or not light or db.session.info.pop(votes.CHECKED, False)
+                    or votes.live_workshop(client.workshop_id, fresh=True) == workshop):
+                return {"ok": False, "error": refusal.message}
+        except DBAPIError as error:
+            db.session.rollback()
+            # The database dropped the connection (a restart): the pool was emptied, so once more on a new
+            # one; a phone's event carries a client id, so running it twice never stores it twice.
+            if again or not error.connection_invalidated or client.role != "phone":
+                _log_failure(name, error)
+                return {"ok": False, "error": _("Something went wrong; please try again.")}
+        except Exception as error:
+            db.session.rollback()
+            _log_failure(name, error)
+            return {"ok": False, "error": _("Something went wrong; please try again.")}
+    return {"ok": False, "error": _("Something went wrong; please try again.")}
+
+
+def _log_failure(name: str, error: Exception) -> None:
+    """Log the first failure of a kind with its traceback; a flood of the same is one line each."""
+    if (name, type(error).__name__) in LOGGED:
+        log.error("%s failed: %s", name, type(error).__name__)
+    else:
+        LOGGED.add((name, type(error).__name__))
+        log.exception("%s failed", name)
 
 
 def sync(workshop, participant, client: Client) -> dict:

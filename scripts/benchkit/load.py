@@ -198,8 +198,8 @@ class Phone:
         url = f"{self.base}/j/{f.code}"
         token = await csrf(self.http, url)
         async with self.http.post(url, data={"csrf_token": token, "group": self.group}) as resp:
-            await resp.read()  # follows the redirect to the phone page, like a browser
-            if resp.status != 200 or not resp.history:
+            page = await resp.read()  # the phone page, or a redirect to it (followed, like a browser)
+            if resp.status != 200 or not (resp.history or b'data-role="phone"' in page):
                 raise RuntimeError(f"join POST: {resp.status}")
         self.token = session_token(self.http, self.base, f.code)
         SKIM.set(True)  # this task's socket tasks inherit it: skim this phone's views

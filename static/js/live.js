@@ -189,8 +189,18 @@ export function start(hooks = {}) {
   const view = $("#view");
   let connectedOnce = false;
 
+  // A join's POST answers with the phone page itself: make this history entry a plain GET, so a
+  // reload asks for the page again instead of posting the form once more.
+  if (role === "phone") history.replaceState(history.state, "", location.href);
+
   // WebSocket first: long-polling only where a venue blocks WebSocket.
-  const socket = io({ auth: { role, code }, transports: ["websocket"], reconnectionDelayMax: 5000 });
+  // Reconnecting (the server restarted, the venue's Wi-Fi came back): every phone of the room
+  // lost its socket at the same moment, so each waits a random 0-2 s before its first try
+  // (randomizationFactor 1: delay x (1 +/- up to 100%)), then doubles up to 5 s, so the server
+  // sees the room come back spread out, not all in the same 100 ms. scripts/bench_reconnect.py
+  // simulates the same back-off (its RECONNECT): keep the two alike.
+  const socket = io({ auth: { role, code }, transports: ["websocket"],
+                      reconnectionDelay: 1000, randomizationFactor: 1, reconnectionDelayMax: 5000 });
   const live = {
     socket, role, code,
     status: setConn,
@@ -277,8 +287,10 @@ export function start(hooks = {}) {
     if (err.type === "TransportError" || !err.message || err.message === "timeout") {
       // WebSocket blocked or server down: start with long-polling, which gets through venue
       // proxies, and upgrade to WebSocket once it works. (Listing WebSocket first would retry
-      // only WebSocket: the client tries the first transport alone.)
-      socket.io.opts.transports = ["polling", "websocket"];
+      // only WebSocket: the client tries the first transport alone.) A phone whose WebSocket
+      // worked before is waiting for a server that restarts: it keeps to WebSocket (one request
+      // per reconnect, not a polling handshake and an upgrade for every phone of the room).
+      if (!connectedOnce) socket.io.opts.transports = ["polling", "websocket"];
       live.status(outbox.pending ? "queued" : "offline");
       return;
     }

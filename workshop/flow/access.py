@@ -86,10 +86,10 @@ def lock_workshop(workshop: Workshop) -> None:
 
 
 # The vote path runs once per tap in the room: its statement is built once, on table columns.
-_LOCK_PARTICIPANT = update(Participant.__table__).where(
+LOCK_PARTICIPANT = update(Participant.__table__).where(
     Participant.__table__.c.id == bindparam("pid")).values(seen_at=bindparam("now"))
 
 
 def lock_participant(participant) -> None:
     """Serialise one participant's votes, so two tabs cannot overspend a budget."""
-    db.session.execute(_LOCK_PARTICIPANT, {"pid": participant.id, "now": utcnow()})
+    db.session.execute(LOCK_PARTICIPANT, {"pid": participant.id, "now": utcnow()})

@@ -1,23 +1,27 @@
 """The vote path: one phone's tap, checked and stored before it is acknowledged.
 
 It runs once per tap in the room (2,000 phones at a time): the workshop and its
-stage come from one plain query as frozen values (`live_workshop`), and every
-statement is built once on table columns. Event -> check (events.py) -> this
+stage are frozen plain values (`live_workshop`, kept per process and read again by every
+vote after its lock), every statement is built once on table columns, and a vote is three
+database round trips (`cast_vote`). Event -> check (events.py) -> this
 rule -> the kind's `vote` (stages/) -> commit -> the coalesced push (broadcast.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import batch
 from ..errors import Refused
 from ..extensions import db
-from ..models import Stage, VoteAction, Workshop
+from ..models import Stage, VoteAction, Workshop, utcnow
 from ..stages import kind_of
-from .access import lock_participant, require_open
+from ..stages.base import ITEM_STATE, MY_VOTES
+from .access import LOCK_PARTICIPANT, require_open
 
 
 @dataclass(frozen=True)
@@ -58,47 +62,109 @@ _LIVE_WORKSHOP = (select(_W.id, _W.status, _W.safeguarding, _S.id.label("stage_i
                          _S.settings)
                   .select_from(Workshop.__table__.outerjoin(Stage.__table__, _W.current_stage_id == _S.id))
                   .where(_W.id == bindparam("wid")))
-_STAGE_PHASE = select(_S.phase).where(_S.id == bindparam("sid"))
 
 
-def live_workshop(workshop_id: int) -> LiveWorkshop | None:
-    """Load the workshop and its current stage for a phone's vote: one statement, no ORM objects.
+CHECKED = "charrette.vote_checked"  # db.session.info: this vote was checked against the workshop read afresh
 
-    A vote comes once per tap in the room, and loading ORM objects cost as much as the
-    vote itself. Facilitator actions and views load the real workshop.
+
+class Stale(Exception):
+    """The workshop a vote was checked against (this process's copy) has changed: check it again."""
+
+
+def live_workshop(workshop_id: int, fresh: bool = False) -> LiveWorkshop | None:
+    """Return the workshop and its current stage for a phone's vote, as plain values.
+
+    Kept per process between votes (no statement at all): every vote reads the same row
+    again anyway, after its participant lock, in its one round trip (`cast_vote`), and one
+    that finds it changed is checked again from the start (`Stale`). `fresh`: read it now.
+    Loading ORM objects cost as much as the vote itself; facilitator actions and views load
+    the real workshop.
     """
-    row = db.session.execute(_LIVE_WORKSHOP, {"wid": workshop_id}).first()
+    kept = current_app.extensions.setdefault("charrette.live_workshops", {})
+    if not fresh and workshop_id in kept:
+        return kept[workshop_id]
+    live = _live(db.session.execute(_LIVE_WORKSHOP, {"wid": workshop_id}).first())
+    _keep(workshop_id, live)
+    return live
+
+
+def _live(row) -> LiveWorkshop | None:
     if row is None:
         return None
     stage = LiveStage(row.stage_id, row.kind, row.phase, row.settings or {}) if row.stage_id else None
     return LiveWorkshop(row.id, row.status, stage, bool(row.safeguarding))
 
 
+def _keep(workshop_id: int, live: LiveWorkshop | None) -> None:
+    kept = current_app.extensions.setdefault("charrette.live_workshops", {})
+    if live is None:
+        kept.pop(workshop_id, None)
+    else:
+        kept[workshop_id] = live
+
+
 def cast_vote(workshop, participant, stage, form, client_id: str) -> dict:
-    """Store one vote action (the stage kind's checked VoteForm) and return the participant's votes."""
+    """Store one vote action (the stage kind's checked VoteForm) and return the participant's votes.
+
+    Three round trips on PostgreSQL: (1) BEGIN, the participant's row lock, the workshop
+    and stage read again after it (a close that committed while we waited wins), this
+    action's client id recorded, the item and the phone's own votes; (2) the kind's write;
+    (3) COMMIT. tests/test_roundtrips.py counts them.
+    """
     require_open(workshop)
     if stage.phase != "vote":
         raise Refused(_l("Voting is closed."))
     kind = kind_of(stage)
-    lock_participant(participant)
-    # A close that committed while we waited for the lock wins.
-    if db.session.execute(_STAGE_PHASE, {"sid": stage.id}).scalar() != "vote":
-        db.session.rollback()
-        raise Refused(_l("Voting is closed."))
-    if not _first_application(participant, client_id):
-        db.session.commit()  # a copy of an action already applied: change nothing, say what is stored
-        return kind.ballot(stage, participant)
+    mine = {"stage": stage.id, "participant": participant.id}
+    item_id = getattr(getattr(form, "item_id", None), "data", None)
+    ahead = [(ITEM_STATE, {"item": item_id})] if isinstance(item_id, int) else []
+    ahead.append((MY_VOTES, mine))
+    with batch.one_trip():
+        return _cast(workshop, participant, stage, form, client_id, kind, ahead)
+
+
+def _cast(workshop, participant, stage, form, client_id: str, kind, ahead: list) -> dict:
+    """Lock, read again and record the action (one round trip), then let the kind vote; commit."""
     try:
-        mine = kind.vote(stage, participant, form, client_id)
-    except Refused:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return mine
+        _locked, now, first, *fetched = batch.run_together([
+            (LOCK_PARTICIPANT, {"pid": participant.id, "now": utcnow()}),
+            (_LIVE_WORKSHOP, {"wid": workshop.id}),
+            (_first_application(), {"pid": participant.id, "cid": client_id}),
+            *ahead])
+        fresh = _live(now[0] if now else None)
+        _keep(workshop.id, fresh)
+        if not _still(fresh, workshop, stage):
+            db.session.rollback()
+            if isinstance(workshop, LiveWorkshop):  # this process's copy: check the vote again on the new one
+                raise Stale
+            raise Refused(_l("Voting is closed."))  # changed while this request waited for the lock
+        db.session.info[CHECKED] = True  # whatever is refused from here on was checked on a fresh read
+        for (statement, params), rows in zip(ahead, fetched, strict=True):
+            batch.remember(statement, params, rows)
+        if not first:
+            db.session.commit()  # a copy of an action already applied: change nothing, say what is stored
+            return kind.ballot(stage, participant)
+        try:
+            result = kind.vote(stage, participant, form, client_id)
+        except Refused:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+    finally:
+        batch.forget()
 
 
-def _first_application(participant, client_id: str) -> bool:
-    """Record that this vote action is applied; False when it already was (a late copy).
+def _still(fresh: LiveWorkshop | None, workshop, stage) -> bool:
+    """Tell whether the workshop read after the lock is the one the vote was checked against."""
+    now = fresh.current_stage if fresh is not None else None
+    return (now is not None and fresh.status == workshop.status
+            and fresh.safeguarding == workshop.safeguarding and now.id == stage.id
+            and now.phase == stage.phase and now.settings == (stage.settings or {}))
+
+
+def _first_application():
+    """Return the statement that records a vote action as applied (a row back only the first time).
 
     Runs after the participant's row lock, so two copies racing cannot both pass.
     """
@@ -111,7 +177,7 @@ def _first_application(participant, client_id: str) -> bool:
         statement = _FIRST_APPLICATION[dialect] = (
             insert(table).values(participant_id=bindparam("pid"), client_id=bindparam("cid"))
             .on_conflict_do_nothing().returning(table.c.client_id))
-    return db.session.execute(statement, {"pid": participant.id, "cid": client_id}).first() is not None
+    return statement
 
 
 _FIRST_APPLICATION: dict = {}  # dialect name -> the statement

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 from wtforms import BooleanField, Form
 
-from .. import stats, voting
+from .. import batch, stats, voting
 from ..errors import Refused
 from ..extensions import db
 from ..models import Item, Vote, utcnow
@@ -270,9 +270,15 @@ class StageKind:
     @staticmethod
     def open_item(stage, item_id: int) -> None:
         """Refuse a vote on an item that is not in this stage's vote."""
-        item = db.session.execute(ITEM_STATE, {"item": item_id}).first()
+        item = StageKind.item_state(item_id)
         if item is None or item.stage_id != stage.id or item.hidden or item.merged_into_id:
             raise Refused(_l("That item is not open for voting."))
+
+    @staticmethod
+    def item_state(item_id: int):
+        """Return an item's stage, hidden and merged state (fetched ahead by the vote path, if it was)."""
+        rows = batch.read(ITEM_STATE, {"item": item_id})
+        return rows[0] if rows else None
 
     @staticmethod
     def store(stage, participant, item_id: int, criterion: str, value: int, client_id: str,
@@ -282,17 +288,22 @@ class StageKind:
         Statements built once (above), no ORM objects: this runs once per tap in the room.
         """
         key = {"participant": participant.id, "item": item_id, "crit": criterion}
-        existing = db.session.execute(VOTE_CLIENT_ID, key).first()
+        known = batch.peek(MY_VOTES, {"stage": stage.id, "participant": participant.id})
+        if known is not None:  # the phone's votes, fetched ahead with the vote's lock (after open_item)
+            existing = next((v for v in known if v.item_id == item_id and v.criterion == criterion), None)
+        else:
+            existing = db.session.execute(VOTE_CLIENT_ID, key).first()
         if existing is not None and existing.client_id == client_id:
             return False
         values = {**key, "val": value, "cid": client_id, "text": note, "now": utcnow()}
         db.session.execute(ADD_VOTE if existing is None else CHANGE_VOTE, {"stage": stage.id, **values})
+        batch.forget()  # what was fetched ahead is out of date now
         return True
 
     @staticmethod
     def my_votes(stage, participant):
         """Return this participant's votes in the stage on items still in the vote."""
-        return db.session.execute(MY_VOTES, {"stage": stage.id, "participant": participant.id}).all()
+        return batch.read(MY_VOTES, {"stage": stage.id, "participant": participant.id})
 
     @staticmethod
     def my_items(stage, participant) -> list[str]:

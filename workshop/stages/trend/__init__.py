@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
-from ... import voting
+from ... import batch, voting
 from ...errors import Refused
 from ...extensions import db
 from ...models import Item, Participant, Vote, utcnow
-from ..base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, ITEM_STATE, VOTES_IN_ITEMS, StageKind
+from ..base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, VOTES_IN_ITEMS, StageKind
 from ..registry import register
 from .forms import DotSettingsForm, DotsForm, TrendIdeaForm
 
@@ -58,7 +58,7 @@ class TrendStage(StageKind):
         of statements built once (stages/base.py).
         """
         item_id, wanted = form.item_id.data, form.dots.data
-        item = db.session.execute(ITEM_STATE, {"item": item_id}).first()
+        item = self.item_state(item_id)
         if item is None or item.stage_id != stage.id or item.hidden or item.merged_into_id:
             raise Refused(_l("That idea is not open for voting."))
         allocation = {row.item_id: row for row in self.my_votes(stage, participant)}
@@ -74,6 +74,7 @@ class TrendStage(StageKind):
         values = {"participant": participant.id, "item": item_id, "crit": "", "val": wanted,
                   "cid": client_id, "text": "", "now": utcnow(), "stage": stage.id}
         db.session.execute(ADD_VOTE if existing is None else CHANGE_VOTE, values)
+        batch.forget()
         dots[item_id] = wanted
         return self._summary(stage, {i: v for i, v in dots.items() if v > 0})
 

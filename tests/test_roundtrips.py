@@ -1,0 +1,159 @@
+"""Database round trips per vote: at most 3 on PostgreSQL; statements per vote on SQLite.
+
+A vote runs once per tap in the room, and with PostgreSQL each statement is a round trip
+to the server: the vote path sends its reads together (workshop/batch.py, psycopg's
+pipeline), then the kind's write, then COMMIT. Counted for one vote event arriving over a
+real Socket.IO test client (as after the first vote of the process, which also reads the
+workshop for its copy), for every kind of vote action: a new allocation, a change, a
+replay of an acknowledged action (same client id), a refused one.
+
+SQLite has no round trips (it runs in the process): there the statements are counted with
+SQLAlchemy's before_cursor_execute. PostgreSQL is the one of tests/test_scaleout.py
+(SCALEOUT_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test; a database of
+this test's own, dropped afterwards); libpq's protocol trace counts the messages the
+client then waits on: each simple Query (BEGIN, COMMIT) and each Sync (one after a
+statement, one after a whole pipeline).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import g
+from psycopg import pq
+from sqlalchemy import event
+
+import config
+from workshop import create_app
+from workshop.auth import create_facilitator
+from workshop.extensions import db, socketio
+from workshop.flow import phases, workshops
+
+ADMIN_URL = os.environ.get("SCALEOUT_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for this test; yield its URL, drop it afterwards."""
+    name = f"charrette_roundtrips_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def voting_phones(url: str, tmp: Path, phones: int = 2):
+    """An app on `url` with a workshop in its vote (6 ideas) and phones joined over HTTP with sockets."""
+    app = create_app(config.TestingConfig(  # pushes coalesced (PUSH_INTERVAL), as in production
+        DATABASE_URL=url, UPLOAD_DIR=str(tmp / "up"), RATELIMIT_ENABLED=False, PUSH_INTERVAL=1000,
+        LOG_LEVEL="WARNING"))
+    with app.app_context():
+        facilitator = create_facilitator("trips@example.org", "Trips", "correct horse battery")
+        workshop = workshops.create_workshop(facilitator, title="Round trips", topic="Votes")
+        stage = workshop.current_stage
+        phases.set_phase(workshop, stage.id, "collect")
+        sockets = []
+        for _i in range(phones):
+            http = app.test_client()
+            joined = http.post(f"/j/{workshop.code}", data={"group": workshop.groups[0]})
+            assert b'data-role="phone"' in joined.data
+            g.pop("_login_user", None)
+            g.pop("_flask_babel", None)
+            sock = socketio.test_client(app, flask_test_client=http,
+                                        auth={"code": workshop.code, "role": "phone"})
+            assert sock.is_connected()
+            sockets.append(sock)
+        for i in range(6):
+            idea = {"cid": f"idea-{i:06d}", "title": f"Idea number {i}"}
+            reply = sockets[i % phones].emit("idea:add", idea,
+                                             callback=True)
+            assert reply["ok"], reply
+        db.session.expire_all()
+        phases.set_phase(workshop, stage.id, "vote")
+        items = [item.id for item in workshop.current_stage.items]
+        try:
+            yield app, sockets, items
+        finally:
+            for sock in sockets:
+                sock.disconnect()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def vote(sock, cid: str, item_id: int, dots: int) -> dict:
+    return sock.emit("vote", {"cid": cid, "item_id": item_id, "dots": dots}, callback=True)
+
+
+# (what the phone does, whether the server accepts it): 3 dots in the budget
+ACTIONS = [("new allocation", "vote-002", 1, 2, True), ("change", "vote-003", 0, 0, True),
+           ("replay of an acknowledged action", "vote-003", 0, 0, True),
+           ("second idea", "vote-004", 2, 1, True), ("over the budget", "vote-005", 3, 2, False)]
+
+
+def test_a_vote_on_sqlite_is_a_lock_four_reads_and_a_write(tmp_path):
+    with voting_phones(f"sqlite:///{tmp_path / 'trips.db'}", tmp_path) as (_app, sockets, items):
+        assert vote(sockets[0], "vote-001", items[0], 1)["ok"]  # the process's first vote: + the workshop
+        statements: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement.split()[0])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            for label, cid, item, dots, ok in ACTIONS:
+                statements.clear()
+                assert vote(sockets[0], cid, items[item], dots)["ok"] is ok, label
+                # lock; workshop, action, item, own votes (together on PostgreSQL); write. Was 7.
+                assert len(statements) <= 6, (label, statements)
+                assert statements[:3] == ["UPDATE", "SELECT", "INSERT"], (label, statements)
+                assert statements.count("SELECT") == 3, (label, statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+
+def round_trips(trace: str) -> list[str]:
+    """The client's messages that each end a round trip: simple Queries and Syncs."""
+    out = []
+    for line in trace.splitlines():
+        parts = line.split("\t")
+        if len(parts) > 2 and parts[0] == "F" and parts[2] in ("Query", "Sync"):
+            out.append(parts[2] + (parts[3] if len(parts) > 3 else ""))
+    return out
+
+
+def test_a_vote_is_at_most_three_round_trips_on_postgresql(tmp_path, postgres_url):
+    with voting_phones(postgres_url, tmp_path) as (_app, sockets, items):
+        assert vote(sockets[0], "vote-001", items[0], 1)["ok"]
+        assert vote(sockets[1], "vote-101", items[1], 1)["ok"]  # every pooled connection has been used
+        with tempfile.NamedTemporaryFile("w+", suffix=".trace") as log:
+            traced = []
+
+            def trace(dbapi_conn, *_args):
+                if dbapi_conn.pgconn not in traced:
+                    dbapi_conn.pgconn.trace(log.fileno())
+                    dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+                    traced.append(dbapi_conn.pgconn)
+
+            event.listen(db.engine, "checkout", trace)
+            try:
+                for label, cid, item, dots, ok in ACTIONS:
+                    log.truncate(0)
+                    log.seek(0)
+                    assert vote(sockets[0], cid, items[item], dots)["ok"] is ok, label
+                    log.flush()
+                    trips = round_trips(Path(log.name).read_text())
+                    assert trips, "nothing traced"
+                    assert len(trips) <= 3, (label, trips)  # was 9: BEGIN, 7 statements, COMMIT
+            finally:
+                event.remove(db.engine, "checkout", trace)
+                for pgconn in traced:
+                    pgconn.untrace()

@@ -1,0 +1,115 @@
+"""Several statements in one database round trip, and the reads of a rule answered from them.
+
+A vote runs once per tap in the room. On PostgreSQL each statement is a round trip to
+the server (and the transaction's BEGIN one more), and with thousands of phones those
+waits, not the statements, were the vote's cost: about nine per vote. `run_together`
+sends a list of statements at once, through psycopg's pipeline (BEGIN if one is due, every
+statement, one Sync: one round trip), in the session's own transaction; on SQLite, which
+has no round trips, it runs them one after another.
+
+Rows fetched ahead for a rule (the vote's item and the phone's own votes) are kept with
+`remember` and handed out once by `read`: a rule asks for them as it always did, and
+gets them without a statement. `forget` drops what is left (after a write, or at the end).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any
+
+from .extensions import db
+
+_PREFETCHED = "charrette.prefetched"
+_BEGIN_DUE = "charrette.begin_due"
+_COMPILED: dict[int, tuple[Any, str]] = {}  # id(statement) -> (statement, its PostgreSQL SQL)
+
+
+@contextmanager
+def one_trip():
+    """Let the first `run_together` of a transaction carry its BEGIN (PostgreSQL).
+
+    psycopg starts a transaction with a BEGIN of its own and waits for it, even in a
+    pipeline: a round trip for nothing. Inside this block the connection is switched to
+    autocommit while it has no transaction, and `run_together` sends BEGIN itself, in its
+    pipeline; COMMIT and ROLLBACK (the session's, as always) end that transaction as any
+    other. On leaving, an unfinished transaction is rolled back and autocommit is off again.
+    """
+    conn = db.session.connection()
+    raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    if raw is None or raw.autocommit or raw.info.transaction_status != _idle():
+        yield
+        return
+    raw.autocommit = True
+    db.session.info[_BEGIN_DUE] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(_BEGIN_DUE, None)
+        if raw.info.transaction_status != _idle():
+            db.session.rollback()  # e.g. an error between the pipeline and the commit
+        raw.autocommit = False
+
+
+def _idle():
+    from psycopg.pq import TransactionStatus
+    return TransactionStatus.IDLE
+
+
+def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
+    """Run (statement, parameters) pairs in order in the session's transaction; return each one's rows.
+
+    Rows are named tuples (`row.item_id`) either way; a statement without rows gives [].
+    Only plain values go in and come out (no type conversions of SQLAlchemy's): ints,
+    strings, booleans, datetimes, JSON.
+    """
+    conn = db.session.connection()  # the session's transaction, begun if it was not
+    if conn.dialect.name != "postgresql":
+        results = [conn.execute(statement, params) for statement, params in batch]
+        return [result.all() if result.returns_rows else [] for result in results]
+    from psycopg.rows import namedtuple_row
+
+    raw = conn.connection.driver_connection
+    cursors = []
+    with raw.pipeline():  # leaving it sends the Sync and reads every result
+        if db.session.info.pop(_BEGIN_DUE, False) and raw.info.transaction_status == _idle():
+            raw.execute("BEGIN")  # in the pipeline: no round trip of its own (see `one_trip`)
+        for statement, params in batch:
+            cursor = raw.cursor(row_factory=namedtuple_row)
+            cursor.execute(_sql(statement, conn.dialect), params)
+            cursors.append(cursor)
+    results = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+    for cursor in cursors:
+        cursor.close()
+    return results
+
+
+def _sql(statement, dialect) -> str:
+    """Return a statement's PostgreSQL text with named parameters (`%(pid)s`), compiled once."""
+    kept = _COMPILED.get(id(statement))
+    if kept is None or kept[0] is not statement:
+        kept = _COMPILED[id(statement)] = (statement, str(statement.compile(dialect=dialect)))
+    return kept[1]
+
+
+def remember(statement, params: dict, rows: list) -> None:
+    """Keep rows fetched ahead, for the next `read` of the same statement and parameters."""
+    db.session.info.setdefault(_PREFETCHED, {})[_key(statement, params)] = rows
+
+
+def read(statement, params: dict) -> list:
+    """Return the statement's rows: the ones fetched ahead (once), else from the database."""
+    rows = db.session.info.get(_PREFETCHED, {}).pop(_key(statement, params), None)
+    return rows if rows is not None else db.session.execute(statement, params).all()
+
+
+def peek(statement, params: dict) -> list | None:
+    """Return rows fetched ahead without handing them out, or None."""
+    return db.session.info.get(_PREFETCHED, {}).get(_key(statement, params))
+
+
+def forget() -> None:
+    """Drop every row fetched ahead (after a write they may be out of date)."""
+    db.session.info.pop(_PREFETCHED, None)
+
+
+def _key(statement, params: dict) -> tuple:
+    return id(statement), tuple(sorted(params.items()))
