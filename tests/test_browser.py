@@ -133,10 +133,13 @@ def create_workshop(console, base: str, title: str, ideas: list[str],
 
 
 def merge_on_console(console, source_id: str, target_id: str) -> None:
-    """Merge a duplicate with the console's merge form ("Duplicate…" into "Idea to keep…")."""
+    """Merge a duplicate with the console's merge list (whole titles: "Duplicate" and "Keep" columns)."""
+    panel = console.locator("details.merge-panel")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
     form = console.locator("form.merge-form")
-    form.locator("#merge-source").select_option(source_id)
-    form.locator("#merge-target").select_option(target_id)
+    form.locator(f"input[name=source_id][value='{source_id}']").check()
+    form.locator(f"input[name=target_id][value='{target_id}']").check()
     form.locator("button:has-text('Merge')").click()
     expect(console.locator(".console-ideas > li.is-merged")).to_have_count(1)
 
@@ -285,7 +288,7 @@ def test_facilitator_and_two_phones_complete_trend_stage(e2e, new_context):
     merge_on_console(console, ids[3], ids[4])
     expect(console.locator(".console-ideas > li.is-merged")).to_have_count(1)
     expect(console.locator(".console-ideas > li.is-merged")).to_contain_text(f"merged into “{titles[4]}”")
-    expect(console.locator(f"#merge-source option[value='{ids[3]}']")).to_have_count(0)
+    expect(console.locator(f"form.merge-form input[name=source_id][value='{ids[3]}']")).to_have_count(0)
     for phone in (phone_a, phone_b):
         expect(phone.locator(".dot-card")).to_have_count(5)
         expect(card_for(phone, ids[3])).to_have_count(0)
@@ -482,11 +485,10 @@ def test_half_typed_text_survives_live_updates(e2e, new_context):
     # the console lists the new idea while the notes keep their draft
     expect(console.locator(".console-ideas .idea-main strong", has_text="bus stations")).to_have_count(1)
     expect(console.locator("#notes")).to_have_value("Observed: youth group quiet")
-    ids = console.locator("#merge-source option[value]:not([value=''])").evaluate_all(
+    ids = console.locator("form.merge-form input[name=source_id]").evaluate_all(
         "els => els.map(e => e.value)")
     merge_on_console(console, ids[1], ids[0])
-    expect(console.locator("#merge-source")).to_have_value("")
-    expect(console.locator("#merge-target")).to_have_value("")
+    expect(console.locator("form.merge-form input:checked")).to_have_count(0)
 
 
 def test_a_late_reply_never_clears_the_next_entry(e2e, new_context):

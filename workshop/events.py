@@ -9,7 +9,7 @@ Each event replies `{"ok": true, ...}` or `{"ok": false, "error": "<message to s
   phone    comment:add {cid, item_id, tag, text}                      -> {"comment": {id}, "mine": {...}}
   console  stage:go {stage_id, phase}, stage:settings {stage_id, ...the kind's settings},
            item:add {stage_id?, title, ...the kind's item fields}, item:hide {item_id, hidden},
-           item:merge {source_id, target_id}, timer:start {seconds}, timer:stop,
+           item:merge {source_id, target_id}, item:unmerge {item_id}, timer:start {seconds}, timer:stop,
            results:reveal {stage_id, revealed}, stage:decide {stage_id, item_ids, rationale,
            minority_view, primary_id, verdicts}, stage:notes {stage_id, notes},
            stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
@@ -140,6 +140,7 @@ EVENTS: dict[str, Event] = {
     "stage:settings": Event(CONSOLE, _settings),
     "item:hide": Event(CONSOLE, move(forms.HideForm, items.hide_item), change="votes moved"),
     "item:merge": Event(CONSOLE, move(forms.MergeForm, items.merge_items), change="votes moved"),
+    "item:unmerge": Event(CONSOLE, move(forms.ItemIdForm, items.unmerge_item), change="votes moved"),
     "timer:start": Event(CONSOLE, move(forms.TimerForm, phases.start_timer)),
     "timer:stop": Event(CONSOLE, move(forms.EmptyForm, phases.stop_timer)),
     "results:reveal": Event(CONSOLE, move(forms.RevealForm, phases.reveal)),

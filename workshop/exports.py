@@ -214,7 +214,7 @@ def workshop_dict(workshop: Workshop) -> dict:
                          for p in participants],
         "items": [{"id": i.id, "stage_id": i.stage_id, "participant_id": i.participant_id,
                    "title": i.title, "detail": i.detail,
-                   "data": {k: v for k, v in (i.data or {}).items() if k != "image"},
+                   "data": {k: v for k, v in (i.data or {}).items() if k not in ("image", "merge")},
                    "image": image_entry(i.image), "hidden": i.hidden, "merged_into_id": i.merged_into_id,
                    "created_at": _time(i.created_at)} for i in items],
         "votes": [{"stage_id": v.stage_id, "participant_id": v.participant_id, "item_id": v.item_id,

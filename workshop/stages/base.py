@@ -131,6 +131,19 @@ class StageKind:
         """Merge one participant's values on two merged items (dots add up)."""
         return kept + moved
 
+    def uncombine(self, stage, record: dict, now: int | None) -> tuple[int | None, int | None]:
+        """Split one participant's value on a merge's survivor when the merge is undone: return
+        (what stays on the survivor, what goes back to the duplicate), None for no vote.
+
+        `record` is what the merge noted: `before` (the survivor's value then, or None), `moved`
+        (the duplicate's), `after` (the combined one). Dots: the duplicate gets back what it
+        brought, at most what is left (the budget holds whatever was moved since).
+        """
+        if now is None:
+            return None, None
+        back = min(record["moved"], now)
+        return (now - back) or None, back or None
+
     # --- votes ------------------------------------------------------------------------
 
     def vote(self, stage, participant, form, client_id: str) -> dict:
