@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Comment, Item, Participant, Stage, Vote, Workshop
 from ..stages import kind_of
 from .access import get_item, lock_workshop, require_open
+from .moderation import hold
 
 _ITEM_BY_CLIENT_ID = select(Item).where(Item.participant_id == bindparam("pid"),
                                         Item.client_id == bindparam("cid"))
@@ -57,6 +58,8 @@ def add_item(workshop: Workshop, participant: Participant | None, stage: Stage, 
     # participant into the flush (a phone's idea is one INSERT).
     item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
                 client_id=client_id, **columns)
+    if participant is not None:
+        hold(workshop, item)
     db.session.add(item)
     db.session.commit()
     return item
@@ -91,10 +94,10 @@ def edit_item(workshop: Workshop, item: Item, form, upload=None) -> Item:
 
 
 def hide_item(workshop: Workshop, item_id: int, hidden: bool) -> Item:
-    """Hide an item from the room (kept on record), or show it again."""
+    """Hide an item from the room (kept on record), or show it again (approving one awaiting approval)."""
     lock_workshop(workshop)
     item = get_item(workshop, item_id)
-    item.hidden = hidden
+    item.hidden, item.pending = hidden, False
     db.session.commit()
     return item
 
@@ -235,6 +238,7 @@ def add_comment(workshop: Workshop, participant: Participant, stage: Stage, form
         raise Refused(_l("That item is not open for comments."))
     comment = Comment(stage_id=stage.id, item_id=item.id, participant_id=participant.id,
                       client_id=client_id, tag=form.tag.data, text=form.text.data)
+    hold(workshop, comment)
     db.session.add(comment)
     db.session.commit()
     return comment

@@ -83,6 +83,7 @@ class StageKind:
     SettingsForm: type[Form] | None = GroupsSettingsForm
     takes_images = False  # items get an uploaded image (the facilitator's or a partner's upload form)
     mergeable = False     # the facilitator may merge duplicate items (votes combine, see `combine`)
+    shuffles = False      # its vote is a ballot (dots, ranks, ratings): each phone lists items in its order
     holds_strategy = False  # this stage is the workshop's agreed strategy (the report's front page)
     # Each phone walks the stage at its own pace, one screen at a time (pre-test, survey): it runs in
     # the workshop's self-paced mode, with nobody pacing the room (participate/_steps.html).

@@ -25,6 +25,7 @@ class AudienceStage(StageKind):
     prompt = _l("Who must change their behaviour for this trend to change?")
     defaults = {"top": 3, "show_groups": False}
     template = "stages/audience/screens.html"
+    shuffles = True  # a ballot: each phone lists the items in its own order
     ItemForm = SegmentForm
     VoteForm = RankForm
     SettingsForm = RankSettingsForm
