@@ -193,10 +193,12 @@ def _tune_sqlite(engine) -> None:
 
 def _security_headers(response):
     """Add the headers every response carries."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    framed = response.headers.get("X-Frame-Options") == "SAMEORIGIN"  # the console's phone preview
+    csp = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") if framed else CSP
+    response.headers.setdefault("Content-Security-Policy", csp)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # only the console's phone preview: SAMEORIGIN
     return response
 
 
