@@ -81,7 +81,8 @@ def test_a_maximal_strategy_and_a_long_idea_list_stay_legible(room):
     long = "Every community radio station in the three provinces carries the message weekly. " * 12
     strategy.settings = {**(strategy.settings or {}), "key_message": "K" * 12 + " " + "word " * 37,
                          "call_to_action": long[:300], "channels": long[:1000], "allies": long[:1000],
-                         "indicators": long[:1000], "step_what": [f"Step {n} " + "x" * 180 for n in range(12)],
+                         "indicators": long[:1000],
+                         "step_what": [f"Step {n} " + "x" * 180 for n in range(12)],
                          "step_who": ["Ministry of Labour and Social Protection"] * 12,
                          "step_when": ["By the end of the third quarter"] * 12}
     db.session.commit()
@@ -93,8 +94,8 @@ def test_a_maximal_strategy_and_a_long_idea_list_stay_legible(room):
 def test_nothing_on_the_projector_looks_pressable_and_the_join_screen_fits(room):
     w = room["w"]
     concepts = next(s for s in w.stages if s.kind == "concepts")
-    db.session.add_all(Item(stage_id=concepts.id, title=f"Concept {n}", detail="A poster at bus stations. " * 8,
-                            data={}) for n in range(4))
+    detail = "A poster at bus stations. " * 8
+    db.session.add_all(Item(stage_id=concepts.id, title=f"Concept {n}", detail=detail, data={}) for n in range(4))
     db.session.commit()
     page = _show(room, concepts, "vote")
     _legible(page, "concepts-vote", room["shots"])
