@@ -95,7 +95,8 @@ def test_nothing_on_the_projector_looks_pressable_and_the_join_screen_fits(room)
     w = room["w"]
     concepts = next(s for s in w.stages if s.kind == "concepts")
     detail = "A poster at bus stations. " * 8
-    db.session.add_all(Item(stage_id=concepts.id, title=f"Concept {n}", detail=detail, data={}) for n in range(4))
+    db.session.add_all(Item(stage_id=concepts.id, title=f"Concept {n}", detail=detail, data={})
+                       for n in range(4))
     db.session.commit()
     page = _show(room, concepts, "vote")
     _legible(page, "concepts-vote", room["shots"])
