@@ -38,12 +38,16 @@ document.addEventListener("submit", async (e) => {
   }
 });
 
+// The small preview of what phones see is drawn again with each view (so it is never stale).
 // The panels (items, tally, decision, notes) scroll inside the screen under the controls. A push
 // redraws them: the scroll position is kept while the stage and phase stay; a new phase opens on
 // what comes next (its items, or its decision).
 let place = { key: "", top: 0 };
 
 function placePanels() {
+  const slot = document.querySelector("[data-preview]");
+  const frame = document.getElementById("phone-preview");
+  if (slot && frame && !slot.querySelector("iframe")) slot.prepend(frame.content.cloneNode(true));
   const bar = document.querySelector(".console-tabs");
   const box = document.querySelector(".tab-panels");
   if (!bar || !box) return;
