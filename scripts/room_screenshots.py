@@ -69,6 +69,7 @@ def main(out: Path) -> None:
                 reveal.first.click()
                 console.wait_for_timeout(400)
             name = f"{n:02d}-{slug(stage)}-{slug(phase)}"
+            console.evaluate("window.scrollTo(0, 0)")
             console.screenshot(path=out / f"console-{name}.png")
             projector.wait_for_timeout(300)
             projector.screenshot(path=out / f"projector-{name}.png")
@@ -86,6 +87,8 @@ def main(out: Path) -> None:
                     decision.locator("button.primary").click()
                     console.wait_for_timeout(500)
                     forward = console.locator(".stepper .button.primary")
+            if not forward.count():  # nothing to decide on (no items): show the next stage
+                forward = console.locator(".console-agenda li.current ~ li button:has-text('Show')")
             if not forward.count():
                 print("no way forward at", stage, phase)
                 break

@@ -50,3 +50,23 @@ def test_the_phone_preview_is_the_room_s_phone_view_for_the_facilitator_only(app
     assert page.headers["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in page.headers[
         "Content-Security-Policy"]
     assert laptop.http.get(f"/w/{w.code}/console").headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_concept_nobody_rated_shows_no_mean_on_the_projector(app):
+    from workshop.extensions import db
+    from workshop.models import Item
+    w = gen_workshop()
+    stage = next(s for s in w.stages if s.kind == "concepts")
+    rated, unrated = Item(stage_id=stage.id, title="Rated poster", data={}), Item(
+        stage_id=stage.id, title="Poster nobody rated", data={})
+    db.session.add_all([rated, unrated])
+    db.session.commit()
+    phases.goto_stage(w, stage.id)
+    phases.set_phase(w, stage.id, "vote")
+    cast_vote(w, gen_participant(w), {"cid": "rate-000000001", "item_id": rated.id, "criterion": "clear",
+                                      "value": 4})
+    phases.set_phase(w, stage.id, "results")
+    phases.reveal(w, stage.id, True)
+    html = screens(w)["projector"]
+    row = html[html.index("Poster nobody rated"):].split("</tr>")[0]
+    assert "0.0" not in row and "–" in row
