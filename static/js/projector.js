@@ -18,6 +18,11 @@ try { setContrast(localStorage.getItem(CONTRAST_KEY) === "high"); } catch (e) { 
 
 let pager = { key: "", page: 0, timer: null };
 
+function hide(el, hidden) {
+  el.hidden = hidden;
+  if (hidden) el.dataset.paged = "1"; else delete el.dataset.paged;
+}
+
 // The text elements of the stage area (those with text of their own).
 function texts(root) {
   return Array.from(root.querySelectorAll("*")).filter((el) =>
@@ -38,6 +43,9 @@ function fit() {
   const body = view.querySelector(".stage-body");
   clearInterval(pager.timer);
   if (!body) return;
+  // Again from whole (a resize): no page count, nothing hidden by paging.
+  for (const el of body.querySelectorAll(".page-count")) el.remove();
+  for (const el of body.querySelectorAll("[data-paged]")) { el.hidden = false; delete el.dataset.paged; }
   // A floor, whatever a kind's CSS says: scaled to the window (MIN_PX at 1920 px wide).
   const floor = MIN_PX * Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
   for (const el of texts(body)) {
@@ -57,10 +65,10 @@ function fit() {
   const pages = [];
   let start = 0;
   while (start < items.length) {
-    items.forEach((el, i) => { el.hidden = i < start; });
+    items.forEach((el, i) => hide(el, i < start));
     let end = start + 1;
     for (; end < items.length; end++) {
-      items.forEach((el, i) => { el.hidden = i < start || i > end; });
+      items.forEach((el, i) => hide(el, i < start || i > end));
       count.textContent = "0 / 0";
       if (!fits()) break;
     }
@@ -71,7 +79,7 @@ function fit() {
   if (pager.key !== key) pager = { key, page: 0, timer: null };
   const show = () => {
     const [from, to] = pages[pager.page % pages.length];
-    items.forEach((el, i) => { el.hidden = i < from || i >= to; });
+    items.forEach((el, i) => hide(el, i < from || i >= to));
     count.textContent = `${(pager.page % pages.length) + 1} / ${pages.length}`;
   };
   show();
