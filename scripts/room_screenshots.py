@@ -48,6 +48,7 @@ def main(out: Path) -> None:
         console.click("a.button:has-text('Console')")
         code = console.inner_text(".big-code").strip()
         projector = browser.new_context(viewport=PROJECTOR).new_page()
+        sign_in(projector, base)
         projector.goto(f"{base}/w/{code}/present")
         phones = [join_phone(browser.new_context(**PHONE), base, code, group)
                   for group in ("Youth", "Government")]
@@ -64,15 +65,19 @@ def main(out: Path) -> None:
             if phase.lower().startswith("voting"):
                 for phone in phones:
                     vote_a_little(phone)
-            reveal = console.locator("button:has-text('Reveal results')")
-            if reveal.count():
-                reveal.first.click()
-                console.wait_for_timeout(400)
-            name = f"{n:02d}-{slug(stage)}-{slug(phase)}"
-            console.evaluate("window.scrollTo(0, 0)")
-            console.screenshot(path=out / f"console-{name}.png")
-            projector.wait_for_timeout(300)
-            projector.screenshot(path=out / f"projector-{name}.png")
+            for revealed in (False, True):
+                if revealed:
+                    reveal = console.locator("button:has-text('Reveal results')")
+                    if not reveal.count():
+                        break
+                    reveal.first.click()
+                    console.wait_for_timeout(600)
+                phase = console.locator(".stage-controls h2 .phase").inner_text().strip()
+                name = f"{n:02d}-{slug(stage)}-{slug(phase)}" + ("-revealed" if revealed else "")
+                console.evaluate("window.scrollTo(0, 0)")
+                console.screenshot(path=out / f"console-{name}.png")
+                projector.wait_for_timeout(300)
+                projector.screenshot(path=out / f"projector-{name}.png")
             n += 1
             forward = console.locator(".stepper .button.primary")
             if not forward.count():
