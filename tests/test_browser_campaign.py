@@ -108,13 +108,14 @@ def test_full_campaign_from_first_idea_to_agreed_strategy(tmp_path):
         # A 390 px wide phone at 2x picks the 800 px copy: sharp, and not the 1600 px one.
         src = first.locator("img").evaluate("i => i.decode().then(() => i.currentSrc)")
         assert re.search(r"/media/[\w-]+-800\.png$", src), src
-        for phone, score in zip(phones, ("5", "4", "4"), strict=True):
-            card = phone.locator(".concept-phone").first
+        for phone, score in zip(phones, ("5", "4", "4"), strict=True):  # each phone lists them in its order
+            card = phone.locator(".concept-phone", has_text="Ask three questions")
             for rating in card.locator("fieldset.rating").all():
                 rating.locator(f"button[data-value='{score}']").click()
-        phones[1].locator(".concept-phone").first.locator("textarea").fill("Show a local bus station")
-        phones[1].locator(".concept-phone").first.locator("input[value=change]").check()
-        phones[1].locator(".concept-phone").first.locator("button:has-text('Send comment')").click()
+        asked = phones[1].locator(".concept-phone", has_text="Ask three questions")
+        asked.locator("textarea").fill("Show a local bus station")
+        asked.locator("input[value=change]").check()
+        asked.locator("button:has-text('Send comment')").click()
         expect(console.locator(".comments")).to_contain_text("Show a local bus station")
         shot(phones[1], "phone-concepts-rate")
         shot(console, "console-concepts")

@@ -58,9 +58,12 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_its_data(tmp_pat
             db.session.execute(text(f"DROP INDEX {index}"))
         for column in ("language", "org_name", "org_logo", "page_size"):
             db.session.execute(text(f"ALTER TABLE workshops DROP COLUMN {column}"))
-        # nor safeguarding, retention, self-paced mode, segments, warnings and aggregates (0009).
+        # nor safeguarding, retention, self-paced mode, segments, warnings and aggregates (0009),
+        # nor moderation, shuffled ballots, pending items and hidden reasons (0012).
         for table, columns in (("workshops", ("safeguarding", "helpline", "consent_note", "retention_days",
-                                              "closed_at", "purged_at", "self_paced", "segment_questions")),
+                                              "closed_at", "purged_at", "self_paced", "segment_questions",
+                                              "moderation", "shuffle_ballots")),
+                               ("items", ("pending",)), ("votes", ("note_hidden",)),
                                ("stages", ("warning", "aggregate")), ("participants", ("segments",
                                                                                        "consented_at"))):
             for column in columns:

@@ -70,7 +70,7 @@ def test_a_room_behind_one_address_still_joins_after_someone_spent_the_budget(sm
     for _ in range(5):  # new phones on the same NAT address, typing the right code
         phone = browser()
         assert phone.http.post("/", data={"code": w.code}).status_code == 302
-        assert phone.http.post(f"/j/{w.code}", data={"group": w.groups[0]}).status_code == 200  # the phone page
+        assert phone.http.post(f"/j/{w.code}", data={"group": w.groups[0]}).status_code == 200  # phone page
         assert phone.http.get(f"/j/{w.code}/ballot").status_code in (200, 302)
         assert phone.socket(w.code, "phone").is_connected()
     laptop = browser()

@@ -228,11 +228,14 @@ def _security_headers(response):
     facilitator's workshops, and a phone's pages show what that person gave; only files
     that say otherwise themselves (static assets, images, QR codes) are cached. In
     production over HTTPS (directly, or X-Forwarded-Proto from the proxy) HSTS is sent.
+    Only the console's phone preview may be framed, and only by the app's own pages.
     """
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    framed = response.headers.get("X-Frame-Options") == "SAMEORIGIN"  # the console's phone preview
+    csp = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") if framed else CSP
+    response.headers.setdefault("Content-Security-Policy", csp)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # only the console's phone preview: SAMEORIGIN
     if request.endpoint != "static" and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "private, no-store"
     cfg = current_app.config

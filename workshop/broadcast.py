@@ -24,7 +24,7 @@ import logging
 
 from flask import current_app
 
-from . import i18n, live
+from . import i18n, live, views
 from .coalescer import Coalescer
 from .extensions import db, socketio
 from .models import Workshop
@@ -102,9 +102,18 @@ def send_views(workshop: Workshop, audiences=("projector", "console"), **extra) 
             socketio.emit("view", {**live.payload(workshop, audience), "coalesced": coalesced, **extra},
                           to=room(workshop.id, audience))
             continue
+        # While a ballot is shuffled, each of its orders has its view, sent to its phones' room.
+        orders = range(views.ORDERS) if audience == "phone" and views.shuffled_now(workshop) else [None]
         for lang in languages_in_use(workshop.id, audience):
-            socketio.emit("view", {**live.payload(workshop, audience, lang), "coalesced": coalesced, **extra},
-                          to=room(workshop.id, audience, lang))
+            for order in orders:
+                view = live.payload(workshop, audience, lang, order)
+                socketio.emit("view", {**view, "coalesced": coalesced, **extra},
+                              to=room(workshop.id, audience, ordered(lang, order)))
+
+
+def ordered(lang: str, order: int | None) -> str:
+    """Name a phones' room: of a language, or of a language and one ballot order (views.ORDERS)."""
+    return lang if order is None else f"{lang}.{order}"
 
 
 def send_numbers(workshop: Workshop, tally: bool = True) -> None:

@@ -9,8 +9,9 @@ Each event replies `{"ok": true, ...}` or `{"ok": false, "error": "<message to s
   phone    comment:add {cid, item_id, tag, text}                      -> {"comment": {id}, "mine": {...}}
   console  stage:go {stage_id, phase}, stage:settings {stage_id, ...the kind's settings},
            item:add {stage_id?, title, ...the kind's item fields}, item:hide {item_id, hidden},
-           item:merge {source_id, target_id}, timer:start {seconds}, timer:add {seconds},
-           timer:stop,
+           item:merge {source_id, target_id}, item:unmerge {item_id},
+           item:retitle {item_id, title}, comment:hide {comment_id, hidden}, reason:hide {vote_id, hidden}
+           (moderation.py: an approval is a "show"), timer:start {seconds}, timer:add {seconds}, timer:stop,
            results:reveal {stage_id, revealed}, stage:decide {stage_id, item_ids, rationale,
            minority_view, primary_id, verdicts}, stage:notes {stage_id, notes},
            stage:focus {stage_id, item_id}, stage:edit {stage_id, title, prompt},
@@ -32,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import broadcast, checks, forms, limits, privacy
 from .errors import Refused
-from .flow import access, agenda, items, phases, votes
+from .flow import access, agenda, items, moderation, phases, votes
 from .stages import kind_of
 
 PHONE, CONSOLE = ("phone",), ("console",)
@@ -141,6 +142,10 @@ EVENTS: dict[str, Event] = {
     "stage:settings": Event(CONSOLE, _settings),
     "item:hide": Event(CONSOLE, move(forms.HideForm, items.hide_item), change="votes moved"),
     "item:merge": Event(CONSOLE, move(forms.MergeForm, items.merge_items), change="votes moved"),
+    "item:unmerge": Event(CONSOLE, move(forms.ItemIdForm, items.unmerge_item), change="votes moved"),
+    "item:retitle": Event(CONSOLE, move(forms.RetitleForm, moderation.retitle)),
+    "comment:hide": Event(CONSOLE, move(forms.CommentHideForm, moderation.hide_comment)),
+    "reason:hide": Event(CONSOLE, move(forms.ReasonHideForm, moderation.hide_reason)),
     "timer:start": Event(CONSOLE, move(forms.TimerForm, phases.start_timer)),
     "timer:add": Event(CONSOLE, move(forms.TimerAddForm, phases.add_to_timer)),
     "timer:stop": Event(CONSOLE, move(forms.EmptyForm, phases.stop_timer)),

@@ -45,7 +45,8 @@ SCHEMA = _row({
         "safeguarding": {"type": "boolean"}, "helpline": _text(1000), "consent_note": _text(2000),
         "retention_days": {"type": ["integer", "null"], "minimum": 0, "maximum": 3650},
         "closed_at": TIME, "purged_at": TIME, "self_paced": {"type": "boolean"},
-        "segment_questions": SEGMENT_QUESTIONS}),
+        "segment_questions": SEGMENT_QUESTIONS, "moderation": {"type": "boolean"},
+        "shuffle_ballots": {"type": "boolean"}}),
     "stages": {"type": "array", "maxItems": LIMITS["stages"], "items": _row(
         {"id": ID, "kind": _text(32), "title": _text(200), "phase": _text(16)},
         {"prompt": _text(5000), "settings": {**PLAIN, "type": ["object", "null"]},
@@ -59,14 +60,16 @@ SCHEMA = _row({
     "items": {"type": "array", "maxItems": LIMITS["items"], "items": _row(
         {"id": ID, "stage_id": ID, "title": _text(200)},
         {"participant_id": REF, "detail": _text(10_000), "data": {**PLAIN, "type": ["object", "null"]},
-         "image": IMAGE, "hidden": {"type": "boolean"}, "merged_into_id": REF, "created_at": TIME})},
+         "image": IMAGE, "hidden": {"type": "boolean"}, "pending": {"type": "boolean"}, "merged_into_id": REF,
+         "created_at": TIME})},
     "votes": {"type": "array", "maxItems": LIMITS["votes"], "items": _row(
         {"stage_id": ID, "participant_id": ID, "item_id": ID,
          "value": {"type": "integer", "minimum": -1000, "maximum": 1000}},
-        {"criterion": _text(32), "note": _text(4000), "updated_at": TIME})},
+        {"criterion": _text(32), "note": _text(4000), "hidden": {"type": "boolean"}, "updated_at": TIME})},
     "comments": {"type": "array", "maxItems": LIMITS["comments"], "items": _row(
         {"stage_id": ID, "item_id": ID, "tag": {**_text(16), "minLength": 1}, "text": _text(4000)},
-        {"participant_id": REF, "created_at": TIME})},
+        {"participant_id": REF, "hidden": {"type": "boolean"}, "pending": {"type": "boolean"},
+         "created_at": TIME})},
 }, {"exported_at": TIME, "results": {"type": "object"}})
 
 

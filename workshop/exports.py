@@ -99,12 +99,13 @@ def csv_zip(workshop: Workshop) -> bytes:
           "; ".join(item_of[i].title for i in (s.decision or {}).get("item_ids", []) if i in item_of),
           s.rationale, s.minority_view, s.decided_at] for s in stages))
 
-    extra = sorted({key for item in items for key in (item.data or {}) if key != "image"})
+    extra = sorted({key for item in items for key in (item.data or {}) if key not in ("image", "merge")})
     files["items.csv"] = write_csv(
         ["item_id", "stage", "stage_title", "kind", "title", "detail", "status", "merged_into_id",
          "image", *who_header, "created_at", *extra],
         ([i.id, *stage_cells(i.stage_id), stage_of[i.stage_id].kind, i.title, i.detail,
-          "merged" if i.merged_into_id else "hidden" if i.hidden else "active", i.merged_into_id,
+          "merged" if i.merged_into_id else "pending" if i.pending else "hidden" if i.hidden else "active",
+          i.merged_into_id,
           images.filename(i.image, images.WIDTHS[-1]) if i.image else "",
           *who(i.participant_id), i.created_at,
           *(_flat((i.data or {}).get(key, "")) for key in extra)] for i in items))
@@ -123,9 +124,10 @@ def csv_zip(workshop: Workshop) -> bytes:
         ["stage", "stage_title", "kind", "item_id", "item_title", *who_header, "criterion", "score", "note",
          "updated_at"], (vote_row(v) for v in votes if v.criterion))
     files["comments.csv"] = write_csv(
-        ["stage", "stage_title", "item_id", "item_title", *who_header, "tag", "text", "created_at"],
+        ["stage", "stage_title", "item_id", "item_title", *who_header, "tag", "text", "created_at", "status"],
         ([*stage_cells(c.stage_id), c.item_id, item_of[c.item_id].title, *who(c.participant_id), c.tag,
-          c.text, c.created_at] for c in comments))
+          c.text, c.created_at, "pending" if c.pending else "hidden" if c.hidden else "active"]
+         for c in comments))
     files["participants.csv"] = write_csv(
         who_header + ["joined_at"], ([*who(p.id), p.joined_at] for p in participants))
     counts: dict[str, int] = {group: 0 for group in workshop.groups}
@@ -205,6 +207,7 @@ def workshop_dict(workshop: Workshop) -> dict:
             "consent_note": workshop.consent_note, "retention_days": workshop.retention_days,
             "closed_at": _time(workshop.closed_at), "purged_at": _time(workshop.purged_at),
             "self_paced": workshop.self_paced, "segment_questions": workshop.segment_questions or {},
+            "moderation": workshop.moderation, "shuffle_ballots": workshop.shuffle_ballots,
         },
         "stages": [{"id": s.id, "kind": s.kind, "title": s.title, "prompt": s.prompt, "phase": s.phase,
                     "settings": s.settings or {}, "decision": s.decision, "rationale": s.rationale,
@@ -217,14 +220,16 @@ def workshop_dict(workshop: Workshop) -> dict:
                          for p in participants],
         "items": [{"id": i.id, "stage_id": i.stage_id, "participant_id": i.participant_id,
                    "title": i.title, "detail": i.detail,
-                   "data": {k: v for k, v in (i.data or {}).items() if k != "image"},
-                   "image": image_entry(i.image), "hidden": i.hidden, "merged_into_id": i.merged_into_id,
+                   "data": {k: v for k, v in (i.data or {}).items() if k not in ("image", "merge")},
+                   "image": image_entry(i.image), "hidden": i.hidden, "pending": i.pending,
+                   "merged_into_id": i.merged_into_id,
                    "created_at": _time(i.created_at)} for i in items],
         "votes": [{"stage_id": v.stage_id, "participant_id": v.participant_id, "item_id": v.item_id,
-                   "criterion": v.criterion, "value": v.value, "note": v.note,
+                   "criterion": v.criterion, "value": v.value, "note": v.note, "hidden": v.note_hidden,
                    "updated_at": _time(v.updated_at)} for v in votes],
         "comments": [{"stage_id": c.stage_id, "item_id": c.item_id, "participant_id": c.participant_id,
-                      "tag": c.tag, "text": c.text, "created_at": _time(c.created_at)} for c in comments],
+                      "tag": c.tag, "text": c.text, "hidden": c.hidden, "pending": c.pending,
+                      "created_at": _time(c.created_at)} for c in comments],
         # Computed from the rows above (or kept by retention): for reading, never read back by imports.
         "results": {name: [dict(zip(header, row, strict=True)) for row in rows]
                     for name, (header, rows) in results_tables(stages).items()},

@@ -76,7 +76,8 @@ def safeguarding_page(workshop):
     form = SafeguardingForm(data=None if request.method == "POST" else {
         "safeguarding": workshop.safeguarding, "consent_note": workshop.consent_note,
         "helpline": workshop.helpline, "retention_days": workshop.retention_days,
-        "self_paced": workshop.self_paced, "ages": "\n".join(asked.get("age", [])),
+        "self_paced": workshop.self_paced, "moderation": workshop.moderation,
+        "shuffle_ballots": workshop.shuffle_ballots, "ages": "\n".join(asked.get("age", [])),
         "places": "\n".join(asked.get("place", [])), "ask_gender": bool(asked.get("gender"))})
     if form.validate_on_submit():
         questions = {key: values for key, values in (
@@ -87,7 +88,8 @@ def safeguarding_page(workshop):
                               helpline=form.helpline.data or "",
                               consent_note=form.consent_note.data or "",
                                   retention_days=form.retention_days.data,
-                              self_paced=form.self_paced.data, segment_questions=questions)
+                              self_paced=form.self_paced.data, segment_questions=questions,
+                              moderation=form.moderation.data, shuffle_ballots=form.shuffle_ballots.data)
         broadcast.push(workshop)
         flash(_("Saved."), "success")
         return redirect(url_for("facilitate.console", code=workshop.code))

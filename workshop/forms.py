@@ -165,6 +165,20 @@ class MergeForm(Form):
     target_id = IntegerField(_l("Merge into"), validators=[REQUIRED, NumberRange(min=1)])
 
 
+class CommentHideForm(Form):
+    comment_id = IntegerField(_l("Comment"), validators=[REQUIRED, NumberRange(min=1)])
+    hidden = BooleanField(_l("Hidden"))
+
+
+class ReasonHideForm(Form):
+    vote_id = IntegerField(_l("Reason"), validators=[REQUIRED, NumberRange(min=1)])
+    hidden = BooleanField(_l("Hidden"))
+
+
+class RetitleForm(ItemIdForm):
+    title = StringField(_l("Corrected title"), filters=[strip], validators=[REQUIRED, Length(max=200)])
+
+
 class TimerForm(Form):
     seconds = IntegerField(_l("Timer"), validators=[REQUIRED, NumberRange(min=10, max=4 * 3600)])
 
@@ -233,6 +247,10 @@ class SafeguardingForm(FlaskForm):
                                   validators=[Optional(), NumberRange(min=0, max=3650)],
                                   description=_l("Empty: keep them. The figures and the report stay."))
     self_paced = BooleanField(_l("Self-paced: each person goes through the questions at their own pace"))
+    moderation = BooleanField(_l("Moderation: phones' ideas and comments reach the projector only once you "
+                                 "approve them (on by default in safeguarding mode)"))
+    shuffle_ballots = BooleanField(_l("Shuffle ballots: each phone lists the items in its own order, so no "
+                                      "item gains from being first"))
     ages = TextAreaField(_l("Age bands to ask (one per line; empty: do not ask)"), filters=[strip],
                          validators=[Optional(), Length(max=1000)])
     places = TextAreaField(_l("Places to ask (one per line; empty: do not ask)"), filters=[strip],

@@ -338,7 +338,7 @@ def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
     collect_names = w.get("collect_names", False) and not safe
     names = ("title", "topic", "description", "groups", "collect_names", "timer_seconds", "language",
              "org_name", "page_size", "safeguarding", "helpline", "consent_note", "retention_days",
-             "self_paced", "segment_questions")
+             "self_paced", "segment_questions", "moderation", "shuffle_ballots")
     said = privacy.masked if safe else (lambda text: text)  # safeguarding: no contact details come in
     workshop = Workshop(facilitator=facilitator, code=code, status=w.get("status", "closed"),
                         org_logo=picture(plan["logo"], "workshop.org_logo"),
@@ -376,7 +376,7 @@ def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
         item = Item(stage_id=stage_map[i["stage_id"]].id, data=extra,
                     title=said(i["title"]) if by_phone else i["title"],
                     detail=said(i.get("detail", "")) if by_phone else i.get("detail", ""),
-                    hidden=i.get("hidden", False),
+                    hidden=i.get("hidden", False), pending=i.get("pending", False),
                     **_given({"created_at": _time(i.get("created_at"), "")}),
                     participant_id=people_map[i["participant_id"]].id if i.get("participant_id") else None)
         db.session.add(item)
@@ -400,13 +400,14 @@ def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
         workshop.current_stage = stage_map[w["current_stage_id"]]
     rows = [{"stage_id": stage_map[v["stage_id"]].id, "item_id": ids[v["item_id"]],
              "participant_id": people_map[v["participant_id"]].id, "criterion": v.get("criterion", ""),
-             "value": v["value"], "note": said(v.get("note", "")), "client_id": "",
+             "value": v["value"], "note": said(v.get("note", "")), "note_hidden": v.get("hidden", False),
              "updated_at": _time(v.get("updated_at"), "") or utcnow()} for v in data["votes"]]
     for c in data["comments"]:
         db.session.add(Comment(
             stage_id=stage_map[c["stage_id"]].id, item_id=ids[c["item_id"]], tag=c["tag"],
-            text=said(c["text"]), **_given({"created_at": _time(c.get("created_at"), "")}),
-            participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None))
+            text=said(c["text"]), hidden=c.get("hidden", False), pending=c.get("pending", False),
+            participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None,
+            **_given({"created_at": _time(c.get("created_at"), "")})))
     db.session.commit()
     for start in range(0, len(rows), VOTE_CHUNK):
         db.session.execute(insert(Vote), rows[start:start + VOTE_CHUNK])

@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from . import i18n
+from . import i18n, views
 from .extensions import db
 from .flow.workshops import participant_count
 from .models import Item, Workshop, utcnow
@@ -38,7 +38,7 @@ def timer(workshop: Workshop) -> dict | None:
     return {"left_ms": max(int(left * 1000), 0), "total_s": workshop.timer_seconds}
 
 
-def phone_html(workshop: Workshop) -> str:
+def phone_html(workshop: Workshop, order: int | None = None) -> str:
     """Return the phones' view, rendered once per workshop version and language.
 
     Every phone of one language sees the same HTML, and it only changes through a
@@ -46,12 +46,13 @@ def phone_html(workshop: Workshop) -> str:
     per language, not once per phone.
     """
     cache = current_app.extensions.setdefault("charrette.phone_html", {})
-    key = (workshop.id, workshop.version, i18n.current())
+    order = order if views.shuffled_now(workshop) else None  # one render for all orders otherwise
+    key = (workshop.id, workshop.version, i18n.current(), order)
     html = cache.get(key)
     if html is None:
         if len(cache) > 512:
             cache.clear()
-        html = cache[key] = render(view_model(workshop, "phone"))
+        html = cache[key] = render(view_model(workshop, "phone", order))
     return html
 
 
@@ -104,7 +105,7 @@ def tally_view(workshop: Workshop) -> View:
     return view
 
 
-def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
+def payload(workshop: Workshop, audience: str, lang: str | None = None, order: int | None = None) -> dict:
     """Return the `view` event for an audience in a language: HTML plus the live numbers.
 
     The projector always speaks the workshop's language; phones and consoles the
@@ -118,13 +119,13 @@ def payload(workshop: Workshop, audience: str, lang: str | None = None) -> dict:
                   "stage_id": workshop.current_stage_id, "lang": i18n.current(),
                   "phase": workshop.current_stage.phase if workshop.current_stage else None}
         if audience == "phone":
-            return {"html": phone_html(workshop), **common}
+            return {"html": phone_html(workshop, order), **common}
         view = view_model(workshop, audience)
         return {"html": render(view), "participants": view.participants, "progress": view.progress,
                 **common}
 
 
-def phone_page_html(workshop: Workshop, mine: dict, start: int = 0) -> str:
+def phone_page_html(workshop: Workshop, mine: dict, start: int = 0, order: int | None = None) -> str:
     """Return the phone's view for its first HTTP load, with its own votes drawn in.
 
     A phone without votes in the stage (most of a join storm) gets the shared,
@@ -132,25 +133,25 @@ def phone_page_html(workshop: Workshop, mine: dict, start: int = 0) -> str:
     right even when JavaScript never runs. `start` opens the ballot at a later page.
     """
     if not start and not any(mine.get(key) for key in ("dots", "choices", "notes", "ideas", "comments")):
-        return phone_html(workshop)
-    view = view_model(workshop, "phone")
+        return phone_html(workshop, order)
+    view = view_model(workshop, "phone", order)
     view.mine, view.start = mine, max(start, 0)
     return render(view)
 
 
-def ballot_page(workshop: Workshop, start: int) -> str:
+def ballot_page(workshop: Workshop, start: int, order: int | None = None) -> str:
     """Return one more page of a phone's ballot (the cards from `start`), the same for every phone.
 
     Cached like the phone's view, per workshop version and language; phone.js draws
     the phone's own dots in.
     """
     cache = current_app.extensions.setdefault("charrette.ballot_pages", {})
-    key = (workshop.id, workshop.version, i18n.current(), start)
+    key = (workshop.id, workshop.version, i18n.current(), start, order)
     html = cache.get(key)
     if html is None:
         if len(cache) > 512:
             cache.clear()
-        view = view_model(workshop, "phone")
+        view = view_model(workshop, "phone", order)
         view.start = max(start, 0)
         html = cache[key] = render_template("live/ballot_page.html", v=view)
     return html

@@ -118,6 +118,10 @@ class Workshop(db.Model):
     self_paced: Mapped[bool] = mapped_column(default=False)
     # Segment questions asked at join, all optional: {"age": [bands], "place": [places], "gender": [...]}.
     segment_questions: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Moderation: phones' ideas and comments wait for the facilitator's approval before the room sees
+    # them (on by default for a sensitive workshop). Ballots list items in each phone's own order.
+    moderation: Mapped[bool] = mapped_column(default=False)
+    shuffle_ballots: Mapped[bool] = mapped_column(default=True)
 
     facilitator: Mapped[Facilitator] = relationship(back_populates="workshops")
     stages: Mapped[list[Stage]] = relationship(
@@ -200,6 +204,7 @@ class Item(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     hidden: Mapped[bool] = mapped_column(default=False)
+    pending: Mapped[bool] = mapped_column(default=False)  # hidden until the facilitator approves it
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -239,6 +244,7 @@ class Vote(db.Model):
     criterion: Mapped[str] = mapped_column(String(32), default="")
     value: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")
+    note_hidden: Mapped[bool] = mapped_column(default=False)  # a reason the facilitator hid from the room
     client_id: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -274,6 +280,8 @@ class Comment(db.Model):
     client_id: Mapped[str | None] = mapped_column(String(64))
     tag: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    pending: Mapped[bool] = mapped_column(default=False)  # hidden until the facilitator approves it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant | None] = relationship()

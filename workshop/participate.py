@@ -30,6 +30,7 @@ from .guard import workshop_route
 from .limits import address_and_code, rate
 from .models import Comment, Item, Vote
 from .stages import kind_of
+from .views import order_of
 
 bp = Blueprint("participate", __name__)
 bp.add_app_template_global(segments.label, "segment_label")
@@ -132,7 +133,8 @@ def _live_page(workshop, participant, gave_nothing: bool = False):
     mine = _mine(workshop.current_stage, participant, gave_nothing)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
-                 {"view": live.phone_page_html(workshop, mine, _page_start()), "who": str(escape(who))})
+                 {"view": live.phone_page_html(workshop, mine, _page_start(), order_of(participant.id)),
+                  "who": str(escape(who))})
 
 
 NEUTRAL_NEXT = re.compile(r"^/j/[2-9A-HJ-KMNP-Z]{6}$")
@@ -169,9 +171,10 @@ def _page_start() -> int:
 @workshop_route(open_only=True)
 def ballot(workshop):
     """Return the next page of the ballot (`?from=`) as HTML cards, for phone.js to add to the list."""
-    if access.participant_for(workshop, token_for(workshop.code)) is None:
+    participant = access.participant_for(workshop, token_for(workshop.code))
+    if participant is None:
         raise Refused(_("Join the workshop first."), 403)
-    return _fill(live.ballot_page(workshop, _page_start()), {})
+    return _fill(live.ballot_page(workshop, _page_start(), order_of(participant.id)), {})
 
 
 # Whether a phone gave anything in a stage: every stage kind's `mine` is made of the phone's

@@ -25,8 +25,13 @@ from .stages import kind_of
 
 
 def settings(workshop: Workshop, *, safeguarding: bool, helpline: str, consent_note: str,
-             retention_days: int | None, self_paced: bool, segment_questions: dict) -> None:
-    """Store the workshop's safeguarding and participation settings (checked by SafeguardingForm)."""
+             retention_days: int | None, self_paced: bool, segment_questions: dict,
+             moderation: bool | None = None, shuffle_ballots: bool | None = None) -> None:
+    """Store the workshop's safeguarding and participation settings (checked by SafeguardingForm).
+
+    Switching safeguarding on switches moderation on too (a sensitive workshop approves what
+    phones write before the room sees it); the facilitator may switch it off again afterwards.
+    """
     lock_workshop(workshop)
     switching_on = safeguarding and not workshop.safeguarding
     workshop.safeguarding = safeguarding
@@ -34,6 +39,12 @@ def settings(workshop: Workshop, *, safeguarding: bool, helpline: str, consent_n
     workshop.retention_days = retention_days
     workshop.self_paced = self_paced
     workshop.segment_questions = segment_questions
+    if moderation is not None:
+        workshop.moderation = moderation or switching_on
+    elif switching_on:
+        workshop.moderation = True
+    if shuffle_ballots is not None:
+        workshop.shuffle_ballots = shuffle_ballots
     if safeguarding:
         workshop.collect_names = False
     if switching_on:

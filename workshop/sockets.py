@@ -24,6 +24,7 @@ from .extensions import db, socketio
 from .flow import access, votes
 from .models import Participant, Workshop
 from .stages import kind_of
+from .views import order_of
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def connect(auth):
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
     join_room(broadcast.room(workshop.id, role, None if role == "projector" else lang))
+    if participant is not None:  # and the room of its ballot's order (views.ORDERS), for shuffled ballots
+        join_room(broadcast.room(workshop.id, role, broadcast.ordered(lang, order_of(participant.id))))
     if role != "projector":
         broadcast.remember_language(workshop.id, role, lang)
 
@@ -173,7 +176,8 @@ def sync(workshop, participant, client: Client) -> dict:
     mine = {}
     if participant is not None and stage is not None:
         mine = {"stage_id": stage.id, **kind_of(stage).mine(stage, participant)}
-    return {"view": live.payload(workshop, client.role, client.lang), "mine": mine}
+    return {"view": live.payload(workshop, client.role, client.lang, order_of(client.participant_id)),
+            "mine": mine}
 
 
 def init_app(app) -> None:

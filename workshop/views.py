@@ -7,6 +7,7 @@ live.py renders views; report.py lays them out as a document.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,31 @@ from .stages import kind_of
 from .stages.base import PHASE_LABELS
 
 BALLOT_PAGE = 30  # ideas per page of a phone's ballot: a thousand ideas would be megabytes per phone
+# No position bias: each phone's ballot lists the items in one of ORDERS orders, shuffled per stage
+# (the phone's order comes from its participant id, so it is the same after a reload). Pushed views
+# stay shared: each is rendered once per language and order, not once per phone.
+ORDERS = 6
+
+
+def order_of(participant_id: int | None) -> int | None:
+    """Return which of the ORDERS shuffled ballot orders a phone sees (None: no phone)."""
+    return None if participant_id is None else participant_id % ORDERS
+
+
+def shuffled_now(workshop: Workshop, stage: Stage | None = None) -> bool:
+    """Tell whether phones list a stage's (default: the current one's) ballot in their own orders now."""
+    stage = stage or workshop.current_stage
+    return bool(stage and workshop.shuffle_ballots and kind_of(stage).shuffles and stage.phase == "vote")
+
+
+def ballot_order(workshop: Workshop, stage: Stage, items: list, order: int | None) -> list:
+    """Return a ballot's items in the phone's shuffled order (seeded by stage id and `order`), when the
+    workshop shuffles ballots and the kind's vote is a ballot (`shuffles`) open now; else as given."""
+    if order is None or not shuffled_now(workshop, stage):
+        return items
+    shuffled = list(items)
+    random.Random(f"ballot:{stage.id}:{order}").shuffle(shuffled)  # noqa: S311 (an order, not a secret)
+    return shuffled
 
 
 @dataclass
@@ -79,8 +105,8 @@ class View:
         return (self.mine.get("dots") or {}).get(item_id, 0)
 
 
-def view_model(workshop: Workshop, audience: str) -> View:
-    """Collect what `audience` may see of the workshop right now."""
+def view_model(workshop: Workshop, audience: str, order: int | None = None) -> View:
+    """Collect what `audience` may see of the workshop right now (a phone's ballot in its `order`)."""
     stage = workshop.current_stage
     kind = kind_of(stage) if stage else None
     view = View(workshop=workshop, audience=audience, stage=stage, kind=kind,
@@ -98,14 +124,14 @@ def view_model(workshop: Workshop, audience: str) -> View:
         view.items = list(items)
         view.steps = steps(workshop)
     else:
-        view.items = [item for item in items if item.active]
+        view.items = ballot_order(workshop, stage, [item for item in items if item.active], order)
     view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
     if stage.phase in ("vote", "results", "decided"):
         view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
         if view.revealed or audience == "console":
             view.results = results_of(stage)
     if audience == "console" or view.revealed:
-        view.comments = comments_by_item(stage)
+        view.comments = comments_by_item(stage, hidden=audience == "console")
     view.decision = decided_items(stage, view.by_id)
     return view
 
@@ -117,10 +143,13 @@ def results_of(stage: Stage) -> list:
     return kind.thaw(stage.aggregate) if stage.aggregate else kind.results(stage)
 
 
-def comments_by_item(stage: Stage) -> dict[int, list[Comment]]:
-    """Return the stage's comments (with their authors) by item id, oldest first."""
+def comments_by_item(stage: Stage, hidden: bool = True) -> dict[int, list[Comment]]:
+    """Return the stage's comments (with their authors) by item id, oldest first; without the
+    hidden ones (and those awaiting approval) for the room."""
     comments: dict[int, list[Comment]] = {}
     query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+    if not hidden:
+        query = query.where(Comment.hidden.is_(False))
     for comment in db.session.scalars(query.options(selectinload(Comment.participant))):
         comments.setdefault(comment.item_id, []).append(comment)
     return comments

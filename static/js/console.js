@@ -5,7 +5,7 @@ import { start, toast } from "./live.js";
 
 const strings = () => document.querySelector("#i18n").dataset;
 
-const live = start();
+const live = start({ onView: () => placePanels() });
 followJoinAddress(live);
 
 document.addEventListener("submit", async (e) => {
@@ -35,5 +35,40 @@ document.addEventListener("submit", async (e) => {
     toast(document.querySelector("#i18n").dataset.offline || "Offline");
   } finally {
     button.disabled = false;
+  }
+});
+
+// The small preview of what phones see is drawn again with each view (so it is never stale).
+// The panels (items, tally, decision, notes) scroll inside the screen under the controls. A push
+// redraws them: the scroll position is kept while the stage and phase stay; a new phase opens on
+// what comes next (its items, or its decision).
+let place = { key: "", top: 0 };
+
+function placePanels() {
+  const slot = document.querySelector("[data-preview]");
+  const frame = document.getElementById("phone-preview");
+  if (slot && frame && !slot.querySelector("iframe")) slot.prepend(frame.content.cloneNode(true));
+  const bar = document.querySelector(".console-tabs");
+  const box = document.querySelector(".tab-panels");
+  if (!bar || !box) return;
+  const key = `${bar.dataset.stage}:${bar.dataset.phase}`;
+  if (key === place.key) {
+    box.scrollTop = place.top;
+  } else {
+    const first = document.getElementById(`panel-${bar.dataset.default}`);
+    box.scrollTop = first && bar.dataset.default !== "items" ? first.offsetTop : 0;
+    place = { key, top: box.scrollTop };
+  }
+  box.addEventListener("scroll", () => { place.top = box.scrollTop; }, { passive: true });
+}
+
+document.addEventListener("keydown", (e) => {
+  // Shortcuts: N next, R reveal or hide results, T start or stop the timer; never while typing.
+  if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, textarea, select, [contenteditable]")) return;
+  const key = e.key.length === 1 ? e.key.toUpperCase() : "";
+  const button = key && document.querySelector(`#view [aria-keyshortcuts="${key}"]`);
+  if (button && !button.disabled) {
+    e.preventDefault();
+    button.click();
   }
 });

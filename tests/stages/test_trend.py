@@ -10,7 +10,7 @@ from workshop.errors import Refused
 from workshop.extensions import db
 from workshop.flow import phases
 from workshop.flow.items import hide_item
-from workshop.models import Vote
+from workshop.models import Participant, Vote
 from workshop.stages import kind_of
 
 
@@ -137,13 +137,15 @@ def test_hidden_ideas_give_their_dots_back(voting):
 
 @pytest.fixture
 def long_ballot(app, browser):
-    """Seventy ideas in the vote, and a joined phone (its HTTP client)."""
+    """Seventy ideas in the vote, and a joined phone (its HTTP client); the ideas in its ballot's order."""
+    from workshop import views
     w = gen_workshop()
     items = gen_ideas(w, *[f"Idea number {i}" for i in range(70)])
     phases.set_phase(w, w.stages[0].id, "vote")
     phone = browser()
     phone.join(w.code, group=w.groups[0])
-    return w, items, phone
+    phone.order = views.order_of(Participant.query.order_by(Participant.id.desc()).first().id)
+    return w, views.ballot_order(w, w.stages[0], items, phone.order), phone
 
 
 def _cards(html: str) -> list[str]:
@@ -154,7 +156,7 @@ def test_a_phone_gets_a_long_ballot_a_page_at_a_time(long_ballot):
     from workshop import live, views
     w, items, phone = long_ballot
     ids = [str(i.id) for i in items]
-    pushed = live.payload(w, "phone", "en")["html"]  # what every phone gets over the socket
+    pushed = live.payload(w, "phone", "en", phone.order)["html"]  # what every phone of its order gets
     assert _cards(pushed) == ids[:views.BALLOT_PAGE] and 'data-more="30"' in pushed
     assert "Show 30 more ideas" in pushed
     second = phone.http.get(f"/j/{w.code}/ballot?from=30")

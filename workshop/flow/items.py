@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Comment, Item, Participant, Stage, Vote, Workshop
 from ..stages import kind_of
 from .access import get_item, lock_workshop, require_open
+from .moderation import hold
 
 _ITEM_BY_CLIENT_ID = select(Item).where(Item.participant_id == bindparam("pid"),
                                         Item.client_id == bindparam("cid"))
@@ -57,6 +58,8 @@ def add_item(workshop: Workshop, participant: Participant | None, stage: Stage, 
         # participant into the flush (a phone's idea is one INSERT).
         item = Item(stage_id=stage.id, participant_id=participant.id if participant else None,
                     client_id=client_id, **columns)
+        if participant is not None:
+            hold(workshop, item)
         db.session.add(item)
         db.session.commit()
     except BaseException:
@@ -114,10 +117,10 @@ def edit_item(workshop: Workshop, item: Item, form, upload=None) -> Item:
 
 
 def hide_item(workshop: Workshop, item_id: int, hidden: bool) -> Item:
-    """Hide an item from the room (kept on record), or show it again."""
+    """Hide an item from the room (kept on record), or show it again (approving one awaiting approval)."""
     lock_workshop(workshop)
     item = get_item(workshop, item_id)
-    item.hidden = hidden
+    item.hidden, item.pending = hidden, False
     db.session.commit()
     return item
 
@@ -141,19 +144,60 @@ def merge_items(workshop: Workshop, source_id: int, target_id: int) -> Item:
         raise Refused(_l("Ideas cannot be merged once voting has closed."))
     if not source.active or not target.active:
         raise Refused(_l("Only visible ideas can be merged."))
+    record = {"into": target.id, "children": [child.id for child in source.merged], "votes": []}
     for child in list(source.merged):  # keep the record flat: everything points at the survivor
         child.merged_into = target
     for vote in db.session.scalars(select(Vote).filter_by(item_id=source.id)).all():
         kept = db.session.scalar(select(Vote).filter_by(
             participant_id=vote.participant_id, item_id=target.id, criterion=vote.criterion))
+        entry = {"p": vote.participant_id, "c": vote.criterion, "moved": vote.value, "note": vote.note,
+                 "before": None if kept is None else kept.value}
         if kept is None:
             vote.item_id = target.id
         else:
             kept.value = kind.combine(kept.value, vote.value)
             db.session.delete(vote)
+        record["votes"].append({**entry, "after": vote.value if kept is None else kept.value})
     source.merged_into = target
+    source.data = {**(source.data or {}), "merge": record}  # what an undo puts back
     db.session.commit()
     return target
+
+
+def unmerge_item(workshop: Workshop, item_id: int) -> Item:
+    """Undo a merge: the duplicate comes back with the votes it brought, as the merge recorded them.
+
+    Each participant's value on the survivor is split back by the kind's `uncombine` (dots given
+    since stay where they are now, a rank another item took since is not given twice), and the
+    ideas that had been merged into the duplicate point at it again.
+    """
+    lock_workshop(workshop)
+    source = get_item(workshop, item_id)
+    record = (source.data or {}).get("merge")
+    if source.merged_into_id is None or record is None:
+        raise Refused(_l("This idea is not merged."))
+    kind = kind_of(source.stage)
+    if not kind.can_merge(source.stage):
+        raise Refused(_l("Merges cannot be undone once voting has closed."))
+    target_id = source.merged_into_id
+    for entry in record["votes"]:
+        kept = db.session.scalar(select(Vote).filter_by(participant_id=entry["p"], item_id=target_id,
+                                                        criterion=entry["c"]))
+        stay, back = kind.uncombine(source.stage, entry, None if kept is None else kept.value)
+        if kept is not None and stay is None:
+            db.session.delete(kept)
+        elif kept is not None:
+            kept.value = stay
+        if back is not None:
+            db.session.add(Vote(stage_id=source.stage_id, participant_id=entry["p"], item_id=source.id,
+                                criterion=entry["c"], value=back, note=entry.get("note") or ""))
+    for child in db.session.scalars(select(Item).where(Item.id.in_(record["children"]),
+                                                       Item.merged_into_id == target_id)):
+        child.merged_into_id = source.id
+    source.merged_into_id = None
+    source.data = {k: v for k, v in source.data.items() if k != "merge"}
+    db.session.commit()
+    return source
 
 
 def code_answer(workshop: Workshop, stage: Stage, form) -> Stage:
@@ -216,6 +260,7 @@ def add_comment(workshop: Workshop, participant: Participant, stage: Stage, form
         raise Refused(_l("That item is not open for comments."))
     comment = Comment(stage_id=stage.id, item_id=item.id, participant_id=participant.id,
                       client_id=client_id, tag=form.tag.data, text=form.text.data)
+    hold(workshop, comment)
     db.session.add(comment)
     db.session.commit()
     return comment

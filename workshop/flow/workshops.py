@@ -50,7 +50,8 @@ def create_workshop(facilitator, *, title: str, topic: str = "", description: st
         workshop = Workshop(facilitator=facilitator, title=title, topic=topic,
                             description=description, groups=groups,
                             collect_names=collect_names and not safeguarding, language=language,
-                            safeguarding=safeguarding, self_paced=bool(starts.get("self_paced")))
+                            safeguarding=safeguarding, self_paced=bool(starts.get("self_paced")),
+                            moderation=safeguarding)
         workshop.stages.extend(new_stage(kind, stage_title, prompt) for kind, stage_title, prompt in plan)
         renumber(workshop.stages)
         db.session.add(workshop)

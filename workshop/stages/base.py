@@ -84,6 +84,7 @@ class StageKind:
     SettingsForm: type[Form] | None = GroupsSettingsForm
     takes_images = False  # items get an uploaded image (the facilitator's or a partner's upload form)
     mergeable = False     # the facilitator may merge duplicate items (votes combine, see `combine`)
+    shuffles = False      # its vote is a ballot (dots, ranks, ratings): each phone lists items in its order
     holds_strategy = False  # this stage is the workshop's agreed strategy (the report's front page)
     # Each phone walks the stage at its own pace, one screen at a time (pre-test, survey): it runs in
     # the workshop's self-paced mode, with nobody pacing the room (participate/_steps.html).
@@ -141,6 +142,19 @@ class StageKind:
     def combine(self, kept: int, moved: int) -> int:
         """Merge one participant's values on two merged items (dots add up)."""
         return kept + moved
+
+    def uncombine(self, stage, record: dict, now: int | None) -> tuple[int | None, int | None]:
+        """Split one participant's value on a merge's survivor when the merge is undone: return
+        (what stays on the survivor, what goes back to the duplicate), None for no vote.
+
+        `record` is what the merge noted: `before` (the survivor's value then, or None), `moved`
+        (the duplicate's), `after` (the combined one). Dots: the duplicate gets back what it
+        brought, at most what is left (the budget holds whatever was moved since).
+        """
+        if now is None:
+            return None, None
+        back = min(record["moved"], now)
+        return (now - back) or None, back or None
 
     # --- votes ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class AudienceStage(StageKind):
     prompt = _l("Who must change their behaviour for this trend to change?")
     defaults = {"top": 3, "show_groups": False}
     template = "stages/audience/screens.html"
+    shuffles = True  # a ballot: each phone lists the items in its own order
     ItemForm = SegmentForm
     VoteForm = RankForm
     SettingsForm = RankSettingsForm
@@ -65,6 +66,18 @@ class AudienceStage(StageKind):
 
     def combine(self, kept, moved):
         return min(kept, moved)  # someone who ranked both keeps the better rank
+
+    def uncombine(self, stage, record, now):
+        """Both ranks come back if the ballot is as the merge left it and the freed rank is still free."""
+        if now is None or now != record["after"]:
+            return now, None
+        if record["before"] is None:
+            return None, record["moved"]
+        freed = max(record["before"], record["moved"])
+        taken = db.session.scalar(select(Vote.id).where(
+            Vote.stage_id == stage.id, Vote.participant_id == record["p"], Vote.criterion == "",
+            Vote.value == freed))
+        return (record["before"], record["moved"]) if taken is None else (now, None)
 
     def _summary(self, stage, ranks: dict[int, int]) -> dict:
         return {"choices": {f"{i}:": v for i, v in ranks.items()}, "top": self.setting(stage, "top")}

@@ -26,6 +26,7 @@ class ConceptsStage(StageKind):
     phases = ("pending", "vote", "results", "decided")
     defaults = {"show_groups": False, "focus": None}
     template = "stages/concepts/screens.html"
+    shuffles = True  # a ballot: each phone lists the items in its own order
     vote_meaning = "rating"
     strategy_labels = {"concepts": _l("Chosen concept"), "key_message": _l("Key message")}
     ItemForm = ConceptForm

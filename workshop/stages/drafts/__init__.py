@@ -65,7 +65,8 @@ class DraftsStage(StageKind):
 
     def _votes(self, stage):
         return db.session.execute(
-            select(Vote.item_id, Participant.group, Participant.name, Vote.value, Vote.note)
+            select(Vote.item_id, Participant.group, Participant.name, Vote.value, Vote.note, Vote.id,
+                   Vote.note_hidden)
             .join(Participant, Vote.participant_id == Participant.id)
             .where(Vote.stage_id == stage.id).order_by(Vote.id)).all()
 
@@ -77,7 +78,8 @@ class DraftsStage(StageKind):
         for v in votes:
             if v.note:
                 changes.setdefault(v.item_id, []).append(
-                    {"verdict": VERDICT_OF[v.value], "note": v.note, "group": v.group, "name": v.name or ""})
+                    {"verdict": VERDICT_OF[v.value], "note": v.note, "group": v.group, "name": v.name or "",
+                     "vote_id": v.id, "hidden": v.note_hidden})  # a hidden reason: console and report only
         for row in rows:
             row.changes = changes.get(row.item_id, [])
         return rows

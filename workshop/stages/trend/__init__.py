@@ -43,6 +43,7 @@ class TrendStage(StageKind):
     prompt = _l("Which pattern should this campaign tackle? Describe one trend you see.")
     defaults = {"dots": 3, "show_groups": False}
     template = "stages/trend/screens.html"
+    shuffles = True  # a ballot: each phone lists the items in its own order
     ItemForm = TrendIdeaForm
     VoteForm = DotsForm
     SettingsForm = DotSettingsForm
