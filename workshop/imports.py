@@ -2,17 +2,17 @@
 
 The file may be old, damaged or hostile, so everything is checked before anything is stored. Its
 shape is one declared JSON Schema (export_format.SCHEMA, checked with jsonschema); what a schema
-cannot say is checked after it: every id points at a row of the same file (a vote's item in the
-vote's stage, a merge inside one stage), a stage's phase, settings and decision are its kind's,
-dates parse, images' headers are within bounds; images.save() decodes and re-encodes them. A refusal
-names where the first problem is (e.g. `votes[3].item_id`) and stores nothing. It runs in a worker
-(datajobs.py); votes go in by VOTE_CHUNK rows, so the live server never waits long for SQLite's lock.
+cannot say is checked after it: ids point at rows of the same file (a vote's item in its stage, a
+merge inside one stage), a stage's phase, settings and decision are its kind's, dates parse, images'
+headers are within bounds (images.save() re-encodes them). A refusal says where (`votes[3].item_id`)
+and stores nothing. It runs in a worker (datajobs.py); votes go in VOTE_CHUNK rows at a time.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import time
 from datetime import datetime
 from io import BytesIO
 
@@ -30,7 +30,7 @@ from .models import Comment, Item, Participant, Stage, Vote, Workshop, new_code,
 from .stages import KINDS
 
 MAX_DEPTH = 3  # settings and an item's extra fields: scalars, and lists or objects of them, this deep
-VOTE_CHUNK = 500  # votes written per transaction (a few ms of SQLite's write lock each)
+VOTE_CHUNK, VOTE_PAUSE = 500, 0.02  # votes per transaction (ms of SQLite's lock), then a pause for the room
 
 
 class _Bad(Exception):  # a problem in the file, with where it is
@@ -412,6 +412,7 @@ def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
     for start in range(0, len(rows), VOTE_CHUNK):
         db.session.execute(insert(Vote), rows[start:start + VOTE_CHUNK])
         db.session.commit()
+        time.sleep(VOTE_PAUSE)  # the live server's writes, waiting for the lock, get it now
     return workshop
 
 
