@@ -136,3 +136,17 @@ def join_phone(context, base: str, code: str, group: str, name: str | None = Non
     page.click("button:has-text('Join')")
     page.wait_for_selector("[data-conn=connected], [data-conn=saved]")
     return page
+
+
+def show_card(phone, card):
+    """Bring a card of a phone's ballot into view and return it: with Next / Previous where the phone
+    shows one concept or draft per screen ("Let phones browse"), else by scrolling."""
+    target = card.evaluate(
+        "c => [...document.querySelectorAll('[data-card]')].indexOf(c.closest('[data-card]'))")
+    for _ in range(20):
+        if card.is_visible():
+            break
+        shown = phone.locator("[data-card]").evaluate_all("cs => cs.findIndex(c => !c.hidden)")
+        phone.locator(f"button[data-pager='{'next' if shown < target else 'prev'}']").click()
+    card.scroll_into_view_if_needed()
+    return card

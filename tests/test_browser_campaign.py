@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support import PHONE, join_phone, launch_browser, running_server, sign_in
+from tests.support import PHONE, join_phone, launch_browser, running_server, show_card, sign_in
 
 TIMEOUT_MS = 10_000
 SHOTS = os.environ.get("CHARRETTE_SHOTS")  # a folder: save a screenshot at each step to look at
@@ -109,10 +109,10 @@ def test_full_campaign_from_first_idea_to_agreed_strategy(tmp_path):
         src = first.locator("img").evaluate("i => i.decode().then(() => i.currentSrc)")
         assert re.search(r"/media/[\w-]+-800\.png$", src), src
         for phone, score in zip(phones, ("5", "4", "4"), strict=True):  # each phone lists them in its order
-            card = phone.locator(".concept-phone", has_text="Ask three questions")
+            card = show_card(phone, phone.locator(".concept-phone", has_text="Ask three questions"))
             for rating in card.locator("fieldset.rating").all():
                 rating.locator(f"button[data-value='{score}']").click()
-        asked = phones[1].locator(".concept-phone", has_text="Ask three questions")
+        asked = show_card(phones[1], phones[1].locator(".concept-phone", has_text="Ask three questions"))
         asked.locator("textarea").fill("Show a local bus station")
         asked.locator("input[value=change]").check()
         asked.locator("button:has-text('Send comment')").click()
@@ -153,6 +153,7 @@ def test_full_campaign_from_first_idea_to_agreed_strategy(tmp_path):
         expect(card.locator(".saved-line")).to_contain_text("Reject")
         for phone in phones[:2]:
             for draft in phone.locator(".concept-phone").all():
+                show_card(phone, draft)
                 draft.locator("input[value=changes]").check()
                 draft.locator("textarea").fill("Add the helpline number")
                 draft.locator("button:has-text('Save my vote')").click()

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests import support
 from tests.support import PHONE, join_phone, launch_browser, running_server, sign_in
 
 LAPTOP = {"viewport": {"width": 1440, "height": 900}}
@@ -68,7 +69,11 @@ def make_workshop(room, title, template="campaign", **kwargs):
     from tests.conftest import gen_workshop
     from workshop.models import Facilitator
     demo = room.db.session.scalar(select(Facilitator).filter_by(email="demo@example.org"))
-    return gen_workshop(demo, title=title, template=template, **kwargs)
+    w = gen_workshop(demo, title=title, template=template, **kwargs)
+    # These tests follow cards by position; the shuffled ballots have their own (tests/test_ballot_order.py).
+    w.shuffle_ballots = False
+    room.db.session.commit()
+    return w
 
 
 def add_prepared(w, stage, *titles, **fields):
@@ -233,16 +238,8 @@ def test_timer_stops_adds_a_minute_resets_and_ends_with_its_stage(room, new_cont
 # --- 3. a phone's unsent comment and verdict stay with their own concept or draft -------------
 
 def show_card(phone, n):
-    """Bring the n-th card (0-based) of "Let phones browse" into view: with Next where the phone
-    shows one card per screen, else by scrolling."""
-    card = phone.locator("[data-card]").nth(n)
-    for _ in range(10):
-        if card.is_visible():
-            break
-        shown = phone.locator("[data-card]").evaluate_all("cs => cs.findIndex(c => !c.hidden)")
-        phone.locator(f"button[data-pager='{'next' if shown < n else 'prev'}']").click()
-    card.scroll_into_view_if_needed()
-    return card
+    """Bring the n-th card (0-based) of the phone's ballot into view."""
+    return support.show_card(phone, phone.locator("[data-card]").nth(n))
 
 
 def test_unsent_comments_and_verdicts_stay_with_their_own_item(room, new_context):

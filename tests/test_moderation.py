@@ -27,7 +27,7 @@ class Room:
         self.console = console.socket(w.code, "console")
         self.projector = console.socket(w.code, "projector")
         self.phone = browser()
-        assert self.phone.join(w.code, group=w.groups[0]).status_code == 302
+        assert self.phone.join(w.code, group=w.groups[0]).status_code == 200
         self.phone_sock = self.phone.socket(w.code, "phone")
 
     def html(self, sock) -> str:

@@ -110,6 +110,8 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
+        if app.config.get("CHILD_PROCESS"):  # a worker or a renderer: its parent set the database up
+            return app
         with startup_lock():  # several processes starting at once on one database
             if app.config["MIGRATE_ON_START"]:
                 schema.upgrade()

@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     # Below the live server in the CPU queue: on a 2-core laptop, votes come first.
     os.nice(max(0, NICE - os.nice(0)))
     limit_memory(config.Setting("REPORT_MEMORY_MB", 0, "").read())
-    app = create_app(MIGRATE_ON_START=False)
+    app = create_app(MIGRATE_ON_START=False, CHILD_PROCESS=True)  # no startup lock: the parent may hold it
     with app.app_context():
         if argv[0] != "--spare":
             report_id = argv[0]

@@ -54,7 +54,7 @@ def main() -> int:
     answers_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     offload.IN_WORKER = True
-    app = create_app(MIGRATE_ON_START=False)
+    app = create_app(MIGRATE_ON_START=False, CHILD_PROCESS=True)  # no startup lock: the parent may hold it
     with app.app_context():
         return serve(app, sys.stdin.buffer, answers_out, config.Setting("WORKER_IDLE", 600.0, "").read())
 
