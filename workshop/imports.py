@@ -5,8 +5,7 @@ shape is one declared JSON Schema (export_format.SCHEMA, checked with jsonschema
 cannot say is checked after it: ids point at rows of the same file (a vote's item in its stage, a
 merge inside one stage), a stage's phase, settings and decision are its kind's, dates parse, images'
 headers are within bounds (images.save() re-encodes them). A refusal says where (`votes[3].item_id`)
-and stores nothing. It runs in a worker (datajobs.py); votes go in VOTE_CHUNK rows at a time.
-"""
+and stores nothing. It runs in a worker (datajobs.py); votes go in VOTE_CHUNK rows at a time."""
 from __future__ import annotations
 
 import base64
@@ -398,17 +397,18 @@ def _store(facilitator, plan: dict, saved: list[dict], made: list) -> Workshop:
                 for row in s["aggregate"]["results"]]}
     if w.get("current_stage_id") is not None:
         workshop.current_stage = stage_map[w["current_stage_id"]]
-    rows = [{"stage_id": stage_map[v["stage_id"]].id, "item_id": ids[v["item_id"]],
-             "participant_id": people_map[v["participant_id"]].id, "criterion": v.get("criterion", ""),
-             "value": v["value"], "note": said(v.get("note", "")), "note_hidden": v.get("hidden", False),
-             "updated_at": _time(v.get("updated_at"), "") or utcnow()} for v in data["votes"]]
+    stage_ids, people_ids = ({old: row.id for old, row in rows.items()} for rows in (stage_map, people_map))
     for c in data["comments"]:
         db.session.add(Comment(
             stage_id=stage_map[c["stage_id"]].id, item_id=ids[c["item_id"]], tag=c["tag"],
             text=said(c["text"]), hidden=c.get("hidden", False), pending=c.get("pending", False),
             participant_id=people_map[c["participant_id"]].id if c.get("participant_id") else None,
             **_given({"created_at": _time(c.get("created_at"), "")})))
-    db.session.commit()
+    db.session.commit()  # the write lock goes back before the votes are even read (SQLite: one writer)
+    rows = [{"stage_id": stage_ids[v["stage_id"]], "item_id": ids[v["item_id"]],
+             "participant_id": people_ids[v["participant_id"]], "criterion": v.get("criterion", ""),
+             "value": v["value"], "note": said(v.get("note", "")), "note_hidden": v.get("hidden", False),
+             "updated_at": _time(v.get("updated_at"), "") or utcnow()} for v in data["votes"]]
     for start in range(0, len(rows), VOTE_CHUNK):
         db.session.execute(insert(Vote), rows[start:start + VOTE_CHUNK])
         db.session.commit()
