@@ -13,6 +13,9 @@ from flask import request
 TYPES = {"text/html", "text/css", "text/javascript", "application/javascript",
          "application/json", "image/svg+xml"}
 MIN_SIZE = 500
+# A larger page (an export, a report's HTML) goes as it is: gzip of 28 MB holds the live process's
+# event loop for about a second, every phone waiting (scripts/bench_freeze.py); it is a download on a LAN.
+MAX_SIZE = 2_000_000
 
 
 @lru_cache(maxsize=64)
@@ -31,7 +34,7 @@ def gzip_response(response):
     data = response.get_data()
     if hasattr(body, "close"):
         body.close()  # the file a static response streamed from
-    if len(data) < MIN_SIZE:
+    if len(data) < MIN_SIZE or (len(data) > MAX_SIZE and request.endpoint != "static"):
         return response
     etag, _weak = response.get_etag()
     if request.endpoint == "static" and etag:

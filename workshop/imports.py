@@ -29,7 +29,7 @@ from .models import Comment, Item, Participant, Stage, Vote, Workshop, new_code,
 from .stages import KINDS
 
 MAX_DEPTH = 3  # settings and an item's extra fields: scalars, and lists or objects of them, this deep
-VOTE_CHUNK, VOTE_PAUSE = 500, 0.02  # votes per transaction (ms of SQLite's lock), then a pause for the room
+VOTE_CHUNK, VOTE_PAUSE = 200, 0.04  # votes per transaction (ms of SQLite's lock), then a pause for the room
 
 
 class _Bad(Exception):  # a problem in the file, with where it is
