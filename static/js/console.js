@@ -1,9 +1,7 @@
 // The console: every control is a [data-event] button or form handled by live.js;
 // concept and draft uploads (multipart, with an image) go over HTTP.
 import { followJoinAddress } from "./join.js";
-import { start, toast } from "./live.js";
-
-const strings = () => document.querySelector("#i18n").dataset;
+import { i18n as strings, start, toast } from "./live.js";
 
 const live = start({ onView: () => placePanels() });
 followJoinAddress(live);

@@ -1,9 +1,6 @@
 // The join address on the projector and the console. The server pushes a new one when the
 // facilitator switches networks or the laptop joins one; the page follows without a reload.
-import { toast } from "./live.js";
-
-const $ = (sel) => document.querySelector(sel);
-const $$ = (sel) => Array.from(document.querySelectorAll(sel));
+import { $, $$, toast } from "./live.js";
 
 function show(join) {
   for (const el of $$("[data-join-ok]")) el.hidden = !join.reachable;

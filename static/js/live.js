@@ -1,9 +1,10 @@
 // Shared by projector, console and phone: the socket, the live view, actions, timer.
 // The server renders every view; this module swaps it in and sends what people do.
 
-const $ = (sel, root = document) => root.querySelector(sel);
-const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-const i18n = () => ($("#i18n") || { dataset: {} }).dataset;
+// The small helpers every screen's script uses (imported from here, written once).
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+export const i18n = () => ($("#i18n") || { dataset: {} }).dataset;
 
 // crypto.randomUUID needs a secure context; phones on http://<LAN address> are not one.
 export function newId() {

@@ -4,10 +4,7 @@
 //   [data-choice]         a button that sets item[:criterion] to a value (ranks, ratings)
 //   [data-choice-input]   a radio in a vote form (verdicts, fist-of-five), [data-note-input] its text
 //   [data-saved-for]      says what the server has stored for an item
-import { start, toast } from "./live.js";
-
-const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-const i18n = () => document.querySelector("#i18n").dataset;
+import { $$, i18n, start, toast } from "./live.js";
 const key = `charrette:mine:${document.body.dataset.code}`;
 // What this phone gave, per stage: going to another stage and back (and back to voting) shows
 // the phone its own votes of that stage again, not an empty ballot.
