@@ -1,5 +1,5 @@
 """Walk every stage and phase of the demo workshop and save the console (1366x768) and the projector
-(1920x1080) at each step, with a few phones voting, to look at them.
+(1920x1080) and a phone (390x844) at each step, with a few phones voting, to look at them.
 
     python scripts/room_screenshots.py [OUT_DIR]      (default: /tmp/room-shots)
 
@@ -78,6 +78,8 @@ def main(out: Path) -> None:
                 console.screenshot(path=out / f"console-{name}.png")
                 projector.wait_for_timeout(300)
                 projector.screenshot(path=out / f"projector-{name}.png")
+                phones[0].wait_for_timeout(300)
+                phones[0].screenshot(path=out / f"phone-{name}.png")
             n += 1
             forward = console.locator(".stepper .button.primary")
             if not forward.count():

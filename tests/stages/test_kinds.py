@@ -77,3 +77,18 @@ def test_merging_two_voted_items_is_the_kinds_call_and_never_breaks_a_screen(app
     phone = browser()  # and the phone's own page, drawn with its votes
     phone.join(w.code)
     assert phone.http.get(f"/j/{w.code}").status_code == 200
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in KINDS if "results" in KINDS[k].phases))
+def test_results_nobody_voted_on_show_no_mean_of_zero(app, kind):
+    """A mean of nothing is a dash, never "0.0", on every screen (the room reads 0.0 as a verdict)."""
+    import re
+    w = gen_workshop()
+    stage = next((s for s in w.stages if s.kind == kind), None)
+    if stage is None:
+        stage = agenda.add_stage(w, kind)
+    phases.goto_stage(w, stage.id)
+    phases.set_phase(w, stage.id, "results")
+    phases.reveal(w, stage.id, True)
+    for audience, html in screens(w).items():
+        assert not re.search(r">\s*0\.0\s*<", html), (kind, audience)

@@ -109,7 +109,7 @@ def cast_vote(workshop, participant, stage, form, client_id: str) -> dict:
     Three round trips on PostgreSQL: (1) BEGIN, the participant's row lock, the workshop
     and stage read again after it (a close that committed while we waited wins), this
     action's client id recorded, the item and the phone's own votes; (2) the kind's write;
-    (3) COMMIT. tests/test_roundtrips.py counts them.
+    (3) COMMIT. tests/test_voting_roundtrips.py counts them.
     """
     require_open(workshop)
     if stage.phase != "vote":
