@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from flask import g
+from hypothesis import settings
 
 from config import TestingConfig
 from tests.actions import add_comment, add_item, cast_vote, edit_item, update_settings
@@ -11,6 +12,11 @@ from workshop.auth import create_facilitator
 from workshop.extensions import db, socketio
 from workshop.flow import phases, workshops
 from workshop.models import Participant
+
+# Property tests check what is computed, never how fast: no per-example deadline (on a shared
+# machine a slow example is not a failure).
+settings.register_profile("charrette", deadline=None)
+settings.load_profile("charrette")
 
 
 @pytest.fixture
