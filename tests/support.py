@@ -140,13 +140,18 @@ def join_phone(context, base: str, code: str, group: str, name: str | None = Non
 
 def show_card(phone, card):
     """Bring a card of a phone's ballot into view and return it: with Next / Previous where the phone
-    shows one concept or draft per screen ("Let phones browse"), else by scrolling."""
-    target = card.evaluate(
-        "c => [...document.querySelectorAll('[data-card]')].indexOf(c.closest('[data-card]'))")
+    shows one concept or draft per screen ("Let phones browse"), else by scrolling. A view pushed
+    meanwhile redraws the cards (and may show the first again): then it looks again."""
+    from playwright.sync_api import Error as PlaywrightError
     for _ in range(20):
-        if card.is_visible():
-            break
-        shown = phone.locator("[data-card]").evaluate_all("cs => cs.findIndex(c => !c.hidden)")
-        phone.locator(f"button[data-pager='{'next' if shown < target else 'prev'}']").click()
-    card.scroll_into_view_if_needed()
-    return card
+        try:
+            if card.is_visible():
+                card.scroll_into_view_if_needed(timeout=2000)
+                return card
+            target = card.evaluate(
+                "c => [...document.querySelectorAll('[data-card]')].indexOf(c.closest('[data-card]'))")
+            shown = phone.locator("[data-card]").evaluate_all("cs => cs.findIndex(c => !c.hidden)")
+            phone.locator(f"button[data-pager='{'next' if shown < target else 'prev'}']").click(timeout=2000)
+        except PlaywrightError:  # redrawn under us: find it again
+            phone.wait_for_timeout(200)
+    raise AssertionError("the card never came into view")
