@@ -4,13 +4,13 @@ A console socket may send `item:merge` for any stage; the kind decides (`mergeab
 and a refusal says so and changes nothing. A merge is recorded, so undoing it puts every dot and
 rank back where it was (within the kind's rules for what changed since).
 """
-from importlib import import_module
 
 import pytest
 
 from tests.conftest import gen_workshop
+from tests.stages.test_kinds import stage_in_vote
 from workshop.extensions import db
-from workshop.flow import agenda, phases
+from workshop.flow import phases
 from workshop.models import Item, Participant
 from workshop.stages import KINDS
 
@@ -25,16 +25,8 @@ def _room(browser, w):
 
 def _voted_stage(w, key, n_items=2):
     """A stage of kind `key` in its vote with `n_items` prepared items."""
-    stage = next((s for s in w.stages if s.kind == key), None) or agenda.add_stage(w, key)
-    items = [Item(stage_id=stage.id, title=f"{key} item {n} " + "with a long title " * 5, data={})
-             for n in range(n_items)]
-    db.session.add_all(items)
-    db.session.commit()
-    module = import_module(f"tests.stages.test_{key}")
-    if hasattr(module, "prepare"):
-        module.prepare(w, stage)
-    phases.goto_stage(w, stage.id)
-    phases.set_phase(w, stage.id, "vote")
+    stage, items, module = stage_in_vote(
+        w, key, [f"{key} item {n} " + "with a long title " * 5 for n in range(n_items)])
     return stage, items, module.sample_vote
 
 

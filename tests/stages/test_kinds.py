@@ -35,17 +35,24 @@ def test_every_kind_is_a_whole_plugin(app, key):
     assert hasattr(import_module(f"tests.stages.test_{key}"), "sample_vote"), "how one of its votes looks"
 
 
-def voted_pair(w, key):
-    """Return a stage of kind `key` in its vote, two of its items and a phone that voted on both."""
+def stage_in_vote(w, key, titles):
+    """Return a stage of kind `key` in its vote with prepared items of these titles, and the kind's
+    test module (its `sample_vote`)."""
     stage = next((s for s in w.stages if s.kind == key), None) or agenda.add_stage(w, key)
-    pair = [Item(stage_id=stage.id, title=f"{key} item {n}", data={}) for n in range(2)]
-    db.session.add_all(pair)
+    items = [Item(stage_id=stage.id, title=title, data={}) for title in titles]
+    db.session.add_all(items)
     db.session.commit()
     module = import_module(f"tests.stages.test_{key}")
     if hasattr(module, "prepare"):
         module.prepare(w, stage)
     phases.goto_stage(w, stage.id)
     phases.set_phase(w, stage.id, "vote")
+    return stage, items, module
+
+
+def voted_pair(w, key):
+    """Return a stage of kind `key` in its vote, two of its items and a phone that voted on both."""
+    stage, pair, module = stage_in_vote(w, key, [f"{key} item {n}" for n in range(2)])
     sample = module.sample_vote
     person = gen_participant(w)
     for n, item in enumerate(pair):
