@@ -47,24 +47,24 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
+# A new password (sign-up, password change): long enough, and typed twice the same.
+NEW_PASSWORD = [REQUIRED, Length(min=MIN_PASSWORD, max=200,
+                                 message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))]
+CONFIRMED = [REQUIRED, EqualTo("password", message=_l("The passwords do not match."))]
+
+
 class SignupForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[REQUIRED, Length(max=120)], filters=[one_line])
     email = EmailField(_l("E-mail"), validators=EMAIL,
                        filters=[strip])
-    password = PasswordField(_l("Password"), validators=[
-        REQUIRED, Length(min=MIN_PASSWORD, max=200,
-                                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
-    confirm = PasswordField(_l("Repeat password"), validators=[
-        REQUIRED, EqualTo("password", message=_l("The passwords do not match."))])
+    password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat password"), validators=CONFIRMED)
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[REQUIRED, Length(max=200)])
-    password = PasswordField(_l("New password"), validators=[
-        REQUIRED, Length(min=MIN_PASSWORD, max=200,
-                                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD))])
-    confirm = PasswordField(_l("Repeat password"), validators=[
-        REQUIRED, EqualTo("password", message=_l("The passwords do not match."))])
+    password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat password"), validators=CONFIRMED)
 
 
 class InviteForm(FlaskForm):
