@@ -96,8 +96,10 @@ def parse_args(argv=None):
                     help="run the projector's socket in the load generator's event loop, with the 2,000 "
                          "phones (before 2026-12-03), not in a process of its own")
     ap.add_argument("--profile", metavar="PREFIX",
-                    help="py-spy record the server during the vote phase to PREFIX-KIND-N.txt (collapsed)")
+                    help="py-spy record the server during a phase (--profile-phase) to PREFIX-KIND-N.txt (collapsed)")
     ap.add_argument("--profile-seconds", type=float, default=10.0)
+    ap.add_argument("--profile-phase", choices=["join", "vote"], default="vote",
+                    help="with --profile: the phase to record (the join storm, or the votes)")
     ap.add_argument("--server-env", metavar="KEY=VALUE", nargs="*", default=[],
                     help="extra environment for the app server, e.g. PUSH_INTERVAL=0.5")
     ap.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")

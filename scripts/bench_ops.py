@@ -14,6 +14,8 @@ operation. What the transport adds on top is in scripts/bench.py (`--bare`).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import sys
 import tempfile
 import time
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--phones", type=int, default=300)
+    ap.add_argument("--profile", metavar="OPERATION", choices=["join", "connect", "idea", "vote"],
+                    help="also print cProfile's top functions of one operation (join, connect, idea, vote)")
     ap.add_argument("--pg", help="PostgreSQL to create a fresh database in, the scale-out mode's database "
                     "(e.g. postgresql://postgres@127.0.0.1:5432/test); without Redis, which Flask-SocketIO's "
                     "test client cannot use (Redis costs per push interval, not per operation)")
@@ -39,15 +43,15 @@ def main() -> None:
         with psycopg.connect(args.pg, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            run(n, args.pg.rsplit("/", 1)[0] + "/" + name)
+            run(n, args.pg.rsplit("/", 1)[0] + "/" + name, args.profile)
         finally:
             with psycopg.connect(args.pg, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        run(n)
+        run(n, profile=args.profile)
 
 
-def run(n: int, database: str | None = None) -> None:
+def run(n: int, database: str | None = None, profile: str | None = None) -> None:
     """Measure each operation for n phones on a fresh database (SQLite file unless `database`)."""
 
     from flask import g
@@ -75,11 +79,21 @@ def run(n: int, database: str | None = None) -> None:
         g.pop("csrf_token", None)
 
     def timed(label: str, fn, times: int) -> None:
+        profiler = cProfile.Profile() if profile and fn.__name__ == profile else None
         started = time.process_time()
+        if profiler:
+            profiler.enable()
         for i in range(times):
             fn(i)
+        if profiler:
+            profiler.disable()
         ms = 1000 * (time.process_time() - started) / times
         print(f"{label:34s} {ms:7.2f} ms CPU  ({times})", flush=True)
+        if profiler:  # what one operation spends its time in (cProfile inflates the figure above)
+            stats = pstats.Stats(profiler).strip_dirs()
+            stats.dump_stats(Path(tempfile.gettempdir()) / f"bench_ops-{profile}.prof")
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(60)
 
     requests_per_join = []
 

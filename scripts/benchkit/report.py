@@ -176,7 +176,7 @@ def details(r: Result) -> str:
     for note in r.notes:
         lines.append(f"- note: {note}")
     if r.profile:
-        lines.append("- py-spy profile of the server during the vote phase: " + r.profile)
+        lines.append("- py-spy profile of the server: " + r.profile)
     return "\n".join(lines)
 
 

@@ -95,9 +95,11 @@ class Scenario:
         self.mon.mark("join")
         self.lag.take()
         sem = asyncio.Semaphore(self.args.join_concurrency)
+        self.start_profile("join", self.args.profile_seconds)
         t0 = time.perf_counter()
         await asyncio.gather(*(p.join(sem, self.T) for p in fleet.phones))
         res.join_s = time.perf_counter() - t0
+        self.end_profile()
         failed = [p for p in fleet.phones if p.join_s is None]
         res.join_fail = len(failed)
         res.join_errors = Counter(p.error[:80] for p in failed)
@@ -152,9 +154,7 @@ class Scenario:
             raise RuntimeError("fewer than 3 ideas to vote on")
         self.mon.mark("vote")
         W = self.res.vote_window = args.vote_window
-        if args.profile and self.pid:
-            path = f"{args.profile}-{self.kind}-{self.res.n}.txt"
-            self.prof = (start_profile(self.pid, path, min(args.profile_seconds, W + 5)), path)
+        self.start_profile("vote", min(args.profile_seconds, W + 5))
         start = time.perf_counter() + 0.2
         tasks = []
         for p in self.live:  # 2 on A, 1 on B, A down to 1, 1 on C, at random moments of the window
@@ -166,9 +166,19 @@ class Scenario:
         await asyncio.wait_for(asyncio.gather(*tasks), W + (args.retries + 1) * args.ack_timeout * 4 + self.T)
         await self.time_votes()
         self.phase_done("vote")
+        self.end_profile()
+
+    def start_profile(self, phase: str, seconds: float) -> None:
+        """py-spy the server from now, if --profile asks for this phase."""
+        if self.args.profile and self.pid and self.args.profile_phase == phase:
+            path = f"{self.args.profile}-{self.kind}-{self.res.n}.txt"
+            self.prof = (start_profile(self.pid, path, seconds), path)
+
+    def end_profile(self) -> None:
+        """Wait for the profile that runs, if any, and keep its summary."""
         if self.prof:
             with contextlib.suppress(Exception):
-                self.prof[0].wait(timeout=args.profile_seconds + 30)
+                self.prof[0].wait(timeout=self.args.profile_seconds + 30)
             self.res.profile = f"{self.prof[1]}\n" + summarise_profile(self.prof[1])
             self.prof = None
 
