@@ -3,7 +3,8 @@
     python scripts/bare_server.py --port 5001      # or PORT=5001, as wsgi.py reads it
 
 It speaks the app's protocol to scripts/bench.py (`--bare`): the same HTTP steps (login, new
-workshop, GET/POST /j/CODE with a session cookie), the same socket auth and events, the
+workshop, GET/POST /j/CODE with a session cookie, the POST answered with the phone page), the
+same socket auth and events (a phone page drawn at a version: no first sync), the
 same coalesced projector/console push of the numbers and the same garbage-collector
 settings; no database, no templates, no validation beyond the shape, and no event that
 walks every vote. GET /bare/votes lists every stored vote for the benchmark's check.
@@ -38,6 +39,8 @@ def serve_bare(port: int) -> None:
     clients: dict[str, tuple[str, str | None]] = {}
     form = ('<form method="post"><input id="csrf_token" name="csrf_token" type="hidden" '
             'value="bare-csrf"></form>')
+    # Drawn from the one "version" there is, so a phone needs no first sync (as with the app's pages).
+    PHONE_PAGE = '<body data-role="phone" data-version="0">phone page</body>'  # noqa: N806
 
     def progress():
         """Count the phones with a dot and the dots cast."""
@@ -115,8 +118,8 @@ def serve_bare(port: int) -> None:
             session.permanent = True
             session["joined"] = {c: token}
             st["dirty"] = True
-            return redirect(f"/j/{c}")
-        return form if c not in (session.get("joined") or {}) else "phone page"
+            return PHONE_PAGE  # the phone page itself, as the app answers a join (no redirect)
+        return form if c not in (session.get("joined") or {}) else PHONE_PAGE
 
     @app.route("/bare/votes")
     def votes():

@@ -96,7 +96,7 @@ def parse_args(argv=None):
                     help="run the projector's socket in the load generator's event loop, with the 2,000 "
                          "phones (before 2026-12-03), not in a process of its own")
     ap.add_argument("--profile", metavar="PREFIX",
-                    help="py-spy record the server during a phase (--profile-phase) to PREFIX-KIND-N.txt (collapsed)")
+                    help="py-spy the server in one phase (--profile-phase) to PREFIX-KIND-N.txt")
     ap.add_argument("--profile-seconds", type=float, default=10.0)
     ap.add_argument("--profile-phase", choices=["join", "vote"], default="vote",
                     help="with --profile: the phase to record (the join storm, or the votes)")

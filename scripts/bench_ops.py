@@ -79,7 +79,7 @@ def run(n: int, database: str | None = None, profile: str | None = None) -> None
         g.pop("csrf_token", None)
 
     def timed(label: str, fn, times: int) -> None:
-        profiler = cProfile.Profile() if profile and fn.__name__ == profile else None
+        profiler = cProfile.Profile(time.process_time) if profile and fn.__name__ == profile else None
         started = time.process_time()
         if profiler:
             profiler.enable()

@@ -89,13 +89,13 @@ class Browser:
     def join(self, code, group="Youth", name=""):
         return self.http.post(f"/j/{code}", data={"group": group, "name": name})
 
-    def socket(self, code, role):
+    def socket(self, code, role, **auth):
         # The connect handler reads current_user; a socket connect is no request, so the
         # teardown above does not clear the user the previous client left in `g`.
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)
         return socketio.test_client(self.app, flask_test_client=self.http,
-                                    auth={"code": code, "role": role})
+                                    auth={"code": code, "role": role, **auth})
 
 
 @pytest.fixture

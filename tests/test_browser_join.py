@@ -65,3 +65,43 @@ def test_from_the_qr_code_to_a_live_phone_takes_two_requests_and_one_socket(tmp_
             assert group in page.locator("body").inner_text()
         finally:
             browser.close()
+
+
+def test_a_joined_phone_needs_no_first_sync_and_stays_live(tmp_path):
+    """The join's answer is the phone's view, drawn with a running timer and what a sync would add:
+    the socket sends nothing on its first connection, and the room's next step still reaches it."""
+    from sqlalchemy import select
+
+    from tests.conftest import gen_workshop
+    from tests.support import sign_in
+    from workshop.extensions import db
+    from workshop.flow import phases
+    from workshop.models import Facilitator
+
+    with server_and_app(tmp_path, "drawn") as (base, _app, _shots), sync_playwright() as pw:
+        demo = db.session.scalar(select(Facilitator).where(Facilitator.email == "demo@example.org"))
+        workshop = gen_workshop(demo, title="Drawn pages", topic="No first sync")
+        code = workshop.code
+        phases.start_timer(workshop, 300)
+        browser = launch_browser(pw)
+        try:
+            page = browser.new_context(**PHONE).new_page()
+            sent = []
+            page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+            page.goto(f"{base}/{code}")
+            page.check(f"input[name=group][value='{workshop.groups[0]}']")
+            page.click("button:has-text('Join')")
+            expect(page.locator("[data-conn=connected], [data-conn=saved]")).to_be_visible(timeout=15_000)
+            expect(page.locator("[data-timer]").first).to_be_visible()  # the timer, from the drawn page
+            page.wait_for_timeout(500)
+            assert not [frame for frame in sent if '"sync"' in str(frame)], sent
+            assert not page.locator("form[data-event='idea:add']").count()
+
+            console = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+            sign_in(console, base)
+            console.goto(f"{base}/w/{code}/console")
+            expect(console.locator("#view [aria-keyshortcuts=N]")).to_be_visible(timeout=15_000)
+            console.locator("body").press("n")  # the next step: open the stage for ideas
+            expect(page.locator("form[data-event='idea:add']")).to_be_visible(timeout=15_000)
+        finally:
+            browser.close()

@@ -1,10 +1,14 @@
 """Socket.IO with the real test client: rooms, roles, acks and what each screen receives."""
+import json
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import gen_facilitator, gen_ideas, gen_workshop, views
 from workshop.extensions import db
-from workshop.models import Vote
+from workshop.flow import phases
+from workshop.models import Item, Vote
 
 
 @pytest.fixture
@@ -62,6 +66,51 @@ def test_a_console_action_reaches_every_screen_of_that_workshop_only(app, room, 
         (view,) = views(socks[name])
         assert view["phase"] == "collect", name
     assert outsider_sock.get_received() == []
+
+
+def _drawn(page: str) -> tuple[int, dict]:
+    """The workshop version a phone page was drawn from, and the rest of a sync's answer it carries."""
+    version = re.search(r'data-version="(\d+)"', page)
+    drawn = re.search(r'<script type="application/json" id="drawn">(.*?)</script>', page, re.S)
+    return int(version[1]), json.loads(drawn[1])
+
+
+def test_a_phone_page_carries_what_a_sync_answers_and_its_socket_is_told_only_when_stale(app, browser):
+    """A join storm: the phone page is the view, so its socket needs no first `sync`, unless the
+    workshop changed between the page and the socket (a facilitator action in between)."""
+    w = gen_workshop()
+    gen_ideas(w, "Walk to school", "Ride together")
+    phases.set_phase(w, w.current_stage_id, "vote")
+    phone = browser()
+    page = phone.join(w.code, "Youth").get_data(as_text=True)
+    version, drawn = _drawn(page)
+    first = phone.socket(w.code, "phone", version=version)
+    assert first.is_connected() and first.get_received() == []  # drawn at the current version: nothing
+    reply = first.emit("sync", {}, callback=True)
+    # A phone that gave nothing: the stage, and nothing given (phone.js starts it empty).
+    assert drawn["mine"] == {"stage_id": reply["mine"]["stage_id"]} == {"stage_id": w.current_stage_id}
+    assert not any(reply["mine"][k] for k in ("dots", "ideas"))
+    assert {k: drawn["view"][k] for k in ("stage_id", "phase", "timer", "open", "lang")} == {
+        k: reply["view"][k] for k in ("stage_id", "phase", "timer", "open", "lang")}
+
+    # What the phone gave is drawn into its page, as a sync says it; and a running timer.
+    item_id = db.session.scalar(select(Item.id).where(Item.stage_id == w.current_stage_id))
+    voted = first.emit("vote", {"cid": "drawn-vote-1", "item_id": item_id, "dots": 2}, callback=True)
+    assert voted["ok"], voted
+    phases.start_timer(w, 120)
+    version, drawn = _drawn(phone.http.get(f"/j/{w.code}").get_data(as_text=True))
+    reply = first.emit("sync", {}, callback=True)
+    assert drawn["mine"]["dots"] == reply["mine"]["dots"] == {str(item_id): 2}
+    assert 115_000 < drawn["view"]["timer"]["left_ms"] <= 120_000
+
+    # The facilitator acted between the page and its socket: the socket is told to sync.
+    phases.set_phase(w, w.current_stage_id, "results")
+    stale = phone.socket(w.code, "phone", version=version)
+    assert [m["name"] for m in stale.get_received()] == ["stale"]
+    for odd in ("7", True, None, 1.5):  # not a version: no word either way (the page syncs itself)
+        sock = phone.socket(w.code, "phone", version=odd)
+        assert sock.is_connected() and sock.get_received() == []
+        sock.disconnect()
 
 
 def test_votes_are_acked_with_mine_and_reach_the_projector_without_results(room):

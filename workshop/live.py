@@ -105,6 +105,13 @@ def tally_view(workshop: Workshop) -> View:
     return view
 
 
+def state(workshop: Workshop) -> dict:
+    """Return what every `view` event carries beside the HTML: stage, phase, timer, current language."""
+    return {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
+            "stage_id": workshop.current_stage_id, "lang": i18n.current(),
+            "phase": workshop.current_stage.phase if workshop.current_stage else None}
+
+
 def payload(workshop: Workshop, audience: str, lang: str | None = None, order: int | None = None) -> dict:
     """Return the `view` event for an audience in a language: HTML plus the live numbers.
 
@@ -115,9 +122,7 @@ def payload(workshop: Workshop, audience: str, lang: str | None = None, order: i
     if audience == "projector":
         lang = i18n.workshop_language(workshop)
     with force_locale(lang or i18n.current()):
-        common = {"rendered_at": time.time(), "timer": timer(workshop), "open": workshop.is_open,
-                  "stage_id": workshop.current_stage_id, "lang": i18n.current(),
-                  "phase": workshop.current_stage.phase if workshop.current_stage else None}
+        common = state(workshop)
         if audience == "phone":
             return {"html": phone_html(workshop, order), **common}
         view = view_model(workshop, audience)

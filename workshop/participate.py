@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, exists, or_, select
 from werkzeug.routing import BaseConverter
@@ -130,11 +131,15 @@ def _phone(workshop):
 
 def _live_page(workshop, participant, gave_nothing: bool = False):
     """Draw the live phone page of a phone that joined (`gave_nothing`: it joined just now)."""
-    mine = _mine(workshop.current_stage, participant, gave_nothing)
+    stage = workshop.current_stage
+    mine = _mine(stage, participant, gave_nothing)
     who = " · ".join(part for part in (participant.group, participant.name) if part)
     return _page("participate/phone.html", workshop, True,
                  {"view": live.phone_page_html(workshop, mine, _page_start(), order_of(participant.id)),
-                  "who": str(escape(who))})
+                  "who": str(escape(who)),
+                  # what a `sync` would answer, but the HTML: the page needs none (live.js)
+                  "drawn": htmlsafe_json_dumps({"view": live.state(workshop),
+                                                "mine": {"stage_id": stage.id, **mine} if stage else {}})})
 
 
 NEUTRAL_NEXT = re.compile(r"^/j/[2-9A-HJ-KMNP-Z]{6}$")

@@ -1,6 +1,7 @@
 """Socket.IO: who is connected, as what; the handlers are the event table's (events.py).
 
-A screen connects with auth {code, role} and joins its room (broadcast.room); each
+A screen connects with auth {code, role} and joins its room (broadcast.room), then asks for
+its view (`sync`), unless its page was drawn for it (auth `version`, see `connect`); each
 event then runs as that screen: its role is checked, its workshop loaded, and
 events.run does the rest. Refusals become `{"ok": false, "error": ...}` replies.
 """
@@ -14,7 +15,7 @@ from functools import partial
 from flask import request, session
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
@@ -64,32 +65,38 @@ def connect(auth):
     if role != "phone" and not current_user.is_authenticated:
         raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
     try:
-        workshop = access.get_workshop(code, facilitator=None if role == "phone" else current_user,
-                                       open_only=(role == "phone"))
+        if role == "phone":  # plain values in one statement: a join storm connects thousands
+            workshop_id, _version, participant_id = access.phone_entry(code, token)
+        else:
+            workshop = access.get_workshop(code, facilitator=current_user)
+            workshop_id, participant_id = workshop.id, None
     except Refused as refusal:
         if refusal.status in (403, 404) and not guard.wrong_code_allowed():
             raise ConnectionRefusedError(str(limits.TOO_FAST)) from None
         raise ConnectionRefusedError(refusal.message) from None
-    participant = None
     if role == "phone":
-        participant = access.participant_for(workshop, token)
-        if participant is None:
+        if participant_id is None:
             raise ConnectionRefusedError(_("Join the workshop first."))
         if PHONE_SOCKETS[token] >= SOCKETS_PER_PHONE:
             raise ConnectionRefusedError(_("This phone has too many open pages of the workshop. "
                                            "Close some, then reload."))
         PHONE_SOCKETS[token] += 1
     lang = i18n.workshop_language(workshop) if role == "projector" else i18n.current()
-    CLIENTS[request.sid] = Client(workshop.id, role, participant.id if participant else None, lang,
-                                  token if participant else None,
-                                  None if participant else current_user.sign_in.id)
+    CLIENTS[request.sid] = Client(workshop_id, role, participant_id, lang, token if participant_id else None,
+                                  None if participant_id else current_user.sign_in.id)
     # The projector has one room; phones and consoles one per language. The screen then asks
     # for its view with `sync`.
-    join_room(broadcast.room(workshop.id, role, None if role == "projector" else lang))
-    if participant is not None:  # and the room of its ballot's order (views.ORDERS), for shuffled ballots
-        join_room(broadcast.room(workshop.id, role, broadcast.ordered(lang, order_of(participant.id))))
+    join_room(broadcast.room(workshop_id, role, None if role == "projector" else lang))
+    if participant_id is not None:  # and the room of its ballot's order (views.ORDERS), for shuffled ballots
+        join_room(broadcast.room(workshop_id, role, broadcast.ordered(lang, order_of(participant_id))))
     if role != "projector":
-        broadcast.remember_language(workshop.id, role, lang)
+        broadcast.remember_language(workshop_id, role, lang)
+    # A page the server drew for this screen (a phone's, with the workshop's `version`) needs no
+    # `sync` unless the workshop changed since: asked only now that the socket is in its rooms, so
+    # a change is either pushed to it or seen here. A join storm is one request less per phone.
+    drawn = auth.get("version")
+    if type(drawn) is int and access.version_of(workshop_id) != drawn:
+        emit("stale")
 
 
 def disconnect(*_args):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 GROUPS = ["Government", "Civil society", "UN / donor", "Creative partner", "Youth", "Other"]
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CODE_RE = re.compile(r"/w/([^/]+)/console")
+VERSION_RE = re.compile(rb'data-version="(\d+)"')  # the phone page's workshop version (live.js)
 
 SKIM = contextvars.ContextVar("skim", default=False)
 VIEW_KEYS = ("open", "participants", "phase", "progress", "rendered_at", "stage_id", "timer", "remap")
@@ -206,12 +207,20 @@ class Phone:
         self.sio = new_socket(self.http)
         self.sio.on("view", self.on_view)
         self.sio.on("disconnect", self.on_disconnect)
-        await self.sio.connect(self.base, auth={"code": f.code, "role": "phone"},
-                               transports=["websocket"], wait_timeout=f.timeout)
+        # As live.js: a page drawn from a workshop version connects with it and syncs only if told
+        # "stale"; a page without one syncs first.
+        drawn = VERSION_RE.search(page)
+        auth = {"code": f.code, "role": "phone"}
+        stale = asyncio.Event()
+        if drawn:
+            auth["version"] = int(drawn[1])
+            self.sio.on("stale", stale.set)
+        await self.sio.connect(self.base, auth=auth, transports=["websocket"], wait_timeout=f.timeout)
         self.connected = True
-        reply = await self.sio.call("sync", {}, timeout=f.timeout)  # what the real phone does first
-        if not reply or not reply.get("ok"):
-            raise RuntimeError(f"sync: {reply}")
+        if not drawn or stale.is_set():
+            reply = await self.sio.call("sync", {}, timeout=f.timeout)
+            if not reply or not reply.get("ok"):
+                raise RuntimeError(f"sync: {reply}")
 
     async def add_idea(self, delay: float, timeout: float):
         """Wait `delay` seconds, then add an idea and time its ack."""

@@ -200,7 +200,14 @@ export function start(hooks = {}) {
   // (randomizationFactor 1: delay x (1 +/- up to 100%)), then doubles up to 5 s, so the server
   // sees the room come back spread out, not all in the same 100 ms. scripts/bench_reconnect.py
   // simulates the same back-off (its RECONNECT): keep the two alike.
-  const socket = io({ auth: { role, code }, transports: ["websocket"],
+  // A page the server drew for this screen (the phone's: its view, and in #drawn the rest of what a
+  // `sync` answers) needs no sync on its first connection: the socket says which `version` of the
+  // workshop the page shows, and the server answers "stale" only if it changed since.
+  const drawnEl = document.getElementById("drawn");
+  const drawn = drawnEl && body.dataset.version !== undefined ? JSON.parse(drawnEl.textContent) : null;
+  const auth = { role, code };
+  const socket = io({ auth: drawn ? { ...auth, version: Number(body.dataset.version) } : auth,
+                      transports: ["websocket"],
                       reconnectionDelay: 1000, randomizationFactor: 1, reconnectionDelayMax: 5000 });
   const live = {
     socket, role, code,
@@ -276,12 +283,24 @@ export function start(hooks = {}) {
     } catch (e) { /* the next reconnect syncs again */ }
   }
   live.sync = sync;
+  if (drawn) {
+    shown = { stage_id: drawn.view.stage_id, phase: drawn.view.phase };
+    numbers(drawn.view);
+    queueMicrotask(() => { // the screen's script holds `live` by then
+      hooks.onMine?.(drawn.mine, live);
+      hooks.onView?.(drawn.view, live);
+    });
+  }
 
   socket.on("connect", () => {
+    const first = !connectedOnce;
     connectedOnce = true;
+    socket.auth = auth; // a reconnection syncs: the page may be out of date by then
     live.status(outbox.pending ? "sending" : "connected");
-    sync().then(() => outbox.flush());
+    if (first && drawn) outbox.flush();
+    else sync().then(() => outbox.flush());
   });
+  socket.on("stale", () => sync());
   socket.on("disconnect", () => live.status(outbox.pending ? "queued" : "offline"));
   socket.on("connect_error", (err) => {
     // "timeout": the connection was not up in time (a slow network), not a refusal.
