@@ -5,17 +5,18 @@
 
 One process, a fresh SQLite file, Flask's test client and Flask-SocketIO's test client
 (no transport): N phones join over HTTP (from the QR code's short URL to the phone page,
-following redirects), connect a socket and sync, add an idea each; voting opens and each
-phone casts two dot votes. Then the
-coalesced pushes: the numbers (projector and console), the console's live tally, and the
-whole console and projector views. Printed: milliseconds of CPU (process time) per
-operation. What the transport adds on top is in scripts/bench.py (`--bare`).
+following redirects), connect a socket (as live.js: no sync, the page is drawn), add an idea
+each; voting opens and each phone casts two dot votes. Then the coalesced pushes: the numbers
+(projector and console), the console's live tally, and the whole console and projector views.
+Printed: milliseconds of CPU (process time) per operation. What the transport adds on top is
+in scripts/bench.py (`--bare`).
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -117,13 +118,17 @@ def run(n: int, database: str | None = None, profile: str | None = None) -> None
         page = fetch("post", f"/j/{workshop.code}", data={"group": workshop.groups[i % len(workshop.groups)]})
         assert b'data-role="phone"' in page.data
         requests_per_join.append(count)
-        phones.append(http)
+        phones.append((http, int(re.search(rb'data-version="(\d+)"', page.data)[1])))
 
     def connect(i):
+        """As live.js: a page drawn at a version connects with it, and syncs only if told it is stale."""
         forget_request_globals()
-        sock = socketio.test_client(app, flask_test_client=phones[i],
-                                    auth={"code": workshop.code, "role": "phone"})
-        assert sock.is_connected() and sock.emit("sync", {}, callback=True)["ok"]
+        http, version = phones[i]
+        sock = socketio.test_client(app, flask_test_client=http,
+                                    auth={"code": workshop.code, "role": "phone", "version": version})
+        assert sock.is_connected()
+        if any(message["name"] == "stale" for message in sock.get_received()):
+            assert sock.emit("sync", {}, callback=True)["ok"]
         sockets.append(sock)
 
     def idea(i):
@@ -133,7 +138,7 @@ def run(n: int, database: str | None = None, profile: str | None = None) -> None
 
     timed("join (QR URL to phone page)", join, n)
     print(f"{'  HTTP requests per join':34s} {sum(requests_per_join) / n:7.2f}", flush=True)
-    timed("socket connect + sync", connect, n)
+    timed("socket connect (no sync: page drawn)", connect, n)
     timed("idea", idea, n)
     db.session.expire_all()
     phases.set_phase(workshop, stage.id, "vote")

@@ -169,13 +169,17 @@ class Stage(db.Model):
                                              cascade="all, delete-orphan")
 
 
+def new_token() -> str:
+    """Return a new phone's secret token (its cookie names it)."""
+    return secrets.token_urlsafe(24)
+
+
 class Participant(db.Model):
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True,
-                                       default=lambda: secrets.token_urlsafe(24))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     name: Mapped[str] = mapped_column(String(80), default="")
     group: Mapped[str] = mapped_column(String(80), default="")
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
