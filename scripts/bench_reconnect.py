@@ -76,7 +76,7 @@ class Phone:
 
     async def join(self):
         """Join over HTTP (QR URL, POST), then connect and sync."""
-        from scripts.benchkit.load import csrf
+        from scripts.benchkit.load import VERSION_RE, csrf
 
         base, code = self.run.base, self.run.code
         self.http = new_http()
@@ -85,17 +85,27 @@ class Phone:
             page = await resp.read()
             if resp.status != 200 or b'data-role="phone"' not in page:
                 raise RuntimeError(f"join: {resp.status}")
-        await self.connect()
+        drawn = VERSION_RE.search(page)
+        await self.connect(int(drawn[1]) if drawn else None)
 
-    async def connect(self):
-        """Open the socket with the session cookie, sync as live.js does, then flush the outbox."""
+    async def connect(self, version: int | None = None):
+        """Open the socket with the session cookie, sync as live.js does, then flush the outbox.
+
+        The first connection of a page drawn at `version` syncs only if the server says "stale";
+        a reconnection always syncs.
+        """
         self.sio = new_socket(self.http)  # no reconnection of its own: `reconnect` below is live.js's
         self.sio.on("disconnect", self.on_disconnect)
-        await self.sio.connect(self.run.base, auth={"code": self.run.code, "role": "phone"},
-                               transports=["websocket"], wait_timeout=30)
-        reply = await self.sio.call("sync", {}, timeout=60)
-        if not reply or not reply.get("ok"):
-            raise RuntimeError(f"sync: {reply}")
+        stale = asyncio.Event()
+        self.sio.on("stale", stale.set)
+        auth = {"code": self.run.code, "role": "phone"}
+        if version is not None:
+            auth["version"] = version
+        await self.sio.connect(self.run.base, auth=auth, transports=["websocket"], wait_timeout=30)
+        if version is None or stale.is_set():
+            reply = await self.sio.call("sync", {}, timeout=60)
+            if not reply or not reply.get("ok"):
+                raise RuntimeError(f"sync: {reply}")
         self.connected.set()
         self.wake.set()
 
