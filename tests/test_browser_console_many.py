@@ -18,42 +18,53 @@ TIMEOUT_MS = 15_000
 MANY = 300
 
 
+def big_room(title: str):
+    """A trend stage of the demo facilitator with MANY ideas from as many phones, three awaiting approval."""
+    owner = db.session.scalar(db.select(Facilitator))
+    w = workshops.create_workshop(owner, title=title, topic="Safe migration")
+    stage = w.current_stage
+    phases.set_phase(w, stage.id, "collect")
+    people = [Participant(workshop_id=w.id, token=f"{w.code}-{i}", group=w.groups[i % len(w.groups)])
+              for i in range(MANY)]
+    db.session.add_all(people)
+    db.session.flush()
+    db.session.add_all(Item(stage_id=stage.id, participant_id=p.id,
+                            title=f"Idea number {i:03d} about work abroad",
+                            hidden=i >= MANY - 3, pending=i >= MANY - 3) for i, p in enumerate(people))
+    db.session.commit()
+    return w, stage
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """A server, a trend stage of the demo facilitator with MANY ideas (three awaiting approval), Chromium."""
+    """A server, a big room and Chromium."""
     with server_and_app(tmp_path_factory.mktemp("console-many")) as (base, _app, shots), \
             sync_playwright() as pw:
-        owner = db.session.scalar(db.select(Facilitator))
-        w = workshops.create_workshop(owner, title="A big room", topic="Safe migration")
-        stage = w.current_stage
-        phases.set_phase(w, stage.id, "collect")
-        people = [Participant(workshop_id=w.id, token=f"many-{i}", group=w.groups[i % len(w.groups)])
-                  for i in range(MANY)]
-        db.session.add_all(people)
-        db.session.flush()
-        db.session.add_all(Item(stage_id=stage.id, participant_id=p.id,
-                                title=f"Idea number {i:03d} about work abroad",
-                                hidden=i >= MANY - 3, pending=i >= MANY - 3) for i, p in enumerate(people))
-        db.session.commit()
+        w, stage = big_room("A big room")
         browser = launch_browser(pw)
         expect.set_options(timeout=TIMEOUT_MS)
         yield {"base": base, "w": w, "stage": stage, "browser": browser, "shots": shots}
         browser.close()
 
 
-def item(world, title_start):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Item).where(Item.stage_id == world["stage"].id,
-                                                   Item.title.startswith(title_start)))
-
-
-def test_search_hide_and_merge_among_many_ideas(world):
+def open_console(world, w):
     context = world["browser"].new_context(viewport={"width": 1366, "height": 768},
                                            bypass_csp=True)  # axe is injected as a script
     context.set_default_timeout(TIMEOUT_MS)
     console = context.new_page()
     sign_in(console, world["base"])
-    console.goto(f"{world['base']}/w/{world['w'].code}/console")
+    console.goto(f"{world['base']}/w/{w.code}/console")
+    return context, console
+
+
+def item(world, title_start, stage=None):
+    db.session.expire_all()
+    return db.session.scalar(db.select(Item).where(Item.stage_id == (stage or world["stage"]).id,
+                                                   Item.title.startswith(title_start)))
+
+
+def test_search_hide_and_merge_among_many_ideas(world):
+    context, console = open_console(world, world["w"])
     expect(console.locator(".listed-line")).to_contain_text(f"Showing 43 of {MANY} ideas")
     expect(console.locator(".console-tabs .badge.pending")).to_contain_text("3 awaiting approval")
     console.screenshot(path=str(world["shots"] / "console-many-ideas.png"))
@@ -97,4 +108,33 @@ def test_search_hide_and_merge_among_many_ideas(world):
     finder.locator("[data-find-q]").fill("number 011")
     expect(finder.locator("[data-found] .console-ideas > li", has_text="Idea number 011")).to_contain_text(
         "+ “Idea number 010 about work abroad”")
+    context.close()
+
+
+def test_the_decision_offers_the_leaders_and_any_idea_found_by_search(world):
+    w, stage = big_room("A big decision")
+    phases.set_phase(w, stage.id, "vote")
+    phases.set_phase(w, stage.id, "results")
+    context, console = open_console(world, w)
+    panel = console.locator("#panel-decision")
+    expect(panel.locator(".ranked-choice")).to_have_count(40)
+    expect(console.locator("#panel-tally")).to_contain_text("and 257 more")
+    finder = panel.locator("details.browse")
+    finder.locator("summary").click()
+    finder.locator("[data-find-q]").fill("number 123")
+    finder.locator("label", has_text="Idea number 123").locator("input").check()
+    panel.locator("#rationale").fill("The room chose it after a long talk.")
+    finder.scroll_into_view_if_needed()
+    console.screenshot(path=str(world["shots"] / "console-many-decision.png"))
+    assert not (bad := blocking(axe(console))), describe(bad)
+    panel.locator("button.primary").click()
+    chosen = item(world, "Idea number 123", stage)
+    for _ in range(50):
+        db.session.expire_all()
+        if db.session.get(type(stage), stage.id).decision:
+            break
+        console.wait_for_timeout(100)
+    assert db.session.get(type(stage), stage.id).decision["item_ids"] == [chosen.id]
+    # The pushed view now offers it with the leaders, ticked.
+    expect(panel.locator(f".ranked-choice input[value='{chosen.id}']")).to_be_checked()
     context.close()
