@@ -124,3 +124,23 @@ def test_results_and_the_decision_list_the_leaders_and_what_was_chosen(crowd):
     boxes = re.findall(r'name="item_ids" value="(\d+)"( checked)?', html)
     assert len(boxes) == browse.LISTED + 1 and (str(chosen.id), " checked") in boxes
     assert "/browse?pick=item_ids" in html
+
+
+def test_many_proposed_audiences_offer_the_leaders_as_primary_and_search_the_rest(app):
+    from tests.conftest import goto
+    w = gen_workshop(gen_facilitator())
+    stage = goto(w, "audience", "collect")
+    people = [gen_participant(w) for _ in range(60)]
+    db.session.add_all(Item(stage_id=stage.id, participant_id=p.id, title=f"Segment {i:02d}",
+                            data={"age": "15-24"}) for i, p in enumerate(people))
+    db.session.commit()
+    collecting = screens(w)["console"]
+    assert "Showing 40 of 60 ideas" in collecting and "(60)" in collecting and "15-24" in collecting
+    phases.set_phase(w, stage.id, "vote")
+    phases.set_phase(w, stage.id, "results")
+    far = next(i for i in stage.items if i.title == "Segment 59")
+    decide(w, stage, primary_id=far.id, item_ids=[far.id])  # chosen by a search: offered from now on
+    html = screens(w)["console"]
+    primary = re.search(r'<select id="primary".*?</select>', html, re.S).group(0)
+    assert primary.count("<option value=\"") == browse.LISTED + 2  # "Choose…", the leaders, the chosen one
+    assert f'<option value="{far.id}" selected>' in primary and "/browse?pick=item_ids" in html
