@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from . import broadcast, checks, images, limits, network, safeguarding, segments
+from . import broadcast, browse, checks, images, limits, network, safeguarding, segments, views
 from .errors import Refused
 from .flow import access, items, workshops
 from .forms import LanguageForm, SafeguardingForm, WorkshopForm
@@ -32,6 +32,7 @@ from .stages import kind_of, template_choices
 bp = Blueprint("facilitate", __name__)
 bp.add_app_template_global(images.url, "image_url")
 bp.add_app_template_global(items.carry_candidates, "carry_candidates")
+bp.add_app_template_global(browse.words, "console_words")
 
 
 @bp.route("/workshops")
@@ -66,6 +67,27 @@ def console(workshop):
                            language_form=LanguageForm(language=workshop.language),
                            delete_on=safeguarding.delete_on(workshop),
                            masked=safeguarding.masked_count(workshop) if workshop.safeguarding else 0)
+
+
+@bp.route("/w/<code>/stages/<int:stage_id>/browse")
+@workshop_route(facilitator=True)
+def browse_items(workshop, stage_id: int):
+    """Return one page of a stage's items matching a search, as HTML this console puts in place.
+
+    `q` words in the title or detail, `show` one of browse.SHOWS, `page` from 0; `pick` names the
+    field a found item fills in (source_id, target_id: merging; item_ids: the decision), which lists
+    only items still in the vote. Only for this console: pushed views list a bounded part (browse.py).
+    """
+    stage = access.get_stage(workshop, stage_id)
+    pick = request.args.get("pick", "")
+    if pick not in ("", "source_id", "target_id", "item_ids"):
+        abort(400)
+    show = "active" if pick else request.args.get("show", "all")
+    page = min(max(request.args.get("page", 0, type=int), 0), 10_000)
+    ids, total = browse.search(stage, request.args.get("q", "")[:200],
+                               show if show in browse.SHOWS else "all", page)
+    return render_template("live/found.html", v=views.found_view(workshop, stage, ids), ids=ids,
+                           total=total, page=page, size=browse.PAGE, pick=pick)
 
 
 @bp.route("/w/<code>/safeguarding", methods=["GET", "POST"])

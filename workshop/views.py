@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import browse
 from .extensions import db
 from .flow.phases import steps
 from .flow.workshops import participant_count
@@ -71,6 +72,21 @@ class View:
     # Phones' ballots are paged: the first item of this page and how many a page has.
     start: int = 0
     page: int = 0
+    # A console's view of a stage with many items lists only a part of them (browse.py): how many
+    # there are ({total, active, pending}) and the decision's choices it offers (None: the kind's all).
+    counts: dict = field(default_factory=dict)
+    choices: list | None = None
+
+    @property
+    def listed_only(self) -> bool:
+        """True when this console view lists only a part of the stage's items (the rest is searched)."""
+        return bool(self.counts) and self.counts["total"] > len(self.items)
+
+    def count(self, what: str) -> int:
+        """Return how many of the stage's items are `what`: "total", "active" or "pending"."""
+        if what in self.counts:
+            return self.counts[what]
+        return sum(1 for item in self.items if what == "total" or getattr(item, what))
 
     @property
     def focus(self) -> Item | None:
@@ -113,6 +129,10 @@ def view_model(workshop: Workshop, audience: str, order: int | None = None) -> V
                 participants=participant_count(workshop), page=BALLOT_PAGE)
     if stage is None:
         return view
+    if audience == "console":
+        counts = browse.counts(stage)
+        if browse.bounded(stage, counts["total"]):
+            return bounded_console(view, counts)
     # One query for the items with what the templates show of them (no query per item).
     options = [selectinload(Item.merged)]
     if audience == "console":
@@ -136,6 +156,48 @@ def view_model(workshop: Workshop, audience: str, order: int | None = None) -> V
     return view
 
 
+def bounded_console(view: View, counts: dict) -> View:
+    """Fill a console's view of a stage with many items: what needs attention, the newest, the leaders.
+
+    Its size and cost stay the same at 2,000 ideas as at 50 (browse.LISTED of each); the
+    console finds the others over HTTP (facilitate.browse_items).
+    """
+    stage, kind = view.stage, view.kind
+    view.counts, view.steps = counts, steps(view.workshop)
+    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
+        if stage.aggregate:
+            rows = kind.thaw(stage.aggregate)
+            view.results, view.result_count = rows[:browse.LISTED], len(rows)
+        else:
+            view.results, view.result_count = kind.leaders(stage, browse.LISTED)
+    listed = browse.listed_ids(stage)
+    chosen = kind.decision_item_ids(stage.decision) if stage.decision else []
+    view.by_id = browse.load([*listed, *(row.item_id for row in view.results), *chosen,
+                              view.setting("focus") or 0])
+    view.by_id.update(browse.load({item.merged_into_id for item in view.by_id.values()
+                                   if item.merged_into_id} - set(view.by_id)))
+    view.items = [view.by_id[i] for i in listed]
+    view.comments = comments_by_item(stage, item_ids=listed)
+    view.decision = decided_items(stage, view.by_id)
+    # The decision offers the leaders in ranked order and whatever it already chose; the rest is searched.
+    offered = [*(row.item_id for row in view.results), *chosen]
+    view.choices = [(i, view.by_id[i].title) for i in dict.fromkeys(offered)
+                    if i in view.by_id and view.by_id[i].active]
+    return view
+
+
+def found_view(workshop: Workshop, stage: Stage, ids: list[int]) -> View:
+    """Build a console's view of some of a stage's items (a page of a search), in the order given."""
+    view = View(workshop=workshop, audience="console", stage=stage, kind=kind_of(stage))
+    view.by_id = browse.load(ids)
+    view.by_id.update(browse.load({item.merged_into_id for item in view.by_id.values()
+                                   if item.merged_into_id} - set(view.by_id)))
+    view.items = [view.by_id[i] for i in ids if i in view.by_id]
+    return view
+
+
 def results_of(stage: Stage) -> list:
     """Return a stage's results: from its votes, or what was kept of them once they were deleted
     (retention)."""
@@ -143,11 +205,13 @@ def results_of(stage: Stage) -> list:
     return kind.thaw(stage.aggregate) if stage.aggregate else kind.results(stage)
 
 
-def comments_by_item(stage: Stage, hidden: bool = True) -> dict[int, list[Comment]]:
+def comments_by_item(stage: Stage, hidden: bool = True, item_ids=None) -> dict[int, list[Comment]]:
     """Return the stage's comments (with their authors) by item id, oldest first; without the
-    hidden ones (and those awaiting approval) for the room."""
+    hidden ones (and those awaiting approval) for the room; only on `item_ids` when given."""
     comments: dict[int, list[Comment]] = {}
     query = select(Comment).where(Comment.stage_id == stage.id).order_by(Comment.id)
+    if item_ids is not None:
+        query = query.where(Comment.item_id.in_(item_ids))
     if not hidden:
         query = query.where(Comment.hidden.is_(False))
     for comment in db.session.scalars(query.options(selectinload(Comment.participant))):

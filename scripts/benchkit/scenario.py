@@ -223,7 +223,7 @@ class Scenario:
         res.reveal = await self.until_phones_see("results", "results:reveal", {"revealed": "1"})
         res.reveal_missing = len(self.live) - len(res.reveal)
         deadline = time.perf_counter() + self.T
-        # The console lists every row; the projector the leaders.
+        # The console lists the leaders (every row up to browse.LISTED ideas); the projector fewer.
         for screen in (self.projector, self.console):
             while not screen.revealed and time.perf_counter() < deadline:
                 screen.changed.clear()
@@ -249,12 +249,21 @@ class Scenario:
             truth_name = "acknowledged votes"
         res.unacked_phones = len(also_ok)
         titles = self.fleet.titles
+        # The revealed tally as the console shows it. Past browse.LISTED ideas the console lists only the
+        # leaders ("and N more"): each listed score must equal the stored dots, and no unlisted idea may
+        # have more dots than the last one listed (it would be missing from the leaders).
         tally = {t: int(n) for t, n in BAR_RE.findall(self.console.last_html)}
         id_title = {i: t for t, i in titles.items()}
         if tally:
-            res.tally_lost = sum(max(v - tally.get(id_title.get(i, "?"), 0), 0) for i, v in truth.items())
+            capped = len(tally) < len(titles)
+            floor = min(tally.values()) if capped else 0
+            res.tally_lost = sum(max(v - tally[id_title[i]], 0) if id_title.get(i) in tally
+                                 else (v if v > floor else 0) for i, v in truth.items())
             res.tally_dup = sum(max(n - truth[titles.get(t, -1)], 0) for t, n in tally.items())
             res.tally_vs = truth_name
+            if capped:
+                res.notes.append(f"the console lists the {len(tally)} leaders of {len(titles)} ideas: those "
+                                 "checked, and that no other idea has more dots")
         else:
             res.notes.append("no revealed tally on the console")
         res.progress_check = (f"projector progress {self.final_progress} vs {truth_name} "

@@ -1,9 +1,10 @@
 // The console: every control is a [data-event] button or form handled by live.js;
 // concept and draft uploads (multipart, with an image) go over HTTP.
 import { followJoinAddress } from "./join.js";
+import { finds } from "./find.js";
 import { i18n as strings, start, toast } from "./live.js";
 
-const live = start({ onView: () => placePanels() });
+const live = start({ beforeView: () => finds.keep(), onView: () => { finds.carry(); placePanels(); } });
 followJoinAddress(live);
 
 document.addEventListener("submit", async (e) => {

@@ -247,6 +247,7 @@ export function start(hooks = {}) {
   function render(payload) {
     // The facilitator changed the workshop's language: the projector's whole page follows.
     if (payload.lang && payload.lang !== document.documentElement.lang) { location.reload(); return; }
+    hooks.beforeView?.(payload, live);
     keepDrafts(view, () => { view.innerHTML = payload.html; });
     shown = { stage_id: payload.stage_id, phase: payload.phase };
     numbers(payload);

@@ -84,6 +84,9 @@ class StageKind:
     SettingsForm: type[Form] | None = GroupsSettingsForm
     takes_images = False  # items get an uploaded image (the facilitator's or a partner's upload form)
     mergeable = False     # the facilitator may merge duplicate items (votes combine, see `combine`)
+    # Its items come from every phone (ideas, proposals), thousands of them: past browse.LISTED, the
+    # console's pushed view lists those awaiting approval and the newest, and searches the rest.
+    crowd_items = False
     shuffles = False      # its vote is a ballot (dots, ranks, ratings): each phone lists items in its order
     holds_strategy = False  # this stage is the workshop's agreed strategy (the report's front page)
     # Each phone walks the stage at its own pace, one screen at a time (pre-test, survey): it runs in

@@ -32,6 +32,7 @@ class AudienceStage(StageKind):
     noun = _l("audience")
     profile = PROFILE
     mergeable = True  # the same segment proposed twice
+    crowd_items = True  # every phone proposes: the console lists a bounded part (browse.py)
     vote_meaning = "rank"
     strategy_labels = {"primary": _l("Primary audience"), "secondary": _l("Secondary audiences")}
     decision_schema = {"type": "object", "required": ["item_ids"], "additionalProperties": False,

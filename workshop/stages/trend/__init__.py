@@ -48,6 +48,7 @@ class TrendStage(StageKind):
     VoteForm = DotsForm
     SettingsForm = DotSettingsForm
     mergeable = True  # phones propose the same trend in other words
+    crowd_items = True  # every phone proposes: the console lists a bounded part (browse.py)
     vote_meaning = "dots"
     strategy_labels = {"trend": _l("Trend")}
 
