@@ -9,6 +9,7 @@ from workshop import browse
 from workshop.extensions import db
 from workshop.flow import phases
 from workshop.models import Item
+from workshop.stages import KINDS
 
 MANY = 300
 
@@ -144,3 +145,43 @@ def test_many_proposed_audiences_offer_the_leaders_as_primary_and_search_the_res
     primary = re.search(r'<select id="primary".*?</select>', html, re.S).group(0)
     assert primary.count("<option value=\"") == browse.LISTED + 2  # "Choose…", the leaders, the chosen one
     assert f'<option value="{far.id}" selected>' in primary and "/browse?pick=item_ids" in html
+
+
+@pytest.mark.parametrize("key", sorted(k for k, kind in KINDS.items() if kind.crowd_items))
+def test_the_projector_loads_only_its_wall_and_draws_what_the_whole_view_draws(app, monkeypatch, key):
+    """Every kind whose ideas come from every phone, through collect, vote, revealed and decided:
+    the projector's bounded view (browse.room_ids) renders the same slide as loading every idea."""
+    from tests.conftest import cast_vote
+    from tests.stages.test_kinds import stage_in_vote
+
+    w = gen_workshop(gen_facilitator())
+    stage, items, module = stage_in_vote(w, key, [f"{key} idea {n:03d}" for n in range(MANY // 4)])
+    people = [gen_participant(w) for _ in range(6)]
+    for n, person in enumerate(people):  # votes on the oldest and the newest ideas
+        cast_vote(w, person, {"cid": f"{key}-room-{n:03d}", **module.sample_vote(items[-1 - n].id, 0)})
+        cast_vote(w, person, {"cid": f"{key}-room-{n + 50:03d}", **module.sample_vote(items[n].id, 1)})
+    items[3].hidden = True
+    db.session.commit()
+    loaded = []
+    real_load = browse.load
+    monkeypatch.setattr(browse, "load", lambda ids: loaded.append(len(set(ids))) or real_load(ids))
+
+    def both():
+        bounded = screens(w)["projector"]
+        monkeypatch.setattr(browse, "LISTED", 10_000)  # every idea loaded: the view as it was
+        whole = screens(w)["projector"]
+        monkeypatch.setattr(browse, "LISTED", 40)
+        return bounded, whole
+
+    for phase in ("collect", "vote", "results"):
+        phases.set_phase(w, stage.id, phase)
+        if phase == "results":
+            phases.reveal(w, stage.id, True)
+        bounded, whole = both()
+        assert bounded == whole, phase
+        assert f"{key} idea" in bounded and "and " in bounded  # a wall of some, and how many more
+    chosen = items[-1].id  # a leader; the audience kind also names its primary one
+    decide(w, stage, item_ids=[chosen], **({"primary_id": chosen} if key == "audience" else {}))
+    bounded, whole = both()
+    assert bounded == whole
+    assert loaded and max(loaded) <= 3 * browse.LISTED  # never every idea (75 here)

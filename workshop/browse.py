@@ -1,5 +1,7 @@
 """The console's lists of a stage with many items: a bounded part in the pushed view, the rest on request.
 
+(The projector's view of such a stage loads only what its wall shows: `room_ids`.)
+
 A pushed console view is rendered once per language and sent to every console on each new
 idea: listing 2,000 ideas made it 2.5 MB. Past LISTED items (in a kind whose items come from
 every phone, `crowd_items`), the view lists the ideas awaiting approval and the newest ones,
@@ -43,6 +45,15 @@ def listed_ids(stage: Stage) -> list[int]:
     newest = db.session.scalars(select(Item.id).where(Item.stage_id == stage.id, Item.pending.is_(False))
                                 .order_by(Item.id.desc()).limit(LISTED)).all()
     return [*pending, *newest]
+
+
+def room_ids(stage: Stage, newest: bool) -> list[int]:
+    """Return the ids of the items in the vote the room's wall may show, in order: the newest LISTED
+    (`newest`, while ideas come in) or the first LISTED."""
+    query = select(Item.id).where(Item.stage_id == stage.id, Item.hidden.is_(False),
+                                  Item.merged_into_id.is_(None))  # Item.active
+    ids = db.session.scalars(query.order_by(Item.id.desc() if newest else Item.id).limit(LISTED)).all()
+    return sorted(ids)
 
 
 def load(ids) -> dict[int, Item]:

@@ -129,10 +129,10 @@ def view_model(workshop: Workshop, audience: str, order: int | None = None) -> V
                 participants=participant_count(workshop), page=BALLOT_PAGE)
     if stage is None:
         return view
-    if audience == "console":
+    if audience in ("console", "projector"):
         counts = browse.counts(stage)
         if browse.bounded(stage, counts["total"]):
-            return bounded_console(view, counts)
+            return (bounded_console if audience == "console" else bounded_projector)(view, counts)
     # One query for the items with what the templates show of them (no query per item).
     options = [selectinload(Item.merged)]
     if audience == "console":
@@ -185,6 +185,34 @@ def bounded_console(view: View, counts: dict) -> View:
     offered = [*(row.item_id for row in view.results), *chosen]
     view.choices = [(i, view.by_id[i].title) for i in dict.fromkeys(offered)
                     if i in view.by_id and view.by_id[i].active]
+    return view
+
+
+def bounded_projector(view: View, counts: dict) -> View:
+    """Fill the projector's view of a stage with many items: only what the room is shown of them.
+
+    The wall shows the newest ideas while they come in, the first of them while phones vote,
+    the leaders once revealed (each kind's projector macro, up to browse.LISTED); loading every
+    idea of 2,000 cost 100 ms at each new one.
+    """
+    stage, kind = view.stage, view.kind
+    view.counts = counts
+    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
+    if stage.phase in ("vote", "results", "decided"):
+        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
+        if view.revealed:
+            if stage.aggregate:
+                rows = kind.thaw(stage.aggregate)
+                view.results, view.result_count = rows[:browse.LISTED], len(rows)
+            else:
+                view.results, view.result_count = kind.leaders(stage, browse.LISTED)
+    shown = browse.room_ids(stage, newest=stage.phase == "collect")
+    chosen = kind.decision_item_ids(stage.decision) if stage.decision else []
+    view.by_id = browse.load([*shown, *(row.item_id for row in view.results), *chosen])
+    view.items = [view.by_id[i] for i in shown]
+    if view.revealed:
+        view.comments = comments_by_item(stage, hidden=False, item_ids=list(view.by_id))
+    view.decision = decided_items(stage, view.by_id)
     return view
 
 
