@@ -195,7 +195,7 @@ def test_in_memory_counters_are_swept_once_a_second_and_still_expire_on_time(app
         for _ in range(5):
             storage.incr(f"votes/{i}", expiry=60)
             gevent.sleep(0)
-    for second in range(3):
+    for _second in range(3):
         gevent.joinall([gevent.spawn(phone, i) for i in range(500)])
         clock[0] += 1.0  # each round of 2,500 events takes a second
     storage.incr("votes/last", expiry=60)
