@@ -99,3 +99,41 @@ def test_results_nobody_voted_on_show_no_mean_of_zero(app, kind):
     phases.reveal(w, stage.id, True)
     for audience, html in screens(w).items():
         assert not re.search(r">\s*0\.0\s*<", html), (kind, audience)
+
+
+def _counts_item_votes(kind) -> bool:
+    """A kind whose progress counts the votes on its items (the base's, or the dots of a trend)."""
+    from workshop.stages.base import StageKind
+    from workshop.stages.trend import TrendStage
+    return type(kind).progress in (StageKind.progress, TrendStage.progress)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, kind in KINDS.items() if _counts_item_votes(kind)))
+def test_the_live_progress_counts_only_votes_on_items_still_in_the_vote(app, key):
+    """Every kind's progress of votes on items (pushed every PUSH_INTERVAL while votes come in) counts
+    the votes on items still in the vote, as the per-vote join of items does, while one is hidden."""
+    from sqlalchemy import func, select
+
+    from workshop.flow.items import hide_item
+    from workshop.models import Vote
+    from workshop.stages.base import IN_VOTE, VOTES_IN_ITEMS
+
+    w = gen_workshop()
+    stage, items, module = stage_in_vote(w, key, [f"{key} progress {n}" for n in range(3)])
+    alone, other = gen_participant(w), gen_participant(w)
+    cast_vote(w, alone, {"cid": f"{key}-alone-0", **module.sample_vote(items[0].id, 0)})
+    for n, item in enumerate(items[1:]):
+        cast_vote(w, other, {"cid": f"{key}-other-{n}", **module.sample_vote(item.id, n)})
+    kind = KINDS[key]
+    joined = (select(func.count(func.distinct(Vote.participant_id)))
+              .select_from(VOTES_IN_ITEMS).where(*IN_VOTE))
+
+    def voters():
+        db.session.expire_all()
+        return kind.progress(stage)["voters"]
+
+    assert voters() == db.session.scalar(joined, {"stage": stage.id}) == 2
+    hide_item(w, items[0].id, True)  # the only item one phone voted on
+    assert voters() == db.session.scalar(joined, {"stage": stage.id}) == 1
+    hide_item(w, items[0].id, False)
+    assert voters() == 2

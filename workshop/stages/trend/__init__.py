@@ -8,7 +8,7 @@ from ... import batch, voting
 from ...errors import Refused
 from ...extensions import db
 from ...models import Item, Participant, Vote, utcnow
-from ..base import ACTIVE, ADD_VOTE, CHANGE_VOTE, IN_VOTE, VOTES_IN_ITEMS, StageKind
+from ..base import ACTIVE, ADD_VOTE, CHANGE_VOTE, STAGE_IN_VOTE, StageKind
 from ..registry import register
 from .forms import DotSettingsForm, DotsForm, TrendIdeaForm
 
@@ -34,7 +34,7 @@ DOTS_OF_ITEMS = (select(_V.item_id, _P.group, func.sum(_V.value)).select_from(
            _V.item_id.in_(bindparam("items", expanding=True)))
     .group_by(_V.item_id, _P.group))
 PROGRESS = (select(func.count(func.distinct(_V.participant_id)), func.coalesce(func.sum(_V.value), 0))
-            .select_from(VOTES_IN_ITEMS).where(*IN_VOTE, _V.value > 0))
+            .where(*STAGE_IN_VOTE, _V.value > 0))
 
 
 class TrendStage(StageKind):
