@@ -157,3 +157,24 @@ def test_a_vote_is_at_most_three_round_trips_on_postgresql(tmp_path, postgres_ur
                 event.remove(db.engine, "checkout", trace)
                 for pgconn in traced:
                     pgconn.untrace()
+
+
+def test_every_votes_connection_goes_back_to_the_pool_out_of_autocommit(postgres_url, tmp_path):
+    """A vote turns autocommit on to send its own BEGIN (batch.one_trip). Its connection goes back to
+    the pool at its commit or rollback, and under gevent another greenlet may take it out at once:
+    it must come back out of autocommit, whatever became of the vote (stored, a replay, refused),
+    or another vote's statements would each commit on their own."""
+    with voting_phones(postgres_url, tmp_path) as (_app, sockets, items):
+        returned: list[bool] = []
+
+        def checkin(dbapi_connection, _record):
+            returned.append(dbapi_connection.autocommit)
+
+        event.listen(db.engine.pool, "checkin", checkin)
+        try:
+            for what, cid, item, dots, accepted in ACTIONS:
+                returned.clear()
+                assert vote(sockets[0], cid, items[item], dots)["ok"] is accepted, what
+                assert returned and not any(returned), (what, returned)
+        finally:
+            event.remove(db.engine.pool, "checkin", checkin)

@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 import config as config_module
 
+from . import batch
 from .checks import MAX_INT
 from .compression import gzip_response
 from .errors import Refused
@@ -110,6 +111,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
+        batch.init_engine(db.engine)
         if app.config.get("CHILD_PROCESS"):  # a worker or a renderer: its parent set the database up
             return app
         with startup_lock():  # several processes starting at once on one database

@@ -16,6 +16,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import event
+
 from .extensions import db
 
 _PREFETCHED = "charrette.prefetched"
@@ -31,7 +33,14 @@ def one_trip():
     pipeline: a round trip for nothing. Inside this block the connection is switched to
     autocommit while it has no transaction, and `run_together` sends BEGIN itself, in its
     pipeline; COMMIT and ROLLBACK (the session's, as always) end that transaction as any
-    other. On leaving, an unfinished transaction is rolled back and autocommit is off again.
+    other. On leaving, an unfinished transaction is rolled back.
+
+    The connection goes back to the pool when the session's transaction ends (its commit or
+    rollback, inside the block), and under gevent another greenlet may take it out while this
+    one waits: nothing here touches it afterwards. The pool turns autocommit off again as the
+    connection comes back (`init_engine`), before anyone else can have it. (Setting it off here,
+    after the commit, changed a connection another vote was using: with two processes on
+    PostgreSQL, 110 of 8,000 votes failed and 107 were stored other than acknowledged.)
     """
     conn = db.session.connection()
     raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
@@ -44,9 +53,19 @@ def one_trip():
         yield
     finally:
         db.session.info.pop(_BEGIN_DUE, None)
-        if raw.info.transaction_status != _idle():
-            db.session.rollback()  # e.g. an error between the pipeline and the commit
-        raw.autocommit = False
+        if db.session().in_transaction():  # an unfinished transaction: e.g. an error before the commit
+            db.session.rollback()
+
+
+def init_engine(engine) -> None:
+    """Turn off the autocommit `one_trip` turned on, as each connection comes back to the pool."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _autocommit_off(dbapi_connection, _record):
+        if dbapi_connection is not None and not dbapi_connection.closed and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
 
 
 def _idle():
