@@ -57,8 +57,14 @@ def room_ids(stage: Stage, newest: bool) -> list[int]:
 
 
 def load(ids) -> dict[int, Item]:
-    """Load items by id with what the console shows of them (authors, what was merged into them)."""
-    ids = set(ids)
+    """Load items by id with what a screen shows of them (authors, what was merged into them), and
+    the items they were merged into (a row names the idea it went into)."""
+    by_id = _load(set(ids))
+    by_id.update(_load({item.merged_into_id for item in by_id.values() if item.merged_into_id} - set(by_id)))
+    return by_id
+
+
+def _load(ids: set) -> dict[int, Item]:
     if not ids:
         return {}
     found = db.session.scalars(select(Item).where(Item.id.in_(ids)).options(

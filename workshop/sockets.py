@@ -66,7 +66,7 @@ def connect(auth):
         raise ConnectionRefusedError(_("Sign in as this workshop's facilitator."))
     try:
         if role == "phone":  # plain values in one statement: a join storm connects thousands
-            workshop_id, _version, participant_id = access.phone_entry(code, token)
+            workshop_id, participant_id = access.phone_entry(code, token)
         else:
             workshop = access.get_workshop(code, facilitator=current_user)
             workshop_id, participant_id = workshop.id, None

@@ -163,21 +163,12 @@ def bounded_console(view: View, counts: dict) -> View:
     console finds the others over HTTP (facilitate.browse_items).
     """
     stage, kind = view.stage, view.kind
-    view.counts, view.steps = counts, steps(view.workshop)
-    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
-    if stage.phase in ("vote", "results", "decided"):
-        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
-        if stage.aggregate:
-            rows = kind.thaw(stage.aggregate)
-            view.results, view.result_count = rows[:browse.LISTED], len(rows)
-        else:
-            view.results, view.result_count = kind.leaders(stage, browse.LISTED)
+    view.steps = steps(view.workshop)
+    _bounded_numbers(view, counts, results=True)  # the console's live tally: before the reveal too
     listed = browse.listed_ids(stage)
     chosen = kind.decision_item_ids(stage.decision) if stage.decision else []
     view.by_id = browse.load([*listed, *(row.item_id for row in view.results), *chosen,
                               view.setting("focus") or 0])
-    view.by_id.update(browse.load({item.merged_into_id for item in view.by_id.values()
-                                   if item.merged_into_id} - set(view.by_id)))
     view.items = [view.by_id[i] for i in listed]
     view.comments = comments_by_item(stage, item_ids=listed)
     view.decision = decided_items(stage, view.by_id)
@@ -196,16 +187,7 @@ def bounded_projector(view: View, counts: dict) -> View:
     idea of 2,000 cost 100 ms at each new one.
     """
     stage, kind = view.stage, view.kind
-    view.counts = counts
-    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
-    if stage.phase in ("vote", "results", "decided"):
-        view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
-        if view.revealed:
-            if stage.aggregate:
-                rows = kind.thaw(stage.aggregate)
-                view.results, view.result_count = rows[:browse.LISTED], len(rows)
-            else:
-                view.results, view.result_count = kind.leaders(stage, browse.LISTED)
+    _bounded_numbers(view, counts, results=False)  # the room sees results once revealed
     shown = browse.room_ids(stage, newest=stage.phase == "collect")
     chosen = kind.decision_item_ids(stage.decision) if stage.decision else []
     view.by_id = browse.load([*shown, *(row.item_id for row in view.results), *chosen])
@@ -220,10 +202,26 @@ def found_view(workshop: Workshop, stage: Stage, ids: list[int]) -> View:
     """Build a console's view of some of a stage's items (a page of a search), in the order given."""
     view = View(workshop=workshop, audience="console", stage=stage, kind=kind_of(stage))
     view.by_id = browse.load(ids)
-    view.by_id.update(browse.load({item.merged_into_id for item in view.by_id.values()
-                                   if item.merged_into_id} - set(view.by_id)))
     view.items = [view.by_id[i] for i in ids if i in view.by_id]
     return view
+
+
+def _bounded_numbers(view: View, counts: dict, results: bool) -> None:
+    """Fill a bounded view's counts, progress and the tally's leaders (browse.LISTED of them): always
+    (`results`, the console), or once revealed."""
+    stage, kind = view.stage, view.kind
+    view.counts = counts
+    view.revealed = stage.revealed_at is not None and stage.phase in ("results", "decided")
+    if stage.phase not in ("vote", "results", "decided"):
+        return
+    view.progress = stage.aggregate["progress"] if stage.aggregate else kind.progress(stage)
+    if not (results or view.revealed):
+        return
+    if stage.aggregate:
+        rows = kind.thaw(stage.aggregate)
+        view.results, view.result_count = rows[:browse.LISTED], len(rows)
+    else:
+        view.results, view.result_count = kind.leaders(stage, browse.LISTED)
 
 
 def results_of(stage: Stage) -> list:

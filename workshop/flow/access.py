@@ -26,7 +26,7 @@ PARTICIPANT_BY_TOKEN = select(Participant).where(Participant.workshop_id == bind
 _W, _P = Workshop.__table__.c, Participant.__table__.c
 # A phone's socket: its workshop and itself in one statement, plain values (a join storm connects
 # thousands; the ORM's two loads cost four times as much).
-PHONE_ENTRY = (select(_W.id, _W.status, _W.version, _P.id.label("participant_id"))
+PHONE_ENTRY = (select(_W.id, _W.status, _P.id.label("participant_id"))
                .outerjoin(Participant.__table__, (_P.workshop_id == _W.id) & (_P.token == bindparam("token")))
                .where(_W.code == bindparam("code")))
 VERSION = select(_W.version).where(_W.id == bindparam("workshop_id"))
@@ -84,7 +84,7 @@ def participant_for(workshop: Workshop, token: str | None) -> Participant | None
 
 
 def phone_entry(code: str, token: str):
-    """Return (workshop id, version, participant id or None) of an open workshop, for a phone's socket.
+    """Return (workshop id, participant id or None) of an open workshop, for a phone's socket.
 
     Refused as `get_workshop(code, open_only=True)` refuses: 404 for a code no workshop has, 410
     once it ended.
@@ -97,7 +97,7 @@ def phone_entry(code: str, token: str):
         raise no_such(code)
     if row.status != "open":
         raise Refused(ENDED, 410)
-    return row.id, row.version, row.participant_id
+    return row.id, row.participant_id
 
 
 def version_of(workshop_id: int) -> int | None:
