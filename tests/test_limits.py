@@ -24,6 +24,16 @@ def test_a_room_of_2000_phones_behind_one_address_fits_every_limit():
             assert item.amount >= 2000 and item.get_expiry() >= 60, name
 
 
+def test_limits_are_counted_where_they_are_declared_and_nowhere_else(app):
+    """Flask-Limiter's check before every request is taken out (it counted nothing, at a tenth of a
+    join's CPU): that holds only while no limit applies to every route. Each declared one is tested
+    below (joins, sign-ins, sign-ups)."""
+    from workshop.extensions import limiter
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    manager = limiter.limit_manager
+    assert not manager.default_limits and not manager.application_limits and not manager._blueprint_limits
+
+
 def test_wrong_codes_are_limited_per_address_but_right_codes_never(client, app):
     w = gen_workshop()
     for _ in range(amount("code_guesses") + 20):  # a whole room behind one address

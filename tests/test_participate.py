@@ -169,3 +169,68 @@ def test_form_posts_need_the_csrf_token(app):
     assert client.post(f"/j/{w.code}/act", data=post).status_code == 400
     r = client.post(f"/j/{w.code}/act", data={**post, "csrf_token": token}, follow_redirects=True)
     assert "Saved ✓" in r.get_data(as_text=True) and "With a token" in r.get_data(as_text=True)
+
+
+def test_a_new_phones_join_page_is_the_drawn_one_in_one_statement_and_follows_every_change(app):
+    """A join storm: after the first phone, each new phone gets the join page as drawn, with its own
+    CSRF token, for one SQL statement (the workshop's head, no ORM load); a change of the workshop (its
+    version), another language or URL draws it afresh; a phone that joined, posts or has a message
+    waiting gets its own page; a closed workshop is refused, a safeguarding one is never cached."""
+    import re
+
+    from sqlalchemy import event
+
+    from workshop.extensions import db
+    from workshop.flow import workshops
+    from workshop.flow.access import lock_workshop
+    from workshop.models import Workshop
+    app.config["WTF_CSRF_ENABLED"] = True
+    w = gen_workshop(title="Before")
+    token = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+    def new_phone(url=f"/{w.code}", **headers):
+        """A phone that never came: its join page, its CSRF token and the statements it cost."""
+        statements, loads = [], []
+
+        def count(*_args):
+            statements.append(1)
+
+        def loaded(*_args):
+            loads.append(1)
+        phone = app.test_client()
+        event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(Workshop, "load", loaded)
+        try:
+            with app.app_context():  # its own `g`, as on a server
+                r = phone.get(url, headers=headers)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+            event.remove(Workshop, "load", loaded)
+        html = r.get_data(as_text=True)
+        found = token.search(html)
+        return phone, r, html, found and found[1], (len(statements), len(loads))
+
+    for url in (f"/{w.code}", f"/j/{w.code}"):
+        _, _, first, first_token, _ = new_phone(url)  # each URL drawn once
+        phone, r, html, own_token, statements = new_phone(url)
+        assert statements == (1, 0) and own_token != first_token and "Before" in html  # no ORM load
+        assert token.sub("", html) == token.sub("", first)  # the same page, its own token
+        assert phone.post(f"/j/{w.code}", data={"group": "Youth", "csrf_token": own_token}).status_code == 200
+        assert 'data-role="phone"' in phone.get(url).get_data(as_text=True)  # joined: its live page
+    assert "Bli med" in new_phone(**{"Accept-Language": "nb-NO,nb;q=0.9"})[2]  # its language
+    assert "Bli med" not in new_phone()[2]
+    with app.app_context():
+        lock_workshop(w)  # as every facilitator change: the version moves
+        db.session.get(Workshop, w.id).title = "After"
+        db.session.commit()
+    assert "After" in new_phone()[2] and "Before" not in new_phone()[2]
+    with app.test_client() as phone, app.app_context():  # a message waiting: drawn for it alone
+        with phone.session_transaction() as session:
+            session["_flashes"] = [("info", "A message for this phone")]
+        assert "A message for this phone" in phone.get(f"/{w.code}").get_data(as_text=True)
+    with app.app_context():
+        workshops.set_open(db.session.get(Workshop, w.id), False)
+    assert new_phone()[1].status_code == 410
+    guarded = gen_workshop(w.facilitator, title="Guarded", safeguarding=True)
+    for _ in range(2):
+        assert new_phone(f"/{guarded.code}")[1].headers["Cache-Control"] == "no-store"

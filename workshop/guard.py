@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from . import limits
@@ -22,28 +22,31 @@ from .extensions import login_manager
 from .flow import access
 
 
-def workshop_route(facilitator: bool = False, open_only: bool = False):
+def workshop_route(facilitator: bool = False, open_only: bool = False, head_on: tuple[str, ...] = ()):
     """Load the URL's workshop for the view, or refuse; the view gets `workshop` instead of `code`.
 
     `facilitator`: only its signed-in owner gets it (others are sent to sign in, or refused);
     `open_only`: a closed workshop is refused (phones). Wrong codes count against the address.
+    `head_on`: for requests of these methods, the view gets the workshop's few plain columns
+    (access.WORKSHOP_HEAD) and loads the rest only if it needs them (access.load).
     """
     def decorator(view):
         @wraps(view)
         def wrapper(code: str, **kwargs):
             if facilitator and not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            workshop = lookup(code, facilitator=current_user if facilitator else None, open_only=open_only)
+            workshop = lookup(code, facilitator=current_user if facilitator else None, open_only=open_only,
+                              head=request.method in head_on)
             return view(workshop=workshop, **kwargs)
         wrapper.workshop_route = True  # tests/test_guard.py: every <code> route has it
         return wrapper
     return decorator
 
 
-def lookup(code: str, facilitator=None, open_only: bool = False):
+def lookup(code: str, facilitator=None, open_only: bool = False, head: bool = False):
     """Return the workshop with this code; a wrong one is counted against the address (429 once spent)."""
     try:
-        return access.get_workshop(code, facilitator=facilitator, open_only=open_only)
+        return access.get_workshop(code, facilitator=facilitator, open_only=open_only, head=head)
     except Refused as refusal:
         if refusal.status in (403, 404) and not wrong_code_allowed():
             abort(429)

@@ -6,11 +6,14 @@ workshop's language instead (see `workshop_locale`).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from babel.numbers import format_decimal as _babel_decimal
 from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import force_locale, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from .stats import rounded_decimal
 
@@ -31,7 +34,14 @@ def select_locale() -> str:
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    best = request.accept_languages.best_match([*LANGUAGES, *ALIASES])
+    return _best_match(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=256)
+def _best_match(accept_language: str) -> str:
+    """Return our language an Accept-Language header prefers (a room's phones send a handful of
+    different headers: each is parsed once, not for every request)."""
+    best = parse_accept_header(accept_language, LanguageAccept).best_match([*LANGUAGES, *ALIASES])
     return ALIASES.get(best, best) or DEFAULT
 
 

@@ -94,7 +94,7 @@ parse = lru_cache(maxsize=64)(parse_rate)  # a rate's text, e.g. "60/minute", pa
 
 
 def allow(name: str, *keys: str) -> bool:
-    """Count one socket action against limit `name` for `keys`; False when over it."""
+    """Count one action (a socket event, a join) against limit `name` for `keys`; False when over it."""
     if not limiter.enabled:
         return True
     return limiter.limiter.hit(parse(current_app.config["RATE_LIMITS"][name]), "socket", name, *keys)

@@ -6,6 +6,7 @@ import secrets
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -24,12 +25,12 @@ from werkzeug.routing import BaseConverter
 
 from . import broadcast, events, guard, i18n, live, segments
 from .errors import Refused
-from .extensions import db, limiter
+from .extensions import db
 from .flow import access, workshops
 from .forms import CodeForm, JoinForm
 from .guard import workshop_route
-from .limits import address_and_code, rate
-from .models import Comment, Item, Vote
+from .limits import address_and_code, allow
+from .models import Comment, Item, Vote, Workshop
 from .stages import kind_of
 from .views import order_of
 
@@ -69,7 +70,7 @@ def enter_code():
 
 
 @bp.route("/<joincode:code>")
-@workshop_route(open_only=True)
+@workshop_route(open_only=True, head_on=("GET",))
 def short(workshop):
     """Open the short join URL printed on the projector and in the QR code: the join page itself.
 
@@ -79,19 +80,50 @@ def short(workshop):
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
-@limiter.limit(rate("joins"), key_func=address_and_code, methods=["POST"])
-@workshop_route(open_only=True)
+@workshop_route(open_only=True, head_on=("GET",))
 def phone(workshop):
-    """Join (consent in safeguarding mode, group, segment questions), then show the live phone page."""
+    """Join (consent in safeguarding mode, group, segment questions), then show the live phone page.
+
+    Joins are counted per address and code (config.RATE_LIMITS["joins"]): one check of the counter,
+    not Flask-Limiter's decorator, which cost a tenth of a join in a join storm.
+    """
+    if request.method == "POST" and not allow("joins", address_and_code()):
+        abort(429)
     return _phone_response(workshop)
 
 
 def _phone_response(workshop):
-    """Answer with the phone's page, kept out of caches in safeguarding mode."""
-    response = make_response(_phone(workshop))
+    """Answer with the phone's page, kept out of caches in safeguarding mode.
+
+    A GET brings only the workshop's plain columns (its head): enough for a new phone's
+    join page from the cache; anything else loads the whole workshop.
+    """
+    page = None if isinstance(workshop, Workshop) else _shared_join_page(workshop)
+    if page is None:
+        whole = workshop if isinstance(workshop, Workshop) else access.load(workshop)
+        if whole is None:  # deleted since the lookup
+            raise access.no_such(workshop.code)
+        page = _phone(whole)
+    response = make_response(page)
     if workshop.safeguarding:  # nothing for the back button to show from a cache once the phone has left
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+JOIN_PAGE = "participate/join.html"
+
+
+def _shared_join_page(head) -> Markup | None:
+    """Return the join page a new phone gets, as drawn for the phones before it, or None.
+
+    In a join storm every phone asks for the same page: it comes from `_page`'s cache
+    with nothing more of the workshop loaded. None when this phone needs a page of its own
+    (it posts, it has joined, a message waits for it) or the page is not drawn yet.
+    """
+    if request.method != "GET" or token_for(head.code) or "_flashes" in session:
+        return None
+    html = _pages().get(_page_key(JOIN_PAGE, head))
+    return None if html is None else _fill(html, {})
 
 
 def _phone(workshop):
@@ -105,7 +137,7 @@ def _phone(workshop):
         asking_consent = workshop.safeguarding and not consent
         if request.method == "POST" and request.form.get("step") == "consent":
             if consent:  # agreed: now the (optional) questions, drawn for this phone alone
-                return _page("participate/join.html", workshop, False, {}, form=JoinForm(formdata=None),
+                return _page(JOIN_PAGE, workshop, False, {}, form=JoinForm(formdata=None),
                              participant=participant, consent=True, questions=segments.asked(workshop))
         elif form.validate_on_submit():
             new = participant is None
@@ -124,7 +156,7 @@ def _phone(workshop):
         # The empty form a joining phone gets is the same for all of them; one with its
         # own answers or errors is drawn for it alone.
         shared = participant is None and not form.errors and request.method == "GET"
-        return _page("participate/join.html", workshop, shared, {}, form=form, participant=participant,
+        return _page(JOIN_PAGE, workshop, shared, {}, form=form, participant=participant,
                      consent=not asking_consent, questions=segments.asked(workshop))
     return _live_page(workshop, participant)
 
@@ -225,8 +257,8 @@ def _page(template: str, workshop, shared: bool, parts: dict[str, str], **contex
     # B704 (Markup): a placeholder comment named by the caller's own keys ("view", "who"), no user text.
     context.update({name: Markup(f"<!--fill:{name}-->") for name in parts})  # nosec B704
     if shared and "_flashes" not in session:
-        cache = current_app.extensions.setdefault("charrette.phone_pages", {})
-        key = (template, workshop.id, workshop.code, workshop.version, i18n.current(), request.full_path)
+        cache = _pages()
+        key = _page_key(template, workshop)
         html = cache.get(key)
         if html is None:
             if len(cache) > 512:
@@ -235,6 +267,16 @@ def _page(template: str, workshop, shared: bool, parts: dict[str, str], **contex
     else:
         html = render_template(template, workshop=workshop, **context)
     return _fill(html, parts)
+
+
+def _pages() -> dict:
+    """Return this process's drawn shared pages (see `_page`)."""
+    return current_app.extensions.setdefault("charrette.phone_pages", {})
+
+
+def _page_key(template: str, workshop) -> tuple:
+    """Return what a shared page depends on: the workshop now (its version), the language, the URL."""
+    return template, workshop.id, workshop.code, workshop.version, i18n.current(), request.full_path
 
 
 def _fill(html: str, parts: dict[str, str]) -> Markup:

@@ -30,6 +30,10 @@ PHONE_ENTRY = (select(_W.id, _W.status, _P.id.label("participant_id"))
                .outerjoin(Participant.__table__, (_P.workshop_id == _W.id) & (_P.token == bindparam("token")))
                .where(_W.code == bindparam("code")))
 VERSION = select(_W.version).where(_W.id == bindparam("workshop_id"))
+# What a page served from a cache needs of its workshop (participate: the join page of a storm):
+# a fifth of the ORM's load of the workshop with its stage.
+WORKSHOP_HEAD = select(_W.id, _W.code, _W.version, _W.status, _W.safeguarding, _W.facilitator_id).where(
+    _W.code == bindparam("code"))
 
 
 def well_formed(code: str) -> bool:
@@ -43,21 +47,30 @@ def no_such(code: str) -> Refused:
                       code=code[:12] or "?"), 404)
 
 
-def get_workshop(code: str, facilitator=None, open_only: bool = False) -> Workshop:
+def get_workshop(code: str, facilitator=None, open_only: bool = False, head: bool = False):
     """Load a workshop by join code, or refuse.
 
     With `facilitator`, only its owner gets it; with `open_only`, a closed
-    workshop is refused as if it did not exist for joining.
+    workshop is refused as if it did not exist for joining. With `head`, only its
+    few plain columns come (WORKSHOP_HEAD, refused alike; `load` gets the rest).
     """
     code = normalise_code(code)
-    workshop = db.session.scalar(WORKSHOP_BY_CODE, {"code": code}) if well_formed(code) else None
+    workshop = None
+    if well_formed(code):
+        workshop = (db.session.execute(WORKSHOP_HEAD, {"code": code}).first() if head
+                    else db.session.scalar(WORKSHOP_BY_CODE, {"code": code}))
     if workshop is None:
         raise no_such(code)
     if facilitator is not None and workshop.facilitator_id != facilitator.id:
         raise Refused(_l("This workshop belongs to another facilitator."), 403)
-    if open_only and not workshop.is_open:
+    if open_only and workshop.status != "open":
         raise Refused(ENDED, 410)
     return workshop
+
+
+def load(head) -> Workshop:
+    """Return the whole workshop (with its current stage) of a `head` row."""
+    return db.session.get(Workshop, head.id, options=[joinedload(Workshop.current_stage)])
 
 
 def get_stage(workshop: Workshop, stage_id: int) -> Stage:
