@@ -100,6 +100,10 @@ def parse_args(argv=None):
     ap.add_argument("--profile-seconds", type=float, default=10.0)
     ap.add_argument("--profile-phase", choices=["join", "vote"], default="vote",
                     help="with --profile: the phase to record (the join storm, or the votes)")
+    ap.add_argument("--pin", action="store_true",
+                    help="one server process: put it on the first core and the load generator (with its "
+                         "projector) on the others, as the issue's independent client ran; on 2 cores the "
+                         "load generator then bounds the bare server's join")
     ap.add_argument("--server-env", metavar="KEY=VALUE", nargs="*", default=[],
                     help="extra environment for the app server, e.g. PUSH_INTERVAL=0.5")
     ap.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")

@@ -27,6 +27,21 @@ async def scenario(bases: list[str], n: int, args, kind: str, db: Path | str | N
     return await Scenario(bases, n, args, kind, db).run()
 
 
+CORES = os.sched_getaffinity(0)  # as the run started: `pin` narrows this process's own
+
+
+def pin(server_pid: int) -> str:
+    """Put the server (each of its threads) on the first core and this load generator on the second (its
+    projector process, started later, inherits it); say what was done."""
+    cores = sorted(CORES)
+    if len(cores) < 2:
+        return "not pinned: one core"
+    for task in os.listdir(f"/proc/{server_pid}/task"):
+        os.sched_setaffinity(int(task), {cores[0]})
+    os.sched_setaffinity(0, set(cores[1:]))
+    return f"pinned: server on core {cores[0]}, load generator on {', '.join(map(str, cores[1:]))}"
+
+
 class Scenario:
     """One run of the workshop for N phones: a method per phase, what it measures in `res`."""
 
@@ -46,6 +61,8 @@ class Scenario:
         elif len(self.pids) > 1:
             self.res.notes.append(f"{len(self.pids)} server processes: CPU s summed over them, peak RSS of "
                                   "the largest; console and projector on the last, phones spread over all")
+        if self.pid and len(self.pids) == 1 and getattr(args, "pin", False) and not args.url:
+            self.res.notes.append(pin(self.pid))
         self.live = []
         self.stage_id = None
         self.prof = None
