@@ -67,3 +67,30 @@ def test_a_sockets_events_use_its_session_without_opening_the_cookie_again(app, 
         assert reply["ok"], reply  # the handler still knows which participant this socket is
         assert reply["mine"]["dots"] == {str(idea_id): dots}  # JSON keys
     assert opened == []
+
+
+def test_a_cookie_signed_here_opens_without_a_check_and_the_serializer_is_built_once(app, monkeypatch):
+    """A phone's join answers with a new cookie and its socket opens it next: no signature check for
+    it. Only what was signed is remembered: a cookie changed on the way is still refused."""
+    from flask import Flask
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    interface = app.session_interface
+    serializer = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is serializer  # once per key
+    other = Flask("other")
+    other.config.update(SECRET_KEY="another key", SECRET_KEY_FALLBACKS=[])
+    assert interface.get_signing_serializer(other) is not serializer  # never another app's key
+    checks = []
+    real_loads = type(serializer).loads
+    monkeypatch.setattr(type(serializer), "loads",
+                        lambda self, *a, **k: checks.append(1) or real_loads(self, *a, **k))
+    with app.test_request_context("/"):
+        session["joined"] = {"ABC123": "token-2"}
+        response = app.process_response(app.response_class("joined"))
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    value = cookie[len("session="):].split(";", 1)[0]
+    assert _open(app, value) == {"joined": {"ABC123": "token-2"}} and checks == []
+    payload, _, signature = value.rpartition(".")
+    changed = payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature
+    assert _open(app, changed) == {} and checks == [1]

@@ -9,6 +9,11 @@ this app signed can hit) for a minute; every request gets its own copy of the da
 After a socket's `connect`, Flask-SocketIO replaces whatever session Flask opened with its
 own copy for that socket (`environ["saved_session"]`, made at connect), so opening the
 cookie again for each of its events is wasted work: those get the socket's copy at once.
+
+A cookie this process has just signed is remembered too: a phone's join answers with a new
+cookie, and its socket opens it a moment later (each check was a tenth of a socket connect in a
+join storm). Flask also built the signing serializer afresh for every open and every save; it
+is built once per secret key.
 """
 from __future__ import annotations
 
@@ -24,6 +29,22 @@ REMEMBER_AT_MOST = 20_000  # cookie values (a phone keeps one while it sits in a
 class CheckedOnceSessions(SecureCookieSessionInterface):
     def __init__(self):
         self.checked: dict[str, tuple[float, dict]] = {}
+        self.serializers: dict[tuple, object] = {}
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if key not in self.serializers:
+            if len(self.serializers) >= 8:  # keys rotated (or one app per test)
+                self.serializers.clear()
+            self.serializers[key] = super().get_signing_serializer(app)
+        return self.serializers[key]
+
+    def save_session(self, app, session, response):
+        super().save_session(app, session, response)
+        prefix = self.get_cookie_name(app) + "="
+        for header in response.headers.getlist("Set-Cookie"):
+            if header.startswith(prefix) and session:  # signed here, just now: known good
+                self._remember(header[len(prefix):].split(";", 1)[0], dict(session))
 
     def open_session(self, app, request):
         kept = request.environ.get("saved_session")  # only a socket's environ has it (no header can set it)
@@ -35,7 +56,11 @@ class CheckedOnceSessions(SecureCookieSessionInterface):
             return self.session_class(copy.deepcopy(hit[1]))
         session = super().open_session(app, request)
         if value and session:  # an empty session: no cookie, or a bad signature or an expired one
-            if len(self.checked) >= REMEMBER_AT_MOST:
-                self.checked.clear()
-            self.checked[value] = (time.monotonic() + REMEMBER_SECONDS, copy.deepcopy(dict(session)))
+            self._remember(value, dict(session))
         return session
+
+    def _remember(self, value: str, data: dict) -> None:
+        """Remember a cookie value whose signature is good, with its data, for a minute."""
+        if len(self.checked) >= REMEMBER_AT_MOST:
+            self.checked.clear()
+        self.checked[value] = (time.monotonic() + REMEMBER_SECONDS, copy.deepcopy(data))
