@@ -24,14 +24,17 @@ def test_a_room_of_2000_phones_behind_one_address_fits_every_limit():
             assert item.amount >= 2000 and item.get_expiry() >= 60, name
 
 
-def test_limits_are_counted_where_they_are_declared_and_nowhere_else(app):
+def test_limits_are_counted_where_they_are_declared_and_nowhere_else(app, tmp_path):
     """Flask-Limiter's check before every request is taken out (it counted nothing, at a tenth of a
     join's CPU): that holds only while no limit applies to every route. Each declared one is tested
-    below (joins, sign-ins, sign-ups)."""
+    below (joins, sign-ins, sign-ups). With limits off there is no check to take out."""
     from workshop.extensions import limiter
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
     manager = limiter.limit_manager
     assert not manager.default_limits and not manager.application_limits and not manager._blueprint_limits
+    off = create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'off.db'}",
+                                          RATELIMIT_ENABLED=False))
+    assert limiter._check_request_limit not in off.before_request_funcs.get(None, [])
 
 
 def test_wrong_codes_are_limited_per_address_but_right_codes_never(client, app):

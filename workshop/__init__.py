@@ -59,7 +59,9 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     # Every limit is declared on its route, and checked by the route's decorator. With no application-wide
     # or default limit, the check Flask-Limiter also runs before every request counts nothing, at a tenth
     # of a phone's join (tests/test_limits.py: each limited route still refuses past its limit).
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # not there with RATELIMIT_ENABLED off
+        hooks.remove(limiter._check_request_limit)
     from . import i18n
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
