@@ -94,3 +94,18 @@ def test_a_cookie_signed_here_opens_without_a_check_and_the_serializer_is_built_
     payload, _, signature = value.rpartition(".")
     changed = payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature
     assert _open(app, changed) == {} and checks == [1]
+
+
+def test_cookies_are_signed_without_a_zlib_try_and_compressed_ones_still_open(app):
+    """zlib never shortens a session (random tokens) and each try cost half a signing: none is made.
+    A cookie signed before, compressed by Flask's own serializer, still opens."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    data = {"joined": {f"CODE{n:02d}": "same-token-" * 4 for n in range(20)}}  # zlib shortens this one
+    flasks = SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    ours = app.session_interface.get_signing_serializer(app).dumps(data)
+    assert flasks.startswith(".") and not ours.startswith(".")  # "." marks a compressed payload
+    app.session_interface.checked.clear()
+    for value in (flasks, ours):
+        assert _open(app, value) == data

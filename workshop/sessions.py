@@ -13,7 +13,9 @@ cookie again for each of its events is wasted work: those get the socket's copy 
 A cookie this process has just signed is remembered too: a phone's join answers with a new
 cookie, and its socket opens it a moment later (each check was a tenth of a socket connect in a
 join storm). Flask also built the signing serializer afresh for every open and every save; it
-is built once per secret key.
+is built once per secret key, and it does not try zlib on what it signs: a session is a CSRF token
+and join tokens, random text that zlib does not shorten, and each try set up zlib's tables (half
+of a cookie's signing). A compressed cookie signed before still opens.
 """
 from __future__ import annotations
 
@@ -21,9 +23,18 @@ import copy
 import time
 
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
 
 REMEMBER_SECONDS = 60.0
 REMEMBER_AT_MOST = 20_000  # cookie values (a phone keeps one while it sits in a workshop)
+
+
+class UncompressedSerializer(URLSafeTimedSerializer):
+    """Flask's cookie serializer, without the zlib try (`load_payload` still opens a compressed one)."""
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(self.serializer.dumps(obj, **self.serializer_kwargs))
 
 
 class CheckedOnceSessions(SecureCookieSessionInterface):
@@ -36,7 +47,10 @@ class CheckedOnceSessions(SecureCookieSessionInterface):
         if key not in self.serializers:
             if len(self.serializers) >= 8:  # keys rotated (or one app per test)
                 self.serializers.clear()
-            self.serializers[key] = super().get_signing_serializer(app)
+            flasks = super().get_signing_serializer(app)
+            self.serializers[key] = None if flasks is None else UncompressedSerializer(
+                flasks.secret_keys, salt=flasks.salt, serializer=flasks.serializer,
+                signer_kwargs=flasks.signer_kwargs)
         return self.serializers[key]
 
     def save_session(self, app, session, response):
