@@ -197,15 +197,21 @@ def test_a_new_phones_join_page_is_the_drawn_one_in_one_statement_and_follows_ev
 
         def loaded(*_args):
             loads.append(1)
+        def traced(dbapi_connection, *_args):  # SQLite's own trace: SQLAlchemy's and batch.first's
+            dbapi_connection.set_trace_callback(count)
         phone = app.test_client()
-        event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "checkout", traced)
         event.listen(Workshop, "load", loaded)
         try:
             with app.app_context():  # its own `g`, as on a server
                 r = phone.get(url, headers=headers)
         finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+            event.remove(db.engine, "checkout", traced)
             event.remove(Workshop, "load", loaded)
+            with app.app_context():
+                connection = db.engine.raw_connection()
+                connection.driver_connection.set_trace_callback(None)
+                connection.close()
         html = r.get_data(as_text=True)
         found = token.search(html)
         return phone, r, html, found and found[1], (len(statements), len(loads))

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import batch
 from ..errors import Refused
 from ..extensions import db
 from ..models import CODE_ALPHABET, CODE_LENGTH, Item, Participant, Stage, Workshop, utcnow
@@ -57,7 +58,7 @@ def get_workshop(code: str, facilitator=None, open_only: bool = False, head: boo
     code = normalise_code(code)
     workshop = None
     if well_formed(code):
-        workshop = (db.session.execute(WORKSHOP_HEAD, {"code": code}).first() if head
+        workshop = (batch.first(WORKSHOP_HEAD, {"code": code}) if head
                     else db.session.scalar(WORKSHOP_BY_CODE, {"code": code}))
     if workshop is None:
         raise no_such(code)
@@ -105,7 +106,7 @@ def phone_entry(code: str, token: str):
     code = normalise_code(code)
     row = None
     if well_formed(code):
-        row = db.session.execute(PHONE_ENTRY, {"code": code, "token": token}).first()
+        row = batch.first(PHONE_ENTRY, {"code": code, "token": token})
     if row is None:
         raise no_such(code)
     if row.status != "open":
@@ -115,7 +116,8 @@ def phone_entry(code: str, token: str):
 
 def version_of(workshop_id: int) -> int | None:
     """Return a workshop's version as the database has it now (its screens' views follow it)."""
-    return db.session.scalar(VERSION, {"workshop_id": workshop_id})
+    row = batch.first(VERSION, {"workshop_id": workshop_id})
+    return None if row is None else row.version
 
 
 def require_open(workshop) -> None:

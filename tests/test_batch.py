@@ -1,0 +1,55 @@
+"""batch.first: the hot reads of a join storm, run on the driver's cursor with their SQL compiled once,
+answer what SQLAlchemy's execution answers (row or None, every column), on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+import config
+from tests.test_voting_roundtrips import postgres_url  # noqa: F401 (a fixture)
+from workshop import batch, create_app
+from workshop.auth import create_facilitator
+from workshop.extensions import db
+from workshop.flow import access, workshops
+
+# Every read that goes through batch.first, with parameters that find a row and ones that do not.
+READS = [(access.WORKSHOP_HEAD, "code"), (access.PHONE_ENTRY, "code"), (access.VERSION, "workshop_id")]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'reads.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_every_hot_read_answers_as_sqlalchemy_does(database_url, tmp_path):
+    app = create_app(config.TestingConfig(DATABASE_URL=database_url, UPLOAD_DIR=str(tmp_path / "up"),
+                                          LOG_LEVEL="WARNING"))
+    with app.app_context():
+        facilitator = create_facilitator("reads@example.org", "Reads", "correct horse battery")
+        workshop = workshops.create_workshop(facilitator, title="Reads", topic="Hot reads", safeguarding=True)
+        phone = workshops.join(workshop, None, "", workshop.groups[0], consent=True)
+        cases = [{"code": workshop.code, "token": phone.token}, {"code": workshop.code, "token": "nobody's"},
+                 {"code": "NOSUCH", "token": phone.token}, {"workshop_id": workshop.id},
+                 {"workshop_id": workshop.id + 1000}]
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        seen = {"row": 0, "none": 0}
+        for statement, key in READS:
+            for params in (case for case in cases if key in case):
+                wanted = db.session.execute(statement, params).first()
+                before = len(statements)
+                got = batch.first(statement, params)
+                assert len(statements) == before  # the driver's cursor, not SQLAlchemy's execution
+                if wanted is None:
+                    assert got is None, (statement, params)
+                    seen["none"] += 1
+                else:
+                    assert got == tuple(wanted) and got._fields == tuple(wanted._fields), (got, wanted)
+                    seen["row"] += 1
+        assert seen == {"row": 5, "none": 3}
+        head = access.get_workshop(workshop.code, head=True)
+        assert (head.id, head.code, bool(head.safeguarding)) == (workshop.id, workshop.code, True)
+        db.session.remove()
+        db.engine.dispose()
