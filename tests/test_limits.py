@@ -24,12 +24,21 @@ def test_a_room_of_2000_phones_behind_one_address_fits_every_limit():
             assert item.amount >= 2000 and item.get_expiry() >= 60, name
 
 
-def test_limits_are_counted_where_they_are_declared_and_nowhere_else(app, tmp_path):
+def test_limits_are_counted_where_they_are_declared_and_nowhere_else(app, tmp_path, monkeypatch):
     """Flask-Limiter's check before every request is taken out (it counted nothing, at a tenth of a
     join's CPU): that holds only while no limit applies to every route. Each declared one is tested
     below (joins, sign-ins, sign-ups). With limits off there is no check to take out."""
     from workshop.extensions import limiter
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    after, teardown = app.after_request_funcs[None], app.teardown_request_funcs[None]
+    wrapped = [hook for hook in after + teardown if hasattr(hook, "where_limited")]
+    assert len(wrapped) == 2  # its after-request hook and its teardown: only where a limit was checked
+    made = []
+    real = type(limiter).context
+    monkeypatch.setattr(type(limiter), "context", property(lambda self: made.append(1) or real.fget(self)))
+    assert app.test_client().get("/").status_code == 200 and made == []  # no limit here: no context made
+    failed = app.test_client().post("/login", data={"email": "x@example.org", "password": "guess"})
+    assert failed.status_code == 200 and made  # a limited route: its context, its deduction (tested below)
     manager = limiter.limit_manager
     assert not manager.default_limits and not manager.application_limits and not manager._blueprint_limits
     off = create_app(config.TestingConfig(DATABASE_URL=f"sqlite:///{tmp_path / 'off.db'}",

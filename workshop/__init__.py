@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 import config as config_module
 
-from . import batch
+from . import batch, limits
 from .checks import MAX_INT
 from .compression import gzip_response
 from .errors import Refused
@@ -56,12 +56,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
-    # Every limit is declared on its route, and checked by the route's decorator. With no application-wide
-    # or default limit, the check Flask-Limiter also runs before every request counts nothing, at a tenth
-    # of a phone's join (tests/test_limits.py: each limited route still refuses past its limit).
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:  # not there with RATELIMIT_ENABLED off
-        hooks.remove(limiter._check_request_limit)
+    limits.init_app(app)  # Flask-Limiter's hooks only on the routes that declare a limit
     from . import i18n
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
@@ -240,14 +235,19 @@ def _security_headers(response):
     production over HTTPS (directly, or X-Forwarded-Proto from the proxy) HSTS is sent.
     Only the console's phone preview may be framed, and only by the app's own pages.
     """
-    framed = response.headers.get("X-Frame-Options") == "SAMEORIGIN"  # the console's phone preview
+    headers = response.headers
+    # The names it has, looked up once: werkzeug answers a missing one (`get`, `in`, `setdefault`)
+    # by raising an HTTP exception inside, a twentieth of a join page's CPU for five headers.
+    present = {name.lower() for name in headers.keys()}
+    framed = "x-frame-options" in present and headers["X-Frame-Options"] == "SAMEORIGIN"  # phone preview
     csp = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") if framed else CSP
-    response.headers.setdefault("Content-Security-Policy", csp)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.setdefault("Referrer-Policy", "same-origin")  # token pages say no-referrer
-    response.headers.setdefault("X-Frame-Options", "DENY")  # only the console's phone preview: SAMEORIGIN
-    if request.endpoint != "static" and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "private, no-store"
+    headers["X-Content-Type-Options"] = "nosniff"
+    for name, value in (("Content-Security-Policy", csp),
+                        ("Referrer-Policy", "same-origin"),  # token pages say no-referrer
+                        ("X-Frame-Options", "DENY"),  # only the console's phone preview: SAMEORIGIN
+                        ("Cache-Control", "private, no-store" if request.endpoint != "static" else None)):
+        if value is not None and name.lower() not in present:
+            headers[name] = value
     cfg = current_app.config
     if cfg["CHARRETTE_ENV"] == "production" and request.is_secure and cfg["HSTS_SECONDS"]:
         response.headers["Strict-Transport-Security"] = f"max-age={cfg['HSTS_SECONDS']}"

@@ -27,10 +27,11 @@ behind ONE public address (venue Wi-Fi with NAT) in mind:
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter._compat import request_context
 from flask_login import current_user
 from limits import parse as parse_rate
 from limits.storage import MemoryStorage
@@ -68,6 +69,37 @@ class SweptMemory(MemoryStorage):
             self.next_sweep = now + self.SWEEP_SECONDS
             self.sweeps += 1
             self._MemoryStorage__expire_events()
+
+
+def init_app(app) -> None:
+    """Run Flask-Limiter's per-request hooks only where they have something to do.
+
+    Every limit is declared on its route and checked by the route's decorator. With no application-wide
+    or default limit, the check Flask-Limiter also runs before every request counts nothing, at a tenth
+    of a phone's join: it is taken out. Its after-request hook (deductions such as a failed sign-in's,
+    headers) and its teardown work on the request's limiter context, which only a decorator's check
+    makes: on any other request they made one to find it empty (a twentieth of a join page's CPU), so
+    they run only where it exists. tests/test_limits.py: each limited route still refuses past its limit.
+    """
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # not there with RATELIMIT_ENABLED off
+        hooks.remove(limiter._check_request_limit)
+    for hooks in (app.after_request_funcs.get(None, []), app.teardown_request_funcs.get(None, [])):
+        for i, hook in enumerate(hooks):
+            bound = hook.args[:1] if isinstance(hook, partial) else (getattr(hook, "__self__", None),)
+            owner = bound[0] if bound else None
+            if owner is limiter:
+                hooks[i] = _where_limited(hook)
+
+
+def _where_limited(hook):
+    """Wrap a Flask-Limiter hook to run only in a request whose route checked a limit."""
+    def run(response_or_error):
+        if hasattr(request_context(), "_limiter_request_context"):  # made by the limit's check
+            return hook(response_or_error)
+        return response_or_error
+    run.where_limited = hook
+    return run
 
 
 def rate(name: str):
