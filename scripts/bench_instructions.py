@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
+import os
 import re
 import subprocess
 import sys
@@ -47,7 +48,8 @@ def main() -> None:
         children = {stage: subprocess.Popen(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/{stage}.out", sys.executable,
              __file__, "--stage", stage, "--phones", str(args.phones), "--checkout", args.checkout],
-            stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w")) for stage in STAGES}
+            stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w"),
+            env={**os.environ, "PYTHONHASHSEED": "0"}) for stage in STAGES}  # the same dict layouts each run
         counts = {}
         for stage, child in children.items():
             if child.wait() != 0:
@@ -111,14 +113,15 @@ def run_stage(stage: str, n: int) -> None:
     gc.disable()  # a collection lands where it lands: not in one stage's count and not another's
     sockets = []
 
+    with app.app_context():  # the version the phones' pages were drawn at (joins do not change it)
+        version = db.session.get(Workshop, workshop_id).version
+        db.session.remove()
+
     def connect(phone_cookies: list[str]) -> None:
         http = app.test_client()
         for cookie in phone_cookies:
             name, _, value = cookie.partition("=")
             http.set_cookie(name, value)
-        with app.app_context():
-            version = db.session.get(Workshop, workshop_id).version
-            db.session.remove()
         sockets.append(socketio.test_client(app, flask_test_client=http,
                                             auth={"code": code, "role": "phone", "version": version}))
         assert sockets[-1].is_connected()
