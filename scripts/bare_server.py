@@ -130,6 +130,9 @@ def serve_bare(port: int) -> None:
     def connect(auth):
         """Admit a joined phone, or a signed-in console or projector, into its role's room."""
         role = (auth or {}).get("role")
+        if role == "probe":  # scripts/bench.py's sockets alone (no HTTP join): the issue's reference figure
+            clients[request.sid] = (role, None)
+            return
         token = (session.get("joined") or {}).get(code)
         if role == "phone" and token not in st["participants"]:
             raise ConnectionRefusedError("Join the workshop first.")

@@ -18,6 +18,8 @@ class Result:
     join_fail: int = 0
     join_errors: Counter = field(default_factory=Counter)
     join_lat: list = field(default_factory=list)
+    sockets_alone_s: float | None = None  # the bare server: N sockets connected, no HTTP join (the issue's)
+    sockets_alone_fail: int = 0
     idea_lat: list = field(default_factory=list)
     idea_fail: int = 0
     open_vote_all_s: float | None = None
@@ -129,6 +131,9 @@ def details(r: Result) -> str:
     lines = [f"### N={r.n} ({r.kind})"]
     lines.append(f"- join: per phone p50/p95/p99 {ms3(r.join_lat)} ms"
                  + (f"; errors {dict(r.join_errors)}" if r.join_errors else ""))
+    if r.sockets_alone_s is not None:
+        lines.append(f"- sockets alone, before the run (no HTTP join, as the issue's bare figure): {r.n} "
+                     f"connected in {r.sockets_alone_s:.1f} s, {r.sockets_alone_fail} failed")
     lines.append(f"- ideas: ack p50/p95/p99 {ms3(r.idea_lat)} ms, failures {r.idea_fail}")
     lines.append(f"- permessage-deflate offered by the phones (as browsers do), negotiated: {r.deflate}")
     lines.append(f"- open voting -> every phone has the ballot: {fmt(r.open_vote_all_s, '.2f')} s"
@@ -202,6 +207,12 @@ def print_report(args, results: list[dict[str, Result]]) -> None:
         for runs in results:
             if kind in runs:
                 print(ratio_row(runs["app"], runs[kind]))
+    for runs in results:
+        app, bare = runs["app"], runs.get("bare")
+        if bare is not None and app.join_s and bare.join_s and bare.sockets_alone_s:
+            print(f"\n{app.n} phones, the issue's ratio: app join {app.join_s:.1f} s / the bare server's "
+                  f"sockets alone {bare.sockets_alone_s:.1f} s = {app.join_s / bare.sockets_alone_s:.1f}x "
+                  f"(against its whole join, {bare.join_s:.1f} s: {app.join_s / bare.join_s:.1f}x)")
     print("\nlost/duplicated: dots (acknowledged last value per phone and idea vs the database). "
           "Join: HTTP join + socket connected + first sync ack, all N phones.")
     print()

@@ -12,7 +12,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .load import CLIENT_LOG, Fleet, deflate_in_use, facilitator
+from .load import CLIENT_LOG, Fleet, deflate_in_use, facilitator, new_http, new_socket
 from .monitor import LoopLag, ServerMonitor, server_pid_for, start_profile, summarise_profile
 from .report import Result
 from .screens import RemoteScreen, Screen
@@ -81,6 +81,8 @@ class Scenario:
         self.fleet = Fleet(self.bases, code, self.res.n, self.T, self.run_id)
         try:
             await self.open_screens()
+            if self.res.kind == "bare":
+                await self.sockets_alone()
             await self.join()
             await self.collect()
             await self.open_vote()
@@ -105,6 +107,28 @@ class Scenario:
         await self.projector.connect(self.base, self.fleet.code, self.T)
         view = (await self.console.call("sync", {}, self.T))["view"]
         self.stage_id = view["stage_id"]
+
+    async def sockets_alone(self) -> None:
+        """Connect N sockets to the bare server and close them again: no HTTP join, nothing else.
+
+        The issue's reference for the join storm ("the bare server's connect time for N sockets"); the
+        bare server's whole join (the same HTTP steps as the app's, then the socket) follows as usual.
+        """
+        sem = asyncio.Semaphore(self.args.join_concurrency)
+        https = [new_http() for _ in range(self.res.n)]
+        sockets = []
+
+        async def connect(http):
+            async with sem:
+                sockets.append(new_socket(http))
+                await sockets[-1].connect(self.base, auth={"role": "probe"}, transports=["websocket"],
+                                          wait_timeout=self.T)
+        t0 = time.perf_counter()
+        outcomes = await asyncio.gather(*(connect(http) for http in https), return_exceptions=True)
+        self.res.sockets_alone_s = time.perf_counter() - t0
+        self.res.sockets_alone_fail = sum(isinstance(outcome, BaseException) for outcome in outcomes)
+        await asyncio.gather(*(sio.disconnect() for sio in sockets), return_exceptions=True)
+        await asyncio.gather(*(http.close() for http in https), return_exceptions=True)
 
     async def join(self) -> None:
         """Join every phone (HTTP join, socket, first sync), --join-concurrency at a time."""
