@@ -6,6 +6,8 @@
     python scripts/bench.py --phones 1000 --profile /tmp/prof   # py-spy the server during the vote phase
     python scripts/bench.py --processes 2 --phones 2000 4000    # scale-out: 2 processes, PostgreSQL, Redis
     python scripts/bench.py --phones 1000 --compare ../before   # the same load on another checkout first
+    python scripts/bench.py --phones 2000 --bare --compare ../before --join-only --repeat 3
+                                                    # the join storm alone, the servers taken in turn
 
 For each N: a facilitator signs in over HTTP, creates a workshop and opens a console and a
 projector socket (the projector in a process of its own, as it is its own device, so that
@@ -38,7 +40,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchkit.report import KINDS, Result, as_json, print_report, row  # noqa: E402
+from scripts.benchkit.report import Result, as_json, print_join_report, print_report, row  # noqa: E402
 from scripts.benchkit.scenario import scenario  # noqa: E402
 from scripts.benchkit.servers import servers  # noqa: E402
 
@@ -107,6 +109,12 @@ def parse_args(argv=None):
     ap.add_argument("--server-env", metavar="KEY=VALUE", nargs="*", default=[],
                     help="extra environment for the app server, e.g. PUSH_INTERVAL=0.5")
     ap.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
+    ap.add_argument("--join-only", action="store_true",
+                    help="stop each run after the join storm (with --bare, the bare server's sockets alone "
+                         "first); print medians over --repeat")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="with --join-only: run every server this many times, taking them in turn "
+                         "(before, app, bare, before, ...), so that the machine's drift falls on all alike")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     ap.add_argument("--checkout", metavar="DIR",
@@ -117,6 +125,8 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if args.url and any(urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1") for u in args.url):
         ap.error("--url must point at this machine")
+    if args.repeat < 1 or (args.repeat > 1 and not args.join_only):
+        ap.error("--repeat N (N >= 1) goes with --join-only")
     for option, where in (("--checkout", args.checkout), ("--compare", args.compare)):
         if where and args.url:
             ap.error(f"{option} starts its own server: not with --url")
@@ -139,19 +149,22 @@ def main(argv=None) -> int:
         print(f"warning: open-file limit {want} < {need} needed for {max(args.phones)} phones",
               file=sys.stderr)
     kinds = ["before"] * bool(args.compare) + ["app"] + ["bare"] * bool(args.bare and not args.url)
-    results: list[dict[str, Result]] = []
+    results: list[dict[str, list[Result]]] = []
     for n in args.phones:
-        runs = {}
-        for kind in kinds:
-            print(f"[bench] N={n}: {kind} ...", file=sys.stderr, flush=True)
-            t = time.perf_counter()
-            runs[kind] = run_one(n, args, kind)
-            print(f"[bench] N={n}: {kind} done in {time.perf_counter() - t:.0f} s", file=sys.stderr,
-                  flush=True)
+        runs: dict[str, list[Result]] = {kind: [] for kind in kinds}
+        for _turn in range(args.repeat):
+            for kind in kinds:
+                print(f"[bench] N={n}: {kind} ...", file=sys.stderr, flush=True)
+                t = time.perf_counter()
+                runs[kind].append(run_one(n, args, kind))
+                print(f"[bench] N={n}: {kind} done in {time.perf_counter() - t:.0f} s", file=sys.stderr,
+                      flush=True)
+                print(f"[bench] {row(runs[kind][-1])}", file=sys.stderr, flush=True)
         results.append(runs)
-        for kind in KINDS:
-            if kind in runs:
-                print(f"[bench] {row(runs[kind])}", file=sys.stderr, flush=True)
+    if args.join_only:
+        print_join_report(args, results)
+        return 0
+    results = [{kind: runs[kind][0] for kind in runs} for runs in results]
     print_report(args, results)
     if args.json:
         Path(args.json).write_text(as_json(results))

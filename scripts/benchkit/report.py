@@ -231,3 +231,52 @@ def as_json(results: list[dict[str, Result]]) -> str:
             entry.append(vars(runs["before"]))
         out.append(entry)
     return json.dumps(out, default=str, indent=1)
+
+
+def print_join_report(args, results: list[dict[str, list[Result]]]) -> None:
+    """Print the join storm alone: each server's runs and their medians, then the ratios of the medians."""
+    from statistics import median
+
+    def join_cpu(r: Result) -> float | None:
+        """The server's CPU seconds in the join phase."""
+        return next((s for name, _w, s, _c in r.phases if name == "join"), None) if r.phases else None
+
+    def med(values) -> float | None:
+        values = [v for v in values if v is not None]
+        return median(values) if values else None
+
+    print(f"\nThe join storm alone: {' '.join(map(str, args.phones))} phones, "
+          f"{args.join_concurrency} joining at a time (GET + POST /j/CODE, then the socket), every server "
+          f"{args.repeat} time(s), taken in turn. Medians; each run's figure in brackets.\n")
+    print("| N | server | join time (s) | server CPU in the join (s) | CPU per phone (ms) | join failures |")
+    print("|---|---|---|---|---|---|")
+    for runs in results:
+        for kind in KINDS:
+            if kind not in runs:
+                continue
+            rs = runs[kind]
+            n = rs[0].n
+            joins, cpus = [r.join_s for r in rs], [join_cpu(r) for r in rs]
+            cpu = med(cpus)
+            print(f"| {n} | {kind} | {fmt(med(joins))} [{', '.join(fmt(j) for j in joins)}] | {fmt(cpu)} "
+                  f"[{', '.join(fmt(c) for c in cpus)}] | {fmt(cpu and cpu / n * 1000)} | "
+                  f"{sum(r.join_fail for r in rs)} |")
+            if kind == "bare":
+                alone = [r.sockets_alone_s for r in rs]
+                print(f"| {n} | bare, sockets alone | {fmt(med(alone))} [{', '.join(fmt(a) for a in alone)}] "
+                      f"| | | {sum(r.sockets_alone_fail for r in rs)} |")
+    print()
+    for runs in results:
+        app = med([r.join_s for r in runs["app"]])
+        n = runs["app"][0].n
+        for kind, label, figure in (("bare", "the bare server's whole join", "join_s"),
+                                    ("bare", "its sockets alone (the issue's figure)", "sockets_alone_s"),
+                                    ("before", "before", "join_s")):
+            other = med([getattr(r, figure) for r in runs.get(kind, [])])
+            if app and other:
+                print(f"- {n} phones: app join / {label}: {app / other:.2f}x")
+    for runs in results:
+        for kind in KINDS:
+            for r in runs.get(kind, []):
+                if r.aborted or r.join_errors:
+                    print(f"- {r.n} {kind}: {r.aborted or dict(r.join_errors)}")

@@ -84,11 +84,12 @@ class Scenario:
             if self.res.kind == "bare":
                 await self.sockets_alone()
             await self.join()
-            await self.collect()
-            await self.open_vote()
-            await self.vote()
-            await self.reveal()
-            await self.check()
+            if not self.args.join_only:
+                await self.collect()
+                await self.open_vote()
+                await self.vote()
+                await self.reveal()
+                await self.check()
         except Exception as e:  # noqa: BLE001 - report what was measured so far, and why it stopped
             self.res.aborted = f"{type(e).__name__}: {e}"[:300]
             self.res.notes.append(f"ABORTED: {self.res.aborted}")
