@@ -53,3 +53,20 @@ def test_every_hot_read_answers_as_sqlalchemy_does(database_url, tmp_path):
         assert (head.id, head.code, bool(head.safeguarding)) == (workshop.id, workshop.code, True)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_write_on_the_drivers_cursor_gets_the_scalar_defaults_and_refuses_computed_ones():
+    """SQLAlchemy's execution fills a column's default (a vote's note_hidden); the driver's cursor
+    gets the same values from batch, and a default that is a function is refused, not left out."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+    from sqlalchemy.dialects import postgresql
+
+    from workshop.stages.base import ADD_VOTE, CHANGE_VOTE
+    dialect = postgresql.psycopg.dialect()
+    sql, defaults = batch._sql(ADD_VOTE, dialect)
+    assert defaults == {"note_hidden": False} and "%(note_hidden)s" in sql
+    assert batch._sql(CHANGE_VOTE, dialect)[1] == {}
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("made", String, default=lambda: "now"))
+    with pytest.raises(ValueError, match="computed"):
+        batch._sql(insert(table).values(id=1), dialect)

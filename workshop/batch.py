@@ -28,7 +28,8 @@ from .extensions import db
 
 _PREFETCHED = "charrette.prefetched"
 _BEGIN_DUE = "charrette.begin_due"
-_COMPILED: dict[int, tuple[Any, str]] = {}  # id(statement) -> (statement, its PostgreSQL SQL)
+# id(statement) -> (statement, its PostgreSQL SQL, the values of the columns it fills by default)
+_COMPILED: dict[int, tuple[Any, str, dict]] = {}
 _READS: dict[tuple[int, str], tuple] = {}  # (id(statement), dialect) -> (statement, SQL, names, row type)
 
 
@@ -83,6 +84,9 @@ def _idle():
 def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
     """Run (statement, parameters) pairs in order in the session's transaction; return each one's rows.
 
+    One pair (the vote's write) goes the same way, without a pipeline: on PostgreSQL the
+    driver's cursor, its SQL compiled once, without SQLAlchemy's work per execution.
+
     Rows are named tuples (`row.item_id`) either way; a statement without rows gives [].
     Only plain values go in and come out (no type conversions of SQLAlchemy's): ints,
     strings, booleans, datetimes, JSON.
@@ -94,13 +98,20 @@ def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
     from psycopg.rows import namedtuple_row
 
     raw = conn.connection.driver_connection
+    if len(batch) == 1 and not db.session.info.get(_BEGIN_DUE):  # one statement is one round trip anyway
+        statement, params = batch[0]
+        with raw.cursor(row_factory=namedtuple_row) as cursor:
+            sql, defaults = _sql(statement, conn.dialect)
+            cursor.execute(sql, {**defaults, **params})
+            return [cursor.fetchall() if cursor.description is not None else []]
     cursors = []
     with raw.pipeline():  # leaving it sends the Sync and reads every result
         if db.session.info.pop(_BEGIN_DUE, False) and raw.info.transaction_status == _idle():
             raw.execute("BEGIN")  # in the pipeline: no round trip of its own (see `one_trip`)
         for statement, params in batch:
             cursor = raw.cursor(row_factory=namedtuple_row)
-            cursor.execute(_sql(statement, conn.dialect), params)
+            sql, defaults = _sql(statement, conn.dialect)
+            cursor.execute(sql, {**defaults, **params})
             cursors.append(cursor)
     results = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
     for cursor in cursors:
@@ -108,12 +119,20 @@ def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
     return results
 
 
-def _sql(statement, dialect) -> str:
-    """Return a statement's PostgreSQL text with named parameters (`%(pid)s`), compiled once."""
+def _sql(statement, dialect) -> tuple[str, dict]:
+    """Return a statement's PostgreSQL text with named parameters (`%(pid)s`), compiled once, and the
+    values of the columns an INSERT or UPDATE fills from their scalar defaults (SQLAlchemy's execution
+    would put them in). A default that is computed (a function) has no value here: refused."""
     kept = _COMPILED.get(id(statement))
     if kept is None or kept[0] is not statement:
-        kept = _COMPILED[id(statement)] = (statement, str(statement.compile(dialect=dialect)))
-    return kept[1]
+        compiled = statement.compile(dialect=dialect)
+        defaults = {}
+        for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+            if column.default is None or not column.default.is_scalar:
+                raise ValueError(f"{column}: give it a value in the statement (its default is computed)")
+            defaults[column.key] = column.default.arg
+        kept = _COMPILED[id(statement)] = (statement, str(compiled), defaults)
+    return kept[1], kept[2]
 
 
 def first(statement, params: dict):

@@ -319,7 +319,7 @@ class StageKind:
         if existing is not None and existing.client_id == client_id:
             return False
         values = {**key, "val": value, "cid": client_id, "text": note, "now": utcnow()}
-        db.session.execute(ADD_VOTE if existing is None else CHANGE_VOTE, {"stage": stage.id, **values})
+        batch.run_together([(ADD_VOTE if existing is None else CHANGE_VOTE, {"stage": stage.id, **values})])
         batch.forget()  # what was fetched ahead is out of date now
         return True
 
