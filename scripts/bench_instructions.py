@@ -3,16 +3,20 @@ whatever else the machine does (a benchmark, not a test).
 
     python scripts/bench_instructions.py                    # this checkout, 100 phones
     python scripts/bench_instructions.py --checkout ../old  # another checkout, to compare
+    python scripts/bench_instructions.py --pg postgresql://postgres@127.0.0.1:5432/test  # scale-out
 
 Needs valgrind. Timings on a shared 2-core machine moved by 30% between runs of the same code
 (scripts/bench.py); instructions do not. Each stage runs in a process of its own under
 `valgrind --tool=callgrind`: a fresh app (SQLite file, CSRF and rate limits on) with 20 phones
 joined first (every template compiled, every cache filled), then N more phones' join page (GET of
 the QR code's URL), join (POST) and socket connect, each stage doing what the one before did and
-its own step. The difference between two stages, over N, is the app's own work for one request:
+its own step; then voting opens (20 ideas, given by the first phones) and each of the N phones
+casts a vote. The difference between two stages, over N, is the app's own work for one request:
 Flask, the extensions and the app, without a server or a network (which scripts/bench.py
-measures, beside the bare server). The connect is made with Flask-SocketIO's test client, whose
-own work is counted too.
+measures, beside the bare server). The connect and the vote are made with Flask-SocketIO's test
+client, whose own work is counted too. With `--pg` each stage gets a fresh PostgreSQL database
+(the scale-out mode's; without Redis, whose cost is per push, not per request): the app process's
+instructions are counted, PostgreSQL's own work (other processes) is not.
 """
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("setup", "get", "post", "connect")
+STAGES = ("setup", "get", "post", "connect", "open", "vote")
+LABELS = {"get": "join page (GET)", "post": "join (POST)", "connect": "socket connect",
+          "open": "open voting", "vote": "vote"}
 WARM = 20  # phones joined before counting
 HEADERS = {"Accept-Encoding": "gzip, deflate", "Accept-Language": "en-GB,en;q=0.9",
            "User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/120 Mobile"}
@@ -38,32 +44,58 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--phones", type=int, default=100)
     ap.add_argument("--checkout", default=str(ROOT), help="the checkout whose app is counted")
+    ap.add_argument("--pg", help="PostgreSQL to create each stage's fresh database in, e.g. "
+                    "postgresql://postgres@127.0.0.1:5432/test (default: a SQLite file)")
     ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # a counted child process
+    ap.add_argument("--database", help=argparse.SUPPRESS)  # the child's database URL
     args = ap.parse_args()
     if args.stage:
         sys.path.insert(0, args.checkout)
-        run_stage(args.stage, args.phones)
+        run_stage(args.stage, args.phones, args.database)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        children = {stage: subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/{stage}.out", sys.executable,
-             __file__, "--stage", stage, "--phones", str(args.phones), "--checkout", args.checkout],
-            stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w"),
-            env={**os.environ, "PYTHONHASHSEED": "0"}) for stage in STAGES}  # the same dict layouts each run
-        counts = {}
-        for stage, child in children.items():
-            if child.wait() != 0:
-                sys.exit(f"stage {stage} failed:\n" + Path(f"{tmp}/{stage}.log").read_text()[-3000:])
-            summary = re.search(r"^summary: (\d+)", Path(f"{tmp}/{stage}.out").read_text(), re.M)
-            counts[stage] = int(summary[1])
-    print(f"{args.checkout}: instructions per request, {args.phones} phones")
+    databases = {stage: create_database(args.pg, stage) if args.pg else None for stage in STAGES}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            children = {stage: subprocess.Popen(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/{stage}.out", sys.executable,
+                 __file__, "--stage", stage, "--phones", str(args.phones), "--checkout", args.checkout,
+                 *(["--database", databases[stage]] if databases[stage] else [])],
+                stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w"),
+                env={**os.environ, "PYTHONHASHSEED": "0"}) for stage in STAGES}  # the same dict layouts
+            counts = {}
+            for stage, child in children.items():
+                if child.wait() != 0:
+                    sys.exit(f"stage {stage} failed:\n" + Path(f"{tmp}/{stage}.log").read_text()[-3000:])
+                summary = re.search(r"^summary: (\d+)", Path(f"{tmp}/{stage}.out").read_text(), re.M)
+                counts[stage] = int(summary[1])
+    finally:
+        for url in filter(None, databases.values()):
+            drop_database(args.pg, url)
+    print(f"{args.checkout}: instructions per request, {args.phones} phones, "
+          f"{'PostgreSQL' if args.pg else 'SQLite'}")
     for before, stage in zip(STAGES, STAGES[1:], strict=False):
-        label = {"get": "join page (GET)", "post": "join (POST)", "connect": "socket connect"}[stage]
-        print(f"  {label:20s} {(counts[stage] - counts[before]) / args.phones / 1e6:6.2f} M")
+        print(f"  {LABELS[stage]:20s} {(counts[stage] - counts[before]) / args.phones / 1e6:6.2f} M")
 
 
-def run_stage(stage: str, n: int) -> None:
-    """Join WARM phones, then do the stages up to `stage` for n more (the counted work)."""
+def create_database(admin_url: str, stage: str) -> str:
+    """Create a fresh PostgreSQL database for one stage; return its URL."""
+    import uuid
+
+    import psycopg
+    name = f"charrette_count_{stage}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    import psycopg
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def run_stage(stage: str, n: int, database: str | None = None) -> None:
+    """Join WARM phones (each gives an idea), then do the stages up to `stage` for n more (counted)."""
     from werkzeug.test import EnvironBuilder
 
     from config import TestingConfig
@@ -74,7 +106,8 @@ def run_stage(stage: str, n: int) -> None:
     from workshop.models import Workshop
 
     tmp = Path(tempfile.mkdtemp())
-    app = create_app(TestingConfig(DATABASE_URL=f"sqlite:///{tmp / 'count.db'}", UPLOAD_DIR=str(tmp / "up"),
+    app = create_app(TestingConfig(DATABASE_URL=database or f"sqlite:///{tmp / 'count.db'}",
+                                   UPLOAD_DIR=str(tmp / "up"),
                                    RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True, PUSH_INTERVAL=1000,
                                    LOG_LEVEL="WARNING"))
     with app.app_context():
@@ -113,9 +146,13 @@ def run_stage(stage: str, n: int) -> None:
     gc.disable()  # a collection lands where it lands: not in one stage's count and not another's
     sockets = []
 
-    with app.app_context():  # the version the phones' pages were drawn at (joins do not change it)
-        version = db.session.get(Workshop, workshop_id).version
-        db.session.remove()
+    def drawn_version() -> int:
+        """The version the phones' pages are drawn at (joins do not change it; ideas may)."""
+        with app.app_context():
+            version = db.session.get(Workshop, workshop_id).version
+            db.session.remove()
+        return version
+    drawn = [drawn_version()]
 
     def connect(phone_cookies: list[str]) -> None:
         http = app.test_client()
@@ -123,12 +160,15 @@ def run_stage(stage: str, n: int) -> None:
             name, _, value = cookie.partition("=")
             http.set_cookie(name, value)
         sockets.append(socketio.test_client(app, flask_test_client=http,
-                                            auth={"code": code, "role": "phone", "version": version}))
+                                            auth={"code": code, "role": "phone", "version": drawn[0]}))
         assert sockets[-1].is_connected()
 
     pages = [call(gets[i]) for i in range(WARM)]
     for i in range(WARM):
         connect(cookies(call(join_post(i, *pages[i]))[0]))
+        assert sockets[-1].emit("idea:add", {"cid": f"idea-{i:06d}", "title": f"Idea {i} about a trend"},
+                                callback=True)["ok"]
+    drawn[0] = drawn_version()
     if stage == "setup":
         return
     pages += [call(gets[i]) for i in range(WARM, total)]
@@ -139,6 +179,19 @@ def run_stage(stage: str, n: int) -> None:
         return
     for phone_cookies in joined:
         connect(phone_cookies)
+    if stage == "connect":
+        return
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        phases.set_phase(workshop, workshop.current_stage.id, "vote")
+        items = [item.id for item in workshop.current_stage.items]
+        db.session.remove()
+    if stage == "open":
+        return
+    for i, sock in enumerate(sockets[WARM:]):
+        reply = sock.emit("vote", {"cid": f"vote-{i:06d}", "item_id": items[i % len(items)], "dots": 1},
+                          callback=True)
+        assert reply["ok"], reply
 
 
 if __name__ == "__main__":
