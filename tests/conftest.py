@@ -1,6 +1,10 @@
 """Fixtures: an app on a fresh in-memory database, clients, sockets and data factories."""
 from __future__ import annotations
 
+import os
+import uuid
+
+import psycopg
 import pytest
 from flask import g
 from hypothesis import settings
@@ -134,3 +138,20 @@ def decide(workshop, stage, rationale="Because the room agreed.", **fields):
     """Record a decision through the same form the console posts."""
     return phases.decide(workshop, checks.parse(forms.DecisionForm, {"stage_id": stage.id,
                                                                   "rationale": rationale, **fields}))
+
+
+# PostgreSQL of the scale-out mode's tests (running here and on CI); each test gets a database of its own.
+POSTGRES_ADMIN_URL = os.environ.get("SCALEOUT_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for this test; yield its URL, drop it afterwards."""
+    name = f"charrette_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import event
 
 import config
-from tests.test_voting_roundtrips import postgres_url  # noqa: F401 (a fixture)
 from workshop import batch, create_app
 from workshop.auth import create_facilitator
 from workshop.extensions import db

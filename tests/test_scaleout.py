@@ -33,7 +33,6 @@ from tests.support import ROOT, AppProcess, free_port
 
 pytestmark = pytest.mark.slow
 
-ADMIN_URL = os.environ.get("SCALEOUT_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SCALEOUT_REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CONSOLE_RE = re.compile(r"/w/([A-Z0-9]+)/console")
@@ -42,17 +41,9 @@ WAIT = 10  # seconds: generous for CI; the measured latency is asserted separate
 
 
 @pytest.fixture
-def database():
-    """A fresh PostgreSQL database for this run; yield its URL, drop it afterwards."""
-    name = f"charrette_scaleout_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database(postgres_url):
+    """A fresh PostgreSQL database for this run (tests/conftest.py)."""
+    return postgres_url
 
 
 @contextlib.contextmanager

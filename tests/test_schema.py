@@ -104,3 +104,19 @@ def test_restarting_on_a_migrated_database_changes_nothing(tmp_path):
         assert _version() == _head()
         assert db.session.execute(text("SELECT count(*) FROM facilitators")).scalar_one() == 1
         db.engine.dispose()
+
+
+def test_an_app_on_postgresql_leaves_every_foreign_key_to_the_next_sqlite_database(tmp_path, postgres_url):
+    """An app on PostgreSQL in the same process (the scale-out and round-trip tests) migrates its
+    database even with MIGRATE_ON_START off: create_all there adds the workshops -> stages key with an
+    ALTER, and SQLAlchemy then leaves that key out of every later CREATE TABLE of the model."""
+    with create_app(config.TestingConfig(DATABASE_URL=postgres_url, MIGRATE_ON_START=False)).app_context():
+        assert _version() == _head()
+        db.session.remove()
+        db.engine.dispose()
+    with _app(tmp_path / "after.db", migrate=False).app_context():
+        keys = inspect(db.engine).get_foreign_keys("workshops")
+        assert [key["constrained_columns"] for key in keys if key["referred_table"] == "stages"] == [
+            ["current_stage_id"]]
+        assert _differences() == []
+        db.engine.dispose()

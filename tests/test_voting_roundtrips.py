@@ -16,14 +16,10 @@ statement, one after a whole pipeline).
 """
 from __future__ import annotations
 
-import os
 import tempfile
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-import pytest
 from flask import g
 from psycopg import pq
 from sqlalchemy import event
@@ -33,21 +29,6 @@ from workshop import create_app
 from workshop.auth import create_facilitator
 from workshop.extensions import db, socketio
 from workshop.flow import phases, workshops
-
-ADMIN_URL = os.environ.get("SCALEOUT_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database for this test; yield its URL, drop it afterwards."""
-    name = f"charrette_roundtrips_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

@@ -116,9 +116,12 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
         if app.config.get("CHILD_PROCESS"):  # a worker or a renderer: its parent set the database up
             return app
         with startup_lock():  # several processes starting at once on one database
-            if app.config["MIGRATE_ON_START"]:
+            if app.config["MIGRATE_ON_START"] or db.engine.dialect.name != "sqlite":
                 schema.upgrade()
-            else:  # tests: a fresh database per test, built at once (test_schema checks both agree)
+            else:  # tests: a fresh database per test, built at once (test_schema checks both agree).
+                # Only on SQLite: on PostgreSQL create_all adds the workshops -> stages foreign key with an
+                # ALTER, and SQLAlchemy then leaves it out of every later CREATE TABLE of the same model
+                # in the process, SQLite's included (a test's database without it).
                 db.create_all()
             if app.config["CHARRETTE_ENV"] == "production":
                 from .demo import lock_leftover_demo

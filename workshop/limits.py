@@ -86,8 +86,10 @@ def init_app(app) -> None:
         hooks.remove(limiter._check_request_limit)
     for hooks in (app.after_request_funcs.get(None, []), app.teardown_request_funcs.get(None, [])):
         for i, hook in enumerate(hooks):
-            bound = hook.args[:1] if isinstance(hook, partial) else (getattr(hook, "__self__", None),)
-            owner = bound[0] if bound else None
+            if isinstance(hook, partial):  # partial(Limiter.__inject_headers, limiter)
+                owner = hook.args[0] if hook.args else None
+            else:  # limiter.__release_context
+                owner = getattr(hook, "__self__", None)
             if owner is limiter:
                 hooks[i] = _where_limited(hook)
 
