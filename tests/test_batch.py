@@ -69,3 +69,45 @@ def test_a_write_on_the_drivers_cursor_gets_the_scalar_defaults_and_refuses_comp
                   Column("made", String, default=lambda: "now"))
     with pytest.raises(ValueError, match="computed"):
         batch._sql(insert(table).values(id=1), dialect)
+
+
+def test_a_write_with_its_commit_is_stored_in_one_go_and_a_failed_one_leaves_nothing(database_url, tmp_path):
+    """run_together(..., commit=True), as a vote's last statement: on PostgreSQL its COMMIT rides in the
+    write's pipeline. Seen committed from another connection, the session goes on with no transaction
+    left open; a write that fails takes the statements before it in the same call with it."""
+    from sqlalchemy import bindparam, create_engine, select, update
+
+    from workshop.models import Participant
+    app = create_app(config.TestingConfig(DATABASE_URL=database_url, UPLOAD_DIR=str(tmp_path / "up"),
+                                          LOG_LEVEL="WARNING"))
+    table = Participant.__table__
+    rename = update(table).where(table.c.id == bindparam("pid")).values(name=bindparam("name"))
+    renumber = update(table).where(table.c.id == bindparam("pid")).values(id=bindparam("new_id"))
+    with app.app_context():
+        facilitator = create_facilitator("commit@example.org", "Commit", "correct horse battery")
+        workshop = workshops.create_workshop(facilitator, title="Commit", topic="One trip")
+        first, second = (workshops.join(workshop, None, "", workshop.groups[0]) for _phone in range(2))
+        ids = first.id, second.id
+        db.session.commit()
+        other = create_engine(database_url)
+        names = select(table.c.name).where(table.c.id.in_(ids)).order_by(table.c.id)
+        assert list(db.session.scalars(names)) == ["", ""]
+        db.session.commit()
+        try:
+            with batch.one_trip():
+                assert batch.run_together([(rename, {"pid": ids[0], "name": "Ada"})], commit=True) == [[]]
+            assert not db.session().in_transaction()
+            with other.connect() as conn:
+                assert list(conn.scalars(names)) == ["Ada", ""]
+            # the second statement breaks the primary key: the rename before it is not kept either
+            with pytest.raises(Exception), batch.one_trip():
+                batch.run_together([(rename, {"pid": ids[0], "name": "Lost"}),
+                                    (renumber, {"pid": ids[1], "new_id": ids[0]})], commit=True)
+            db.session.rollback()
+            with other.connect() as conn:
+                assert list(conn.scalars(names)) == ["Ada", ""]
+            assert list(db.session.scalars(names)) == ["Ada", ""]  # the session is usable again
+        finally:
+            other.dispose()
+            db.session.remove()
+            db.engine.dispose()

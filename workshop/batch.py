@@ -81,11 +81,14 @@ def _idle():
     return TransactionStatus.IDLE
 
 
-def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
+def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[list]:
     """Run (statement, parameters) pairs in order in the session's transaction; return each one's rows.
 
     One pair (the vote's write) goes the same way, without a pipeline: on PostgreSQL the
     driver's cursor, its SQL compiled once, without SQLAlchemy's work per execution.
+    With `commit`, the transaction is committed after them: on PostgreSQL its COMMIT goes
+    in the same pipeline (the statements and the COMMIT, one round trip), then the session
+    ends its transaction with no round trip of its own (the driver sees it is over).
 
     Rows are named tuples (`row.item_id`) either way; a statement without rows gives [].
     Only plain values go in and come out (no type conversions of SQLAlchemy's): ints,
@@ -94,25 +97,39 @@ def run_together(batch: list[tuple[Any, dict]]) -> list[list]:
     conn = db.session.connection()  # the session's transaction, begun if it was not
     if conn.dialect.name != "postgresql":
         results = [conn.execute(statement, params) for statement, params in batch]
-        return [result.all() if result.returns_rows else [] for result in results]
+        rows = [result.all() if result.returns_rows else [] for result in results]
+        if commit:
+            db.session.commit()
+        return rows
     from psycopg.rows import namedtuple_row
 
     raw = conn.connection.driver_connection
+    if commit:
+        rows = _pipelined(raw, batch, conn.dialect, namedtuple_row, commit=True)
+        db.session.commit()  # psycopg finds its transaction over: nothing is sent
+        return rows
     if len(batch) == 1 and not db.session.info.get(_BEGIN_DUE):  # one statement is one round trip anyway
         statement, params = batch[0]
         with raw.cursor(row_factory=namedtuple_row) as cursor:
             sql, defaults = _sql(statement, conn.dialect)
             cursor.execute(sql, {**defaults, **params})
             return [cursor.fetchall() if cursor.description is not None else []]
+    return _pipelined(raw, batch, conn.dialect, namedtuple_row)
+
+
+def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, row_factory, commit: bool = False) -> list[list]:
+    """Send BEGIN if one is due (`one_trip`), the statements and COMMIT if asked, in one pipeline."""
     cursors = []
     with raw.pipeline():  # leaving it sends the Sync and reads every result
         if db.session.info.pop(_BEGIN_DUE, False) and raw.info.transaction_status == _idle():
             raw.execute("BEGIN")  # in the pipeline: no round trip of its own (see `one_trip`)
         for statement, params in batch:
-            cursor = raw.cursor(row_factory=namedtuple_row)
-            sql, defaults = _sql(statement, conn.dialect)
+            cursor = raw.cursor(row_factory=row_factory)
+            sql, defaults = _sql(statement, dialect)
             cursor.execute(sql, {**defaults, **params})
             cursors.append(cursor)
+        if commit:
+            raw.execute("COMMIT")
     results = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
     for cursor in cursors:
         cursor.close()

@@ -109,7 +109,9 @@ def cast_vote(workshop, participant, stage, form, client_id: str) -> dict:
     Three round trips on PostgreSQL: (1) BEGIN, the participant's row lock, the workshop
     and stage read again after it (a close that committed while we waited wins), this
     action's client id recorded, the item and the phone's own votes; (2) the kind's write;
-    (3) COMMIT. tests/test_voting_roundtrips.py counts them.
+    (3) COMMIT. A kind whose write is its last statement sends the COMMIT with it
+    (`batch.run_together(..., commit=True)`, Pick a trend's dots): two round trips, and the
+    commit below then has nothing to send. tests/test_voting_roundtrips.py counts them.
     """
     require_open(workshop)
     if stage.phase != "vote":

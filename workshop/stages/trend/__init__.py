@@ -75,7 +75,8 @@ class TrendStage(StageKind):
                              left=max(budget - sum(dots.values()), 0), budget=budget))
         values = {"participant": participant.id, "item": item_id, "crit": "", "val": wanted,
                   "cid": client_id, "text": "", "now": utcnow(), "stage": stage.id}
-        batch.run_together([(ADD_VOTE if existing is None else CHANGE_VOTE, values)])
+        # the last statement of the vote: its COMMIT goes with it (flow/votes.py commits nothing more)
+        batch.run_together([(ADD_VOTE if existing is None else CHANGE_VOTE, values)], commit=True)
         batch.forget()
         dots[item_id] = wanted
         return self._summary(stage, {i: v for i, v in dots.items() if v > 0})
