@@ -104,9 +104,18 @@ def test_a_write_with_its_commit_is_stored_in_one_go_and_a_failed_one_leaves_not
                 batch.run_together([(rename, {"pid": ids[0], "name": "Lost"}),
                                     (renumber, {"pid": ids[1], "new_id": ids[0]})], commit=True)
             db.session.rollback()
+            # the same with the failing write alone in its call, after another in the transaction
+            with pytest.raises(Exception), batch.one_trip():
+                batch.run_together([(rename, {"pid": ids[0], "name": "Lost"})])
+                batch.run_together([(renumber, {"pid": ids[1], "new_id": ids[0]})], commit=True)
+            db.session.rollback()
             with other.connect() as conn:
                 assert list(conn.scalars(names)) == ["Ada", ""]
             assert list(db.session.scalars(names)) == ["Ada", ""]  # the session is usable again
+            with batch.one_trip():  # and a write with its commit after the failures
+                batch.run_together([(rename, {"pid": ids[1], "name": "Bo"})], commit=True)
+            with other.connect() as conn:
+                assert list(conn.scalars(names)) == ["Ada", "Bo"]
         finally:
             other.dispose()
             db.session.remove()

@@ -151,7 +151,8 @@ def _cast(workshop, participant, stage, form, client_id: str, kind, ahead: list)
         except Refused:
             db.session.rollback()
             raise
-        db.session.commit()
+        if db.session().in_transaction():  # else the kind's write took the COMMIT with it
+            db.session.commit()
         return result
     finally:
         batch.forget()
