@@ -2,10 +2,10 @@
 
 A vote runs once per tap in the room, and with PostgreSQL each statement is a round trip
 to the server: the vote path sends its reads together (workshop/batch.py, psycopg's
-pipeline), then Pick a trend's write with its COMMIT in one more pipeline. Counted for one vote event arriving over a
-real Socket.IO test client (as after the first vote of the process, which also reads the
-workshop for its copy), for every kind of vote action: a new allocation, a change, a
-replay of an acknowledged action (same client id), a refused one.
+pipeline), then Pick a trend's write with its COMMIT in one more pipeline. Counted for one
+vote event arriving over a real Socket.IO test client (as after the first vote of the
+process, which also reads the workshop for its copy), for every kind of vote action: a new
+allocation, a change, a replay of an acknowledged action (same client id), a refused one.
 
 SQLite has no round trips (it runs in the process): there the statements are counted with
 SQLAlchemy's before_cursor_execute. PostgreSQL is the one of tests/test_scaleout.py
