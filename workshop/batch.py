@@ -105,7 +105,7 @@ def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[li
 
     raw = conn.connection.driver_connection
     if commit:
-        rows = _pipelined(raw, batch, conn.dialect, namedtuple_row, commit=True)
+        rows = _pipelined(raw, batch, conn.dialect, commit=True)
         db.session.commit()  # psycopg finds its transaction over: nothing is sent
         return rows
     if len(batch) == 1 and not db.session.info.get(_BEGIN_DUE):  # one statement is one round trip anyway
@@ -114,17 +114,19 @@ def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[li
             sql, defaults = _sql(statement, conn.dialect)
             cursor.execute(sql, {**defaults, **params})
             return [cursor.fetchall() if cursor.description is not None else []]
-    return _pipelined(raw, batch, conn.dialect, namedtuple_row)
+    return _pipelined(raw, batch, conn.dialect)
 
 
-def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, row_factory, commit: bool = False) -> list[list]:
+def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, commit: bool = False) -> list[list]:
     """Send BEGIN if one is due (`one_trip`), the statements and COMMIT if asked, in one pipeline."""
+    from psycopg.rows import namedtuple_row
+
     cursors = []
     with raw.pipeline():  # leaving it sends the Sync and reads every result
         if db.session.info.pop(_BEGIN_DUE, False) and raw.info.transaction_status == _idle():
             raw.execute("BEGIN")  # in the pipeline: no round trip of its own (see `one_trip`)
         for statement, params in batch:
-            cursor = raw.cursor(row_factory=row_factory)
+            cursor = raw.cursor(row_factory=namedtuple_row)
             sql, defaults = _sql(statement, dialect)
             cursor.execute(sql, {**defaults, **params})
             cursors.append(cursor)
