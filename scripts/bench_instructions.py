@@ -21,6 +21,7 @@ instructions are counted, PostgreSQL's own work (other processes) is not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import gzip
 import os
@@ -53,45 +54,29 @@ def main() -> None:
         sys.path.insert(0, args.checkout)
         run_stage(args.stage, args.phones, args.database)
         return
-    databases = {stage: create_database(args.pg, stage) if args.pg else None for stage in STAGES}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            children = {stage: subprocess.Popen(
-                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/{stage}.out", sys.executable,
-                 __file__, "--stage", stage, "--phones", str(args.phones), "--checkout", args.checkout,
-                 *(["--database", databases[stage]] if databases[stage] else [])],
-                stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w"),
-                env={**os.environ, "PYTHONHASHSEED": "0"}) for stage in STAGES}  # the same dict layouts
-            counts = {}
-            for stage, child in children.items():
-                if child.wait() != 0:
-                    sys.exit(f"stage {stage} failed:\n" + Path(f"{tmp}/{stage}.log").read_text()[-3000:])
-                summary = re.search(r"^summary: (\d+)", Path(f"{tmp}/{stage}.out").read_text(), re.M)
-                counts[stage] = int(summary[1])
-    finally:
-        for url in filter(None, databases.values()):
-            drop_database(args.pg, url)
+    sys.path.insert(0, str(ROOT))
+    from tests.support import fresh_postgres
+
+    with contextlib.ExitStack() as stack:
+        databases = {stage: stack.enter_context(fresh_postgres(args.pg, f"charrette_count_{stage}"))
+                     if args.pg else None for stage in STAGES}
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        children = {stage: subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/{stage}.out", sys.executable,
+             __file__, "--stage", stage, "--phones", str(args.phones), "--checkout", args.checkout,
+             *(["--database", databases[stage]] if databases[stage] else [])],
+            stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/{stage}.log", "w"),
+            env={**os.environ, "PYTHONHASHSEED": "0"}) for stage in STAGES}  # the same dict layouts
+        counts = {}
+        for stage, child in children.items():
+            if child.wait() != 0:
+                sys.exit(f"stage {stage} failed:\n" + Path(f"{tmp}/{stage}.log").read_text()[-3000:])
+            summary = re.search(r"^summary: (\d+)", Path(f"{tmp}/{stage}.out").read_text(), re.M)
+            counts[stage] = int(summary[1])
     print(f"{args.checkout}: instructions per request, {args.phones} phones, "
           f"{'PostgreSQL' if args.pg else 'SQLite'}")
     for before, stage in zip(STAGES, STAGES[1:], strict=False):
         print(f"  {LABELS[stage]:20s} {(counts[stage] - counts[before]) / args.phones / 1e6:6.2f} M")
-
-
-def create_database(admin_url: str, stage: str) -> str:
-    """Create a fresh PostgreSQL database for one stage; return its URL."""
-    import uuid
-
-    import psycopg
-    name = f"charrette_count_{stage}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    import psycopg
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def run_stage(stage: str, n: int, database: str | None = None) -> None:

@@ -37,17 +37,9 @@ def main() -> None:
     args = ap.parse_args()
     n = args.phones
     if args.pg:
-        import uuid
-
-        import psycopg
-        name = f"charrette_ops_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            run(n, args.pg.rsplit("/", 1)[0] + "/" + name, args.profile)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        from tests.support import fresh_postgres
+        with fresh_postgres(args.pg, "charrette_ops") as url:
+            run(n, url, args.profile)
     else:
         run(n, profile=args.profile)
 

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 
-import psycopg
 import pytest
 from flask import g
 from hypothesis import settings
 
 from config import TestingConfig
 from tests.actions import add_comment, add_item, cast_vote, edit_item, update_settings
+from tests.support import fresh_postgres
 from workshop import checks, create_app, forms
 from workshop.auth import create_facilitator
 from workshop.extensions import db, socketio
@@ -147,11 +146,5 @@ POSTGRES_ADMIN_URL = os.environ.get("SCALEOUT_DATABASE_URL", "postgresql://postg
 @pytest.fixture
 def postgres_url():
     """A fresh PostgreSQL database for this test; yield its URL, drop it afterwards."""
-    name = f"charrette_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres(POSTGRES_ADMIN_URL, "charrette_test") as url:
+        yield url

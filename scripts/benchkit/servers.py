@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from pathlib import Path
 
-from tests.support import ROOT, AppProcess, running_server
+from tests.support import ROOT, AppProcess, fresh_postgres, running_server
 
 BARE_SERVER = ROOT / "scripts" / "bare_server.py"
 
@@ -35,20 +34,14 @@ def servers(kind: str, args, tmp: Path):
 @contextlib.contextmanager
 def scaled_out(tmp: Path, args, env: dict, root: Path = ROOT):
     """Start --processes app servers on a fresh PostgreSQL database and Redis channel; yield URLs."""
-    import psycopg
-
-    name = f"charrette_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.pg, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    db_url = args.pg.rsplit("/", 1)[0] + "/" + name
-    env = {"DATABASE_URL": db_url, "REDIS_URL": args.redis, "REDIS_CHANNEL": name, **env}
-    processes = [AppProcess(tmp, f"app{k}", root=root, **env) for k in range(args.processes)]
-    try:
-        for server in processes:  # one after another: the first creates the tables and the demo
-            server.start()
-        yield [server.base for server in processes], db_url
-    finally:
-        for server in processes:
-            server.stop()
-        with psycopg.connect(args.pg, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres(args.pg, "charrette_bench") as db_url:
+        env = {"DATABASE_URL": db_url, "REDIS_URL": args.redis, "REDIS_CHANNEL": db_url.rsplit("/", 1)[1],
+               **env}
+        processes = [AppProcess(tmp, f"app{k}", root=root, **env) for k in range(args.processes)]
+        try:
+            for server in processes:  # one after another: the first creates the tables and the demo
+                server.start()
+            yield [server.base for server in processes], db_url
+        finally:
+            for server in processes:
+                server.stop()
