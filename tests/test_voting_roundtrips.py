@@ -8,11 +8,12 @@ process, which also reads the workshop for its copy), for every kind of vote act
 allocation, a change, a replay of an acknowledged action (same client id), a refused one.
 
 SQLite has no round trips (it runs in the process): there the statements are counted with
-SQLAlchemy's before_cursor_execute. PostgreSQL is the one of tests/test_scaleout.py
-(SCALEOUT_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test; a database of
-this test's own, dropped afterwards); libpq's protocol trace counts the messages the
-client then waits on: each simple Query (BEGIN, COMMIT) and each Sync (one after a
-statement, one after a whole pipeline).
+sqlite3's trace callback (every statement it runs, however it was sent). PostgreSQL is the
+one of tests/test_scaleout.py (SCALEOUT_DATABASE_URL, default
+postgresql://postgres@127.0.0.1:5432/test; a database of this test's own, dropped
+afterwards); libpq's protocol trace counts the messages the client then waits on: each
+simple Query (BEGIN, COMMIT) and each Sync (one after a statement, one after a whole
+pipeline).
 """
 from __future__ import annotations
 
@@ -84,21 +85,28 @@ def test_a_vote_on_sqlite_is_a_lock_four_reads_and_a_write(tmp_path):
     with voting_phones(f"sqlite:///{tmp_path / 'trips.db'}", tmp_path) as (_app, sockets, items):
         assert vote(sockets[0], "vote-001", items[0], 1)["ok"]  # the process's first vote: + the workshop
         statements: list[str] = []
+        traced = []
 
-        def count(_conn, _cursor, statement, *_args):
-            statements.append(statement.split()[0])
+        def trace(dbapi_conn, *_args):  # sqlite3 reports every statement it runs, however it was sent
+            dbapi_conn.set_trace_callback(lambda sql: statements.append(sql.split()[0].upper()))
+            traced.append(dbapi_conn)
 
-        event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "checkout", trace)
         try:
             for label, cid, item, dots, ok in ACTIONS:
                 statements.clear()
                 assert vote(sockets[0], cid, items[item], dots)["ok"] is ok, label
+                work = [s for s in statements if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
                 # lock; workshop, action, item, own votes (together on PostgreSQL); write. Was 7.
-                assert len(statements) <= 6, (label, statements)
-                assert statements[:3] == ["UPDATE", "SELECT", "INSERT"], (label, statements)
-                assert statements.count("SELECT") == 3, (label, statements)
+                assert len(work) <= 6, (label, statements)
+                assert work[:3] == ["UPDATE", "SELECT", "INSERT"], (label, statements)
+                assert work.count("SELECT") == 3, (label, statements)
+                assert statements.count("BEGIN") == 1, (label, statements)  # one transaction
+                assert statements[-1] in ("COMMIT", "ROLLBACK"), (label, statements)
         finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+            event.remove(db.engine, "checkout", trace)
+            for dbapi_conn in traced:
+                dbapi_conn.set_trace_callback(None)
 
 
 def round_trips(trace: str) -> list[str]:

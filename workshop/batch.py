@@ -7,10 +7,12 @@ sends a list of statements at once, through psycopg's pipeline (BEGIN if one is 
 statement, one Sync: one round trip), in the session's own transaction; on SQLite, which
 has no round trips, it runs them one after another.
 
-`first` runs one read the same way, on the session's connection with its SQL compiled once: the
-few reads a join storm makes thousands of times (a workshop's head, a phone's socket entry, the
-version) cost SQLAlchemy's work per execution (cache key, parameter and result processing) more
-than the database's.
+Both run on the driver's cursor with each statement's SQL compiled once (`_plan`), not through
+SQLAlchemy's execution, and so does `first`, the few reads a join storm makes thousands of times
+(a workshop's head, a phone's socket entry, the version): on these small statements SQLAlchemy's
+work per execution (cache key, execution context, parameter and result processing) cost more than
+the database's. On SQLite, 30% of the server's CPU in a 4,000-phone vote phase. The type
+conversions SQLite needs (datetimes, booleans, JSON) are the columns' own, looked up once.
 
 Rows fetched ahead for a rule (the vote's item and the phone's own votes) are kept with
 `remember` and handed out once by `read`: a rule asks for them as it always did, and
@@ -23,14 +25,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
 _PREFETCHED = "charrette.prefetched"
 _BEGIN_DUE = "charrette.begin_due"
-# id(statement) -> (statement, its PostgreSQL SQL, the values of the columns it fills by default)
-_COMPILED: dict[int, tuple[Any, str, dict]] = {}
-_READS: dict[tuple[int, str], tuple] = {}  # (id(statement), dialect) -> (statement, SQL, names, row type)
+
+# How a statement runs on the driver's cursor, made once per statement and database (`_plan`).
+_Plan = namedtuple("_Plan", "statement sql defaults binds row_type results")
+_PLANS: dict[tuple[int, str], _Plan] = {}
 
 
 @contextmanager
@@ -90,20 +94,34 @@ def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[li
     in the same pipeline (the statements and the COMMIT, one round trip), then the session
     ends its transaction with no round trip of its own (the driver sees it is over).
 
-    Rows are named tuples (`row.item_id`) either way; a statement without rows gives [].
-    Only plain values go in and come out (no type conversions of SQLAlchemy's): ints,
-    strings, booleans, datetimes, JSON.
+    Rows are named tuples (`row.item_id`) either way, with the values SQLAlchemy's execution
+    gives; a statement without rows gives [] (an INSERT on PostgreSQL gives its new id, as
+    SQLAlchemy compiles it there). The driver's errors come as SQLAlchemy's (IntegrityError, ...).
     """
     conn = db.session.connection()  # the session's transaction, begun if it was not
+    with _errors_as_sqlalchemys(conn.dialect):
+        return _run_together(conn, batch, commit)
+
+
+@contextmanager
+def _errors_as_sqlalchemys(dialect):
+    """Raise the driver's errors as SQLAlchemy's execution would (sqlite3's or psycopg's IntegrityError
+    as sqlalchemy.exc.IntegrityError), so a caller catches one kind whatever the database."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def _run_together(conn, batch: list[tuple[Any, dict]], commit: bool) -> list[list]:
+    raw = conn.connection.driver_connection
     if conn.dialect.name != "postgresql":
-        results = [conn.execute(statement, params) for statement, params in batch]
-        rows = [result.all() if result.returns_rows else [] for result in results]
+        rows = [_run(raw, _plan(statement, conn.dialect), params) for statement, params in batch]
         if commit:
             db.session.commit()
         return rows
     from psycopg.rows import namedtuple_row
 
-    raw = conn.connection.driver_connection
     if commit:
         rows = _pipelined(raw, batch, conn.dialect, commit=True)
         db.session.commit()  # psycopg finds its transaction over: nothing is sent
@@ -111,8 +129,8 @@ def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[li
     if len(batch) == 1 and not db.session.info.get(_BEGIN_DUE):  # one statement is one round trip anyway
         statement, params = batch[0]
         with raw.cursor(row_factory=namedtuple_row) as cursor:
-            sql, defaults = _sql(statement, conn.dialect)
-            cursor.execute(sql, {**defaults, **params})
+            plan = _plan(statement, conn.dialect)
+            cursor.execute(plan.sql, {**plan.defaults, **params})
             return [cursor.fetchall() if cursor.description is not None else []]
     return _pipelined(raw, batch, conn.dialect)
 
@@ -127,8 +145,8 @@ def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, commit: bool = False
             raw.execute("BEGIN")  # in the pipeline: no round trip of its own (see `one_trip`)
         for statement, params in batch:
             cursor = raw.cursor(row_factory=namedtuple_row)
-            sql, defaults = _sql(statement, dialect)
-            cursor.execute(sql, {**defaults, **params})
+            plan = _plan(statement, dialect)
+            cursor.execute(plan.sql, {**plan.defaults, **params})
             cursors.append(cursor)
         if commit:
             raw.execute("COMMIT")
@@ -138,48 +156,78 @@ def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, commit: bool = False
     return results
 
 
-def _sql(statement, dialect) -> tuple[str, dict]:
-    """Return a statement's PostgreSQL text with named parameters (`%(pid)s`), compiled once, and the
-    values of the columns an INSERT or UPDATE fills from their scalar defaults (SQLAlchemy's execution
-    would put them in). A default that is computed (a function) has no value here: refused."""
-    kept = _COMPILED.get(id(statement))
-    if kept is None or kept[0] is not statement:
-        compiled = statement.compile(dialect=dialect)
-        defaults = {}
-        for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
-            if column.default is None or not column.default.is_scalar:
-                raise ValueError(f"{column}: give it a value in the statement (its default is computed)")
-            defaults[column.key] = column.default.arg
-        kept = _COMPILED[id(statement)] = (statement, str(compiled), defaults)
-    return kept[1], kept[2]
+def _run(raw, plan: _Plan, params: dict) -> list:
+    """Run one planned statement on a SQLite connection's cursor; return its rows (named tuples) or []."""
+    values = {**plan.defaults, **params}
+    cursor = raw.cursor()
+    try:
+        cursor.execute(plan.sql, tuple(values[name] if convert is None else convert(values[name])
+                                       for name, convert in plan.binds))
+        if cursor.description is None:
+            return []
+        return [_row(plan, row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _row(plan: _Plan, row: tuple):
+    if plan.results is None:
+        return plan.row_type(*row)
+    return plan.row_type(*(value if convert is None else convert(value)
+                           for value, convert in zip(row, plan.results, strict=True)))
+
+
+def _plan(statement, dialect) -> _Plan:
+    """Return how a statement runs on the driver's cursor, made once per statement and database.
+
+    Its SQL (named parameters on PostgreSQL, `%(pid)s`; positional on SQLite, with each one's
+    conversion), the values of the columns an INSERT or UPDATE fills from their scalar defaults
+    (SQLAlchemy's execution would put them in; a default that is computed, a function, has no
+    value here: refused), and the row type of what it returns (with, on SQLite, each column's
+    conversion; psycopg converts PostgreSQL's own types).
+    """
+    kept = _PLANS.get((id(statement), dialect.name))
+    if kept is not None and kept.statement is statement:
+        return kept
+    compiled = statement.compile(dialect=dialect)
+    defaults = {}
+    for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+        if column.default is None or not column.default.is_scalar:
+            raise ValueError(f"{column}: give it a value in the statement (its default is computed)")
+        defaults[column.key] = column.default.arg
+    columns = list(statement.exported_columns)
+    binds, results = (), None
+    if compiled.positional:
+        binds = tuple((name, compiled._bind_processors.get(name)) for name in compiled.positiontup)
+        results = [dialect.type_descriptor(column.type).result_processor(dialect, None) for column in columns]
+        if not any(results):
+            results = None
+    row_type = namedtuple("Row", [column.key for column in columns]) if columns else None
+    kept = _PLANS[(id(statement), dialect.name)] = _Plan(statement, str(compiled), defaults, binds,
+                                                          row_type, results)
+    return kept
 
 
 def first(statement, params: dict):
     """Return the first row of a read (a named tuple), or None, in the session's transaction.
 
-    Only plain values come out (no type conversions of SQLAlchemy's): on SQLite a boolean
-    is 0 or 1. Parameters are the statement's bindparams, by name.
+    Parameters are the statement's bindparams, by name; the values are those SQLAlchemy's
+    execution gives.
     """
     conn = db.session.connection()
-    _statement, sql, names, row_type = _read_of(statement, conn.dialect)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, params if names is None else tuple(params[name] for name in names))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return None if row is None else row_type(*row)
-
-
-def _read_of(statement, dialect) -> tuple:
-    """Return (statement, SQL, positional parameter names or None, row type), made once per dialect."""
-    kept = _READS.get((id(statement), dialect.name))
-    if kept is None or kept[0] is not statement:
-        compiled = statement.compile(dialect=dialect)
-        names = list(compiled.positiontup) if compiled.positional else None
-        row_type = namedtuple("Row", list(statement.selected_columns.keys()))
-        kept = _READS[(id(statement), dialect.name)] = (statement, str(compiled), names, row_type)
-    return kept
+    raw = conn.connection.driver_connection
+    plan = _plan(statement, conn.dialect)
+    with _errors_as_sqlalchemys(conn.dialect):
+        if conn.dialect.name != "postgresql":
+            rows = _run(raw, plan, params)
+            return rows[0] if rows else None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(plan.sql, params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    return None if row is None else plan.row_type(*row)
 
 
 def remember(statement, params: dict, rows: list) -> None:
