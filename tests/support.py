@@ -62,8 +62,12 @@ class AppProcess:
         self.root, self.script = Path(root), str(script)
         self.proc = None
 
-    def start(self, timeout: float = 30) -> str:
-        """Start the server and wait until it answers HTTP; return its base URL."""
+    def start(self, timeout: float = 90) -> str:
+        """Start the server and wait until it answers HTTP; return its base URL.
+
+        `timeout` only catches a server that never comes up: a fresh PostgreSQL schema's
+        migrations took over 30 s on a machine busy with other work (a fixture error once).
+        """
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen([sys.executable, self.script], cwd=self.root, env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)

@@ -92,7 +92,7 @@ def test_every_statement_of_the_vote_path_answers_as_sqlalchemy_does(database_ur
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         # the writes: a new vote (its note_hidden from the column's default), then a change of it
         new = {**ids, "item": shown.id, "crit": "", "val": 2, "cid": "c-1", "text": "", "now": when}
-        batch.run_together([(ADD_VOTE, new)], commit=True)  # (on PostgreSQL it returns the new id)
+        assert batch.run_together([(ADD_VOTE, new)], commit=True) == [[]]
         stored = db.session.execute(
             select(Vote.value, Vote.note_hidden, Vote.updated_at, Vote.client_id)).one()
         assert tuple(stored) == (2, False, when, "c-1") and type(stored.updated_at) is type(when)
