@@ -69,11 +69,11 @@ def test_every_statement_of_the_vote_path_answers_as_sqlalchemy_does(database_ur
     what it would write (a datetime, a column's default), without going through SQLAlchemy's execution."""
     from datetime import timedelta
 
-    from sqlalchemy import select
+    from sqlalchemy import bindparam, select, update
 
     from workshop.flow import phases, votes
     from workshop.flow.access import LOCK_PARTICIPANT
-    from workshop.models import Item, Vote, utcnow
+    from workshop.models import Item, Stage, Vote, utcnow
     from workshop.stages.base import ADD_VOTE, CHANGE_VOTE, ITEM_STATE, MY_VOTES
     app = create_app(config.TestingConfig(DATABASE_URL=database_url, UPLOAD_DIR=str(tmp_path / "up"),
                                           LOG_LEVEL="WARNING"))
@@ -100,6 +100,12 @@ def test_every_statement_of_the_vote_path_answers_as_sqlalchemy_does(database_ur
         assert not db.session().in_transaction()
         assert db.session.execute(select(Vote.value, Vote.client_id)).one() == (3, "c-2")
         db.session.commit()
+        # a JSON parameter (psycopg adapts no dict by itself): read back by both ways below
+        settings = {"dots": 4, "show_groups": True, "note": "é"}
+        set_settings = (update(Stage.__table__).where(Stage.__table__.c.id == bindparam("sid"))
+                        .values(settings=bindparam("settings")))
+        batch.run_together([(set_settings, {"sid": stage.id, "settings": settings})], commit=True)
+        assert db.session.execute(select(Stage.settings).where(Stage.id == stage.id)).scalar_one() == settings
         # the reads, each with parameters that find rows and ones that do not
         reads = [(votes._LIVE_WORKSHOP, {"wid": workshop.id}), (votes._LIVE_WORKSHOP, {"wid": 0}),
                  (ITEM_STATE, {"item": shown.id}), (ITEM_STATE, {"item": hidden.id}),
@@ -115,6 +121,8 @@ def test_every_statement_of_the_vote_path_answers_as_sqlalchemy_does(database_ur
             found += bool(wanted)
             db.session.rollback()
         assert found == 4
+        assert batch.run_together([(votes._LIVE_WORKSHOP, {"wid": workshop.id})])[0][0].settings == settings
+        db.session.rollback()
         # the lock (no rows back) and the action's record (its client id back the first time only)
         record = votes._first_application()
         locked, first = batch.run_together([(LOCK_PARTICIPANT, {"pid": phone.id, "now": when}),

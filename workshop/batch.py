@@ -128,7 +128,7 @@ def _run_together(conn, batch: list[tuple[Any, dict]], commit: bool) -> list[lis
         statement, params = batch[0]
         plan = _plan(statement, conn.dialect)
         with raw.cursor() as cursor:
-            cursor.execute(plan.sql, {**plan.defaults, **params})
+            cursor.execute(plan.sql, _named(plan, params))
             return [_rows(plan, cursor)]
     return _pipelined(raw, batch, conn.dialect)
 
@@ -142,7 +142,7 @@ def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, commit: bool = False
         for statement, params in batch:
             cursor = raw.cursor()
             plan = _plan(statement, dialect)
-            cursor.execute(plan.sql, {**plan.defaults, **params})
+            cursor.execute(plan.sql, _named(plan, params))
             sent.append((plan, cursor))
         if commit:
             raw.execute("COMMIT")
@@ -150,6 +150,16 @@ def _pipelined(raw, batch: list[tuple[Any, dict]], dialect, commit: bool = False
     for _used, cursor in sent:
         cursor.close()
     return results
+
+
+def _named(plan: _Plan, params: dict) -> dict:
+    """A PostgreSQL statement's parameters by name: its defaults, then the values given, converted
+    where the column's type says so (JSON; psycopg adapts the rest itself)."""
+    values = {**plan.defaults, **params}
+    for name, convert in plan.binds:
+        if name in values:
+            values[name] = convert(values[name])
+    return values
 
 
 def _rows(plan: _Plan, cursor) -> list:
@@ -188,11 +198,11 @@ def _row(plan: _Plan, row: tuple):
 def _plan(statement, dialect) -> _Plan:
     """Return how a statement runs on the driver's cursor, made once per statement and database.
 
-    Its SQL (named parameters on PostgreSQL, `%(pid)s`; positional on SQLite, with each one's
-    conversion), the values of the columns an INSERT or UPDATE fills from their scalar defaults
-    (SQLAlchemy's execution would put them in; a default that is computed, a function, has no
-    value here: refused), and the row type of what it returns (with, on SQLite, each column's
-    conversion; psycopg converts PostgreSQL's own types).
+    Its SQL (named parameters on PostgreSQL, `%(pid)s`; positional on SQLite), each parameter's
+    conversion where its type has one (on PostgreSQL only JSON's), the values of the columns an
+    INSERT or UPDATE fills from their scalar defaults (SQLAlchemy's execution would put them in; a
+    default that is computed, a function, has no value here: refused), and the row type of what it
+    returns (with, on SQLite, each column's conversion; psycopg converts PostgreSQL's own types).
     """
     kept = _PLANS.get((id(statement), dialect.name))
     if kept is not None and kept.statement is statement:
@@ -204,9 +214,10 @@ def _plan(statement, dialect) -> _Plan:
             raise ValueError(f"{column}: give it a value in the statement (its default is computed)")
         defaults[column.key] = column.default.arg
     columns = list(statement.exported_columns)
-    binds, results = (), None
-    if compiled.positional:
-        binds = tuple((name, compiled._bind_processors.get(name)) for name in compiled.positiontup)
+    converts = compiled._bind_processors  # parameter name -> its type's conversion, where it has one
+    binds, results = tuple(converts.items()), None
+    if compiled.positional:  # SQLite: every parameter in order, and the columns' conversions
+        binds = tuple((name, converts.get(name)) for name in compiled.positiontup)
         results = [dialect.type_descriptor(column.type).result_processor(dialect, None) for column in columns]
         if not any(results):
             results = None
@@ -231,7 +242,7 @@ def first(statement, params: dict):
             return rows[0] if rows else None
         cursor = raw.cursor()
         try:
-            cursor.execute(plan.sql, params)
+            cursor.execute(plan.sql, _named(plan, params))
             row = cursor.fetchone()
         finally:
             cursor.close()
