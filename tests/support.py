@@ -175,3 +175,42 @@ def show_card(phone, card):
         except PlaywrightError:  # redrawn under us: find it again
             phone.wait_for_timeout(200)
     raise AssertionError("the card never came into view")
+
+
+@contextmanager
+def postgres_round_trips(engine):
+    """Trace the PostgreSQL connections `engine` hands out from now on (libpq's protocol trace);
+    yield `taken()`, which returns the client's messages that each ended a round trip since its
+    last call: each simple Query (BEGIN, COMMIT, ...) and each Sync (one after a statement, one
+    after a whole pipeline)."""
+    import tempfile
+
+    from psycopg import pq
+    from sqlalchemy import event
+
+    traced = []
+    with tempfile.NamedTemporaryFile("w+", suffix=".trace") as log:
+        def trace(dbapi_conn, *_args):
+            if dbapi_conn.pgconn not in traced:
+                dbapi_conn.pgconn.trace(log.fileno())
+                dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+                traced.append(dbapi_conn.pgconn)
+
+        def taken() -> list[str]:
+            log.flush()
+            trips = []
+            for line in Path(log.name).read_text().splitlines():
+                parts = line.split("\t")
+                if len(parts) > 2 and parts[0] == "F" and parts[2] in ("Query", "Sync"):
+                    trips.append(parts[2] + (parts[3] if len(parts) > 3 else ""))
+            log.truncate(0)
+            log.seek(0)
+            return trips
+
+        event.listen(engine, "checkout", trace)
+        try:
+            yield taken
+        finally:
+            event.remove(engine, "checkout", trace)
+            for pgconn in traced:
+                pgconn.untrace()

@@ -17,15 +17,15 @@ pipeline).
 """
 from __future__ import annotations
 
-import tempfile
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import g
-from psycopg import pq
 from sqlalchemy import event
 
 import config
+from tests.support import postgres_round_trips
 from workshop import create_app
 from workshop.auth import create_facilitator
 from workshop.extensions import db, socketio
@@ -109,44 +109,18 @@ def test_a_vote_on_sqlite_is_a_lock_four_reads_and_a_write(tmp_path):
                 dbapi_conn.set_trace_callback(None)
 
 
-def round_trips(trace: str) -> list[str]:
-    """The client's messages that each end a round trip: simple Queries and Syncs."""
-    out = []
-    for line in trace.splitlines():
-        parts = line.split("\t")
-        if len(parts) > 2 and parts[0] == "F" and parts[2] in ("Query", "Sync"):
-            out.append(parts[2] + (parts[3] if len(parts) > 3 else ""))
-    return out
-
-
 def test_a_vote_is_at_most_two_round_trips_on_postgresql(tmp_path, postgres_url):
     with voting_phones(postgres_url, tmp_path) as (_app, sockets, items):
         assert vote(sockets[0], "vote-001", items[0], 1)["ok"]
         assert vote(sockets[1], "vote-101", items[1], 1)["ok"]  # every pooled connection has been used
-        with tempfile.NamedTemporaryFile("w+", suffix=".trace") as log:
-            traced = []
-
-            def trace(dbapi_conn, *_args):
-                if dbapi_conn.pgconn not in traced:
-                    dbapi_conn.pgconn.trace(log.fileno())
-                    dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-                    traced.append(dbapi_conn.pgconn)
-
-            event.listen(db.engine, "checkout", trace)
-            try:
-                for label, cid, item, dots, ok in ACTIONS:
-                    log.truncate(0)
-                    log.seek(0)
-                    assert vote(sockets[0], cid, items[item], dots)["ok"] is ok, label
-                    log.flush()
-                    trips = round_trips(Path(log.name).read_text())
-                    assert trips, "nothing traced"
-                    # was 9: BEGIN, 7 statements, COMMIT; then 3: the reads, the write, COMMIT
-                    assert len(trips) <= 2, (label, trips)
-            finally:
-                event.remove(db.engine, "checkout", trace)
-                for pgconn in traced:
-                    pgconn.untrace()
+        with postgres_round_trips(db.engine) as taken:
+            taken()
+            for label, cid, item, dots, ok in ACTIONS:
+                assert vote(sockets[0], cid, items[item], dots)["ok"] is ok, label
+                trips = taken()
+                assert trips, "nothing traced"
+                # was 9: BEGIN, 7 statements, COMMIT; then 3: the reads, the write, COMMIT
+                assert len(trips) <= 2, (label, trips)
 
 
 def test_every_votes_connection_goes_back_to_the_pool_out_of_autocommit(postgres_url, tmp_path):
@@ -168,3 +142,46 @@ def test_every_votes_connection_goes_back_to_the_pool_out_of_autocommit(postgres
                 assert returned and not any(returned), (what, returned)
         finally:
             event.remove(db.engine.pool, "checkin", checkin)
+
+
+def test_a_phones_join_is_six_round_trips_on_postgresql(tmp_path, postgres_url):
+    """A join storm's three requests on PostgreSQL: the join page (the workshop's head, one read
+    made alone, in autocommit: batch.first), the join (BEGIN, the workshop, the new phone, COMMIT)
+    and the socket (its entry, one read alone). Was 3 + 4 + 3: each lone read had its BEGIN and the
+    request's ROLLBACK. Every connection goes back to the pool out of autocommit."""
+    app = create_app(config.TestingConfig(  # pushes coalesced (PUSH_INTERVAL, s), as in production
+        DATABASE_URL=postgres_url, UPLOAD_DIR=str(tmp_path / "up"), RATELIMIT_ENABLED=False,
+        PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
+    with app.app_context():
+        facilitator = create_facilitator("joins@example.org", "Joins", "correct horse battery")
+        workshop = workshops.create_workshop(facilitator, title="Joins", topic="Round trips")
+        code, group = workshop.code, workshop.groups[0]
+        db.session.remove()
+        returned: list[bool] = []
+        event.listen(db.engine.pool, "checkin",
+                     lambda dbapi_conn, _record: returned.append(dbapi_conn.autocommit))
+        sockets = []
+        try:
+            with postgres_round_trips(db.engine) as taken:
+                for phone in range(3):  # the first phone draws the cached pages; the last is counted
+                    http = app.test_client()
+                    taken()
+                    page = http.get(f"/{code}")
+                    trips = {"page": taken()}
+                    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page.data).group(1).decode()
+                    joined = http.post(f"/j/{code}", data={"group": group, "csrf_token": token})
+                    trips["join"] = taken()
+                    assert b'data-role="phone"' in joined.data, phone
+                    g.pop("_login_user", None)
+                    g.pop("_flask_babel", None)
+                    sockets.append(socketio.test_client(app, flask_test_client=http,
+                                                        auth={"code": code, "role": "phone"}))
+                    trips["socket"] = taken()
+                    assert sockets[-1].is_connected(), phone
+            assert [len(trips[step]) for step in ("page", "join", "socket")] == [1, 4, 1], trips
+            assert returned and not any(returned), returned
+        finally:
+            for sock in sockets:
+                sock.disconnect()
+            db.session.remove()
+            db.engine.dispose()
