@@ -33,7 +33,7 @@ _PREFETCHED = "charrette.prefetched"
 _BEGIN_DUE = "charrette.begin_due"
 
 # How a statement runs on the driver's cursor, made once per statement and database (`_plan`).
-_Plan = namedtuple("_Plan", "statement sql defaults binds row_type results")
+_Plan = namedtuple("_Plan", "statement sql positional defaults binds row_type results")
 _PLANS: dict[tuple[int, str], _Plan] = {}
 
 
@@ -126,10 +126,7 @@ def _run_together(conn, batch: list[tuple[Any, dict]], commit: bool) -> list[lis
         return rows
     if len(batch) == 1 and not db.session.info.get(_BEGIN_DUE):  # one statement is one round trip anyway
         statement, params = batch[0]
-        plan = _plan(statement, conn.dialect)
-        with raw.cursor() as cursor:
-            cursor.execute(plan.sql, _named(plan, params))
-            return [_rows(plan, cursor)]
+        return [_run(raw, _plan(statement, conn.dialect), params)]
     return _pipelined(raw, batch, conn.dialect)
 
 
@@ -162,8 +159,26 @@ def _named(plan: _Plan, params: dict) -> dict:
     return values
 
 
+def _run(raw, plan: _Plan, params: dict) -> list:
+    """Run one planned statement on the driver's cursor, outside a pipeline; return its rows or []."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute(plan.sql, _positional(plan, params) if plan.positional else _named(plan, params))
+        return _rows(plan, cursor)
+    finally:
+        cursor.close()
+
+
+def _positional(plan: _Plan, params: dict) -> tuple:
+    """A SQLite statement's parameters in order: its defaults, then the values given, each converted
+    where its column's type says so (datetime, boolean, JSON)."""
+    values = {**plan.defaults, **params}
+    return tuple(values[name] if convert is None else convert(values[name]) for name, convert in plan.binds)
+
+
 def _rows(plan: _Plan, cursor) -> list:
-    """A psycopg cursor's rows as the plan's named tuples; [] for a statement that selects nothing.
+    """A cursor's rows as the plan's named tuples (SQLite's values converted); [] for a statement that
+    selects and returns nothing.
 
     Plain tuples wrapped in the row type made once: psycopg's own named-tuple rows read the
     cursor's description, made anew for every result (a tenth of a vote's CPU on PostgreSQL).
@@ -171,28 +186,11 @@ def _rows(plan: _Plan, cursor) -> list:
     """
     if plan.row_type is None:
         return []
-    return [plan.row_type(*row) for row in cursor.fetchall()]
-
-
-def _run(raw, plan: _Plan, params: dict) -> list:
-    """Run one planned statement on a SQLite connection's cursor; return its rows (named tuples) or []."""
-    values = {**plan.defaults, **params}
-    cursor = raw.cursor()
-    try:
-        cursor.execute(plan.sql, tuple(values[name] if convert is None else convert(values[name])
-                                       for name, convert in plan.binds))
-        if cursor.description is None:
-            return []
-        return [_row(plan, row) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
-
-
-def _row(plan: _Plan, row: tuple):
     if plan.results is None:
-        return plan.row_type(*row)
-    return plan.row_type(*(value if convert is None else convert(value)
-                           for value, convert in zip(row, plan.results, strict=True)))
+        return [plan.row_type(*row) for row in cursor.fetchall()]
+    return [plan.row_type(*(value if convert is None else convert(value)
+                            for value, convert in zip(row, plan.results, strict=True)))
+            for row in cursor.fetchall()]
 
 
 def _plan(statement, dialect) -> _Plan:
@@ -222,8 +220,8 @@ def _plan(statement, dialect) -> _Plan:
         if not any(results):
             results = None
     row_type = namedtuple("Row", [column.key for column in columns]) if columns else None
-    kept = _PLANS[(id(statement), dialect.name)] = _Plan(statement, str(compiled), defaults, binds,
-                                                          row_type, results)
+    kept = _PLANS[(id(statement), dialect.name)] = _Plan(statement, str(compiled), compiled.positional,
+                                                          defaults, binds, row_type, results)
     return kept
 
 
@@ -242,22 +240,17 @@ def first(statement, params: dict):
     conn = db.session.connection()
     raw = conn.connection.driver_connection
     plan = _plan(statement, conn.dialect)
+    alone = (conn.dialect.name == "postgresql" and not raw.autocommit
+             and raw.info.transaction_status == _idle())
     with _errors_as_sqlalchemys(conn.dialect):
-        if conn.dialect.name != "postgresql":
-            rows = _run(raw, plan, params)
-            return rows[0] if rows else None
-        alone = not raw.autocommit and raw.info.transaction_status == _idle()
         if alone:
             raw.autocommit = True
-        cursor = raw.cursor()
         try:
-            cursor.execute(plan.sql, _named(plan, params))
-            row = cursor.fetchone()
+            rows = _run(raw, plan, params)
         finally:
-            cursor.close()
             if alone and raw.info.transaction_status == _idle():  # (a broken one is not given back)
                 raw.autocommit = False
-    return None if row is None else plan.row_type(*row)
+    return rows[0] if rows else None
 
 
 def remember(statement, params: dict, rows: list) -> None:
