@@ -56,7 +56,7 @@ def one_trip():
     """
     conn = db.session.connection()
     raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
-    if raw is None or raw.autocommit or raw.info.transaction_status != _idle():
+    if raw is None or not _between_transactions(raw):
         yield
         return
     raw.autocommit = True
@@ -70,7 +70,8 @@ def one_trip():
 
 
 def init_engine(engine) -> None:
-    """Turn off the autocommit `one_trip` turned on, as each connection comes back to the pool."""
+    """Turn off the autocommit `one_trip` turned on (or `first`, on a connection that broke under
+    its read), as each connection comes back to the pool."""
     if engine.dialect.name != "postgresql":
         return
 
@@ -85,12 +86,18 @@ def _idle():
     return TransactionStatus.IDLE
 
 
+def _between_transactions(raw) -> bool:
+    """Tell whether a psycopg connection may be switched to autocommit: not already, and no
+    transaction open (psycopg refuses the switch inside one)."""
+    return not raw.autocommit and raw.info.transaction_status == _idle()
+
+
 def run_together(batch: list[tuple[Any, dict]], commit: bool = False) -> list[list]:
     """Run (statement, parameters) pairs in order in the session's transaction; return each one's rows.
 
-    One pair (the vote's write) goes the same way, without a pipeline: on PostgreSQL the
-    driver's cursor, its SQL compiled once, without SQLAlchemy's work per execution.
-    With `commit`, the transaction is committed after them: on PostgreSQL its COMMIT goes
+    Every statement runs on the driver's cursor with its SQL planned once (`_plan`), without
+    SQLAlchemy's work per execution; on PostgreSQL one pair alone (the vote's write) goes
+    without a pipeline. With `commit`, the transaction is committed after them: on PostgreSQL its COMMIT goes
     in the same pipeline (the statements and the COMMIT, one round trip), then the session
     ends its transaction with no round trip of its own (the driver sees it is over).
 
@@ -240,8 +247,7 @@ def first(statement, params: dict):
     conn = db.session.connection()
     raw = conn.connection.driver_connection
     plan = _plan(statement, conn.dialect)
-    alone = (conn.dialect.name == "postgresql" and not raw.autocommit
-             and raw.info.transaction_status == _idle())
+    alone = conn.dialect.name == "postgresql" and _between_transactions(raw)
     with _errors_as_sqlalchemys(conn.dialect):
         if alone:
             raw.autocommit = True
