@@ -5,6 +5,7 @@
     python scripts/bench.py --url http://127.0.0.1:5000 --db instance/charrette.db --phones 100
     python scripts/bench.py --phones 1000 --profile /tmp/prof   # py-spy the server during the vote phase
     python scripts/bench.py --processes 2 --phones 2000 4000    # scale-out: 2 processes, PostgreSQL, Redis
+    python scripts/bench.py --scale-out --phones 2000           # one process, PostgreSQL, Redis
     python scripts/bench.py --phones 1000 --compare ../before   # the same load on another checkout first
     python scripts/bench.py --phones 2000 --bare --compare ../before --join-only --repeat 3
                                                     # the join storm alone, the servers taken in turn
@@ -78,6 +79,9 @@ def parse_args(argv=None):
     ap.add_argument("--db", help="with --url: its SQLite file or PostgreSQL URL (lost/duplicated check)")
     ap.add_argument("--processes", type=int, default=1,
                     help="scale-out: start this many app processes sharing PostgreSQL and Redis")
+    ap.add_argument("--scale-out", action="store_true",
+                    help="the scale-out mode (PostgreSQL + Redis) even with one process: its CPU per join "
+                    "and per vote against one process on SQLite (the same run without this flag)")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="with --processes: PostgreSQL to create a fresh database in")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="with --processes: Redis URL")

@@ -188,7 +188,8 @@ def details(r: Result) -> str:
 def print_report(args, results: list[dict[str, Result]]) -> None:
     """Print the load, the table (each kind's rows, then the ratios) and every run's details."""
     where = (f"{args.processes} app processes on PostgreSQL + Redis, phones spread over them, console and "
-             "projector on the last; " if args.processes > 1 else "")
+             "projector on the last; " if args.processes > 1
+             else "one app process on PostgreSQL + Redis; " if args.scale_out else "")
     if args.checkout:
         where += f"app server from {args.checkout}; "
     if args.compare:

@@ -14,8 +14,8 @@ def servers(kind: str, args, tmp: Path):
     """Start the servers of one run in tmp; yield (their base URLs, the database holding the votes).
 
     kind "bare": scripts/bare_server.py (no database: the votes are asked from it); "app": this
-    checkout, or --checkout DIR; "before": --compare DIR. --processes > 1 starts that many app
-    processes on PostgreSQL and Redis.
+    checkout, or --checkout DIR; "before": --compare DIR. --processes > 1 (or --scale-out) starts that
+    many app processes on PostgreSQL and Redis.
     """
     if kind == "bare":
         with running_server(tmp, "bare", script=BARE_SERVER) as base:
@@ -23,7 +23,7 @@ def servers(kind: str, args, tmp: Path):
         return
     root = Path(args.compare if kind == "before" else args.checkout or ROOT)
     env = dict(kv.split("=", 1) for kv in args.server_env)
-    if args.processes > 1:
+    if args.processes > 1 or args.scale_out:
         with scaled_out(tmp, args, env, root) as (bases, db_url):
             yield bases, db_url
     else:
