@@ -331,6 +331,39 @@ def test_with_several_processes_only_the_languages_in_use_are_rendered(app):
         coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))
 
 
+def test_a_process_notes_a_language_in_redis_once_a_minute_not_once_per_screen(app, monkeypatch):
+    """A join storm's sockets: the first phone of a language notes it, the rest of the minute's
+    do not ask Redis (the real one); after the minute it is noted again, so a Redis that lost it
+    (a restart) has it back."""
+    import time
+    import uuid
+
+    import redis
+
+    from workshop import broadcast
+    coalescer = app.extensions["charrette.coalescer"]
+    coalescer.redis = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=5)
+    coalescer.prefix = f"charrette-test-{uuid.uuid4().hex[:10]}:push"
+    key = f"{coalescer.prefix}:langs:7:phone"
+    sent = []
+    real_pipeline = coalescer.redis.pipeline
+    monkeypatch.setattr(coalescer.redis, "pipeline", lambda *a, **k: sent.append(1) or real_pipeline(*a, **k))
+    try:
+        for _ in range(500):
+            broadcast.remember_language(7, "phone", "en")
+        broadcast.remember_language(7, "phone", "nb")  # another language is noted at once
+        broadcast.remember_language(7, "console", "en")  # and another audience
+        assert len(sent) == 3
+        assert broadcast.languages_in_use(7, "phone") == ["en", "nb"]
+        coalescer.redis.delete(key)  # Redis lost it
+        now = time.monotonic()
+        monkeypatch.setattr(broadcast.time, "monotonic", lambda: now + broadcast.NOTE_AGAIN + 1)
+        broadcast.remember_language(7, "phone", "en")
+        assert len(sent) == 4 and broadcast.languages_in_use(7, "phone") == ["en"]
+    finally:
+        coalescer.redis.delete(*coalescer.redis.keys(f"{coalescer.prefix}:*"))
+
+
 @pytest.mark.parametrize("elsewhere", [[], ["sv"], ["sv", "mn"]])
 def test_a_console_push_renders_the_languages_of_consoles_on_every_process_and_no_other(app, monkeypatch,
                                                                                         elsewhere):

@@ -21,6 +21,7 @@ Phones never get a broadcast per vote.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app
 
@@ -64,16 +65,29 @@ def languages_in_use(workshop_id: int, audience: str) -> list[str]:
     return [lang for lang in i18n.LANGUAGES if rooms.get(room(workshop_id, audience, lang))]
 
 
+NOTE_AGAIN = 60.0  # seconds: a language this process noted is noted in Redis again at most this often
+
+
 def remember_language(workshop_id: int, audience: str, lang: str) -> None:
-    """With several processes: note in Redis that a screen of `audience` speaks `lang`."""
+    """With several processes: note in Redis that a screen of `audience` speaks `lang`.
+
+    Once a minute per process at most, not once per screen: in a join storm every phone's
+    socket would otherwise be a Redis round trip (a tenth of a join's CPU in the scale-out
+    mode) to note what is already there. The key lives 7 days; a Redis that lost it (a
+    restart) has it again within the minute.
+    """
     coalescer = _coalescer()
     if coalescer.redis is None:
         return
     key = f"{coalescer.prefix}:langs:{workshop_id}:{audience}"
+    if time.monotonic() < coalescer.noted.get((key, lang), 0.0):
+        return
     try:
         coalescer.redis.pipeline().sadd(key, lang).expire(key, 7 * 24 * 3600).execute()
     except Exception:  # then other processes render every language for it, as they did before
         log.warning("noting a language in use failed", exc_info=True)
+    else:
+        coalescer.noted[(key, lang)] = time.monotonic() + NOTE_AGAIN
 
 
 def push(workshop, change: str = "views") -> None:

@@ -44,6 +44,7 @@ class Coalescer:
         self.due: dict[tuple[str, int], float] = {}  # without Redis: (what, workshop id) -> next turn
         self.cost: dict[int, float] = {}  # workshop id -> seconds its last whole-view push took
         self.redis = None
+        self.noted: dict[tuple[str, str], float] = {}  # (Redis key, language) -> when to note it again
         self.prefix = f"{app.config['REDIS_CHANNEL']}:push"
         if app.config["REDIS_URL"]:
             import redis
