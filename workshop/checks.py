@@ -9,13 +9,14 @@ and validators here, so this module sits below both.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from functools import lru_cache
 
 from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Form, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms import BooleanField, Form, IntegerField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
 from .errors import Refused
 
@@ -106,6 +107,8 @@ def parse(form_class: type[Form], payload) -> Form:
     """
     if not isinstance(payload, dict):
         raise Refused(_l("Invalid request."))
+    if (plain := _plain_integers(form_class, payload)) is not None:
+        return plain
     known = _field_types(form_class)
     unknown = set(payload) - set(known)
     if unknown:
@@ -139,6 +142,67 @@ def _too_big(value) -> bool:
         digits = value.strip().lstrip("+-").lstrip("0")
         return digits.isdigit() and (len(digits) > 16 and int(digits[:20]) > MAX_INT)
     return abs(value) > MAX_INT
+
+
+class Checked:
+    """What `parse` answers for a payload of integers that surely passes its form: each field's `.data`
+    (`form.dots.data`), and `.data`, as the form would have them."""
+
+    def __init__(self, values: dict[str, int]):
+        self.data = dict(values)
+        for name, value in values.items():
+            setattr(self, name, _Datum(value))
+
+
+_Datum = namedtuple("_Datum", "data")
+
+
+def _plain_integers(form_class: type[Form], payload: dict) -> Checked | None:
+    """Check a payload of integers against a form of required integers without building the form.
+
+    A dot vote or a rank ({item_id, dots}) is such a form (`_integer_bounds`): a payload with each
+    of its fields once, each a JSON integer within the field's NumberRange, passes it as it is.
+    Anything else (None) goes through the form, which accepts or refuses it in its own words
+    (tests/test_checks.py holds both to the same answers for every such form of every kind).
+    Building the form was a tenth of a vote's instructions (2.13 M -> 1.92 M).
+    """
+    bounds = _integer_bounds(form_class)
+    if bounds is None or payload.keys() != bounds.keys():
+        return None
+    for name, value in payload.items():
+        low, high = bounds[name]
+        if type(value) is not int or not low <= value <= high:
+            return None
+    return Checked(payload)
+
+
+@lru_cache(maxsize=256)
+def _integer_bounds(form_class: type[Form]) -> dict[str, tuple[int, int]] | None:
+    """Return {field: (lowest, highest)} of a form made only of required integers, else None.
+
+    Only IntegerFields without filters, checked by InputRequired and NumberRange alone, in a
+    form with no checks of its own (no `validate_<field>`, no `validate` of its own).
+    """
+    own_checks = any(name.startswith("validate_") for name in dir(form_class))
+    if own_checks or form_class.validate is not Form.validate:
+        return None
+    bounds = {}
+    for field in form_class():
+        if type(field) is not IntegerField or field.filters or field.name == "data":
+            return None
+        low, high, required = -MAX_INT, MAX_INT, False
+        for validator in field.validators:
+            if type(validator) is InputRequired:
+                required = True
+            elif type(validator) is NumberRange:
+                low = low if validator.min is None else max(low, validator.min)
+                high = high if validator.max is None else min(high, validator.max)
+            else:
+                return None
+        if not required:
+            return None
+        bounds[field.name] = (low, high)
+    return bounds or None
 
 
 @lru_cache(maxsize=256)
