@@ -115,7 +115,7 @@ def create_app(config: config_module.Config | None = None, **overrides) -> Flask
         batch.init_engine(db.engine)
         if db.engine.dialect.name == "postgresql":
             from . import green_wait
-            green_wait.install()  # psycopg's waits as gevent's own (a vote's CPU on PostgreSQL halved)
+            green_wait.install()  # psycopg waits on gevent's io watchers: half the CPU per round trip
         if app.config.get("CHILD_PROCESS"):  # a worker or a renderer: its parent set the database up
             return app
         with startup_lock():  # several processes starting at once on one database

@@ -72,9 +72,8 @@ def remember_language(workshop_id: int, audience: str, lang: str) -> None:
     """With several processes: note in Redis that a screen of `audience` speaks `lang`.
 
     Once a minute per process at most, not once per screen: in a join storm every phone's
-    socket would otherwise be a Redis round trip (a tenth of a join's CPU in the scale-out
-    mode) to note what is already there. The key lives 7 days; a Redis that lost it (a
-    restart) has it again within the minute.
+    socket would otherwise be a Redis round trip to note what the first phone noted. The key
+    lives 7 days; a Redis that lost it (a restart) has it again within the minute.
     """
     coalescer = _coalescer()
     if coalescer.redis is None:

@@ -3,7 +3,7 @@
 Under gevent psycopg waits for its socket with `select.poll`, which gevent emulates: every wait
 makes a poll object and an io watcher, and goes through gevent's hub even when the socket is
 ready at once (a query's send nearly always is). Measured on a vote's two pipelined round trips
-(2 cores, psycopg 3.3, gevent 25): 1.1 ms of the app process's CPU and 3.7 ms of wall time a
+(2 cores, psycopg 3.3, gevent 26): 1.1 ms of the app process's CPU and 3.7 ms of wall time a
 vote, against 0.5-0.6 ms and 1.7-2.1 ms with `wait` here; psycopg's C wait, which blocks the
 whole process, takes 0.5 ms and 1.6 ms (not for this server: one greenlet may wait for a row
 lock that another greenlet of the same process holds).
