@@ -60,8 +60,9 @@ def _wtforms_messages() -> None:  # never called: marks WTForms' messages for `t
 
 # The messages people meet most are worded here.
 REQUIRED = InputRequired(message=_l("Fill in this field."))
-CLIENT_ID = [REQUIRED, Length(min=8, max=64),
-             Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Invalid request id."))]
+CLIENT_ID_CHARS, CLIENT_ID_LENGTH = "A-Za-z0-9_-", (8, 64)  # what a client id may hold, and how many
+CLIENT_ID = [REQUIRED, Length(min=CLIENT_ID_LENGTH[0], max=CLIENT_ID_LENGTH[1]),
+             Regexp(rf"^[{CLIENT_ID_CHARS}]+$", message=_l("Invalid request id."))]
 
 
 # Bidirectional controls: embeddings and overrides end at PDF, isolates at PDI.
@@ -217,8 +218,8 @@ class ClientIdForm(Form):
     cid = StringField(_l("Request id"), validators=CLIENT_ID)
 
 
-# Ids every ClientIdForm passes as they are (letters, digits, - and _; 8 to 64 of them), as phones make them.
-PLAIN_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Ids every ClientIdForm passes as they are (as phones make them): CLIENT_ID's characters and length.
+PLAIN_CLIENT_ID = re.compile(rf"[{CLIENT_ID_CHARS}]{{{CLIENT_ID_LENGTH[0]},{CLIENT_ID_LENGTH[1]}}}")
 
 
 def split_client_id(payload, required: bool = True) -> tuple[str | None, dict]:
