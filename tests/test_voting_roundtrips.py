@@ -144,11 +144,13 @@ def test_every_votes_connection_goes_back_to_the_pool_out_of_autocommit(postgres
             event.remove(db.engine.pool, "checkin", checkin)
 
 
-def test_a_phones_join_is_six_round_trips_on_postgresql(tmp_path, postgres_url):
+def test_a_phones_join_is_five_round_trips_on_postgresql(tmp_path, postgres_url):
     """A join storm's three requests on PostgreSQL: the join page (the workshop's head, one read
-    made alone, in autocommit: batch.first), the join (BEGIN, the workshop, the new phone, COMMIT)
-    and the socket (its entry, one read alone). Was 3 + 4 + 3: each lone read had its BEGIN and the
-    request's ROLLBACK. Every connection goes back to the pool out of autocommit."""
+    made alone, in autocommit: batch.first), the join (the workshop read alone; BEGIN, the new
+    phone and COMMIT in one pipeline: batch.one_trip) and the socket as live.js opens it, with the
+    version of the page it was drawn with (its entry, then, once in its rooms, the version: each a
+    read alone). Was 3 + 4 + 4, then 1 + 4 + 2. Every connection goes back to the pool out of
+    autocommit."""
     app = create_app(config.TestingConfig(  # pushes coalesced (PUSH_INTERVAL, s), as in production
         DATABASE_URL=postgres_url, UPLOAD_DIR=str(tmp_path / "up"), RATELIMIT_ENABLED=False,
         PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
@@ -174,14 +176,91 @@ def test_a_phones_join_is_six_round_trips_on_postgresql(tmp_path, postgres_url):
                     assert b'data-role="phone"' in joined.data, phone
                     g.pop("_login_user", None)
                     g.pop("_flask_babel", None)
-                    sockets.append(socketio.test_client(app, flask_test_client=http,
-                                                        auth={"code": code, "role": "phone"}))
+                    drawn = int(re.search(rb'data-version="(\d+)"', joined.data).group(1))
+                    auth = {"code": code, "role": "phone", "version": drawn}  # as live.js connects
+                    sockets.append(socketio.test_client(app, flask_test_client=http, auth=auth))
                     trips["socket"] = taken()
                     assert sockets[-1].is_connected(), phone
-            assert [len(trips[step]) for step in ("page", "join", "socket")] == [1, 4, 1], trips
+                    assert not [m for m in sockets[-1].get_received() if m["name"] == "stale"], phone
+            assert [len(trips[step]) for step in ("page", "join", "socket")] == [1, 2, 2], trips
             assert returned and not any(returned), returned
         finally:
             for sock in sockets:
                 sock.disconnect()
             db.session.remove()
             db.engine.dispose()
+
+
+def test_every_step_of_a_phones_page_commits_its_write_and_gives_its_connection_back(tmp_path, postgres_url):
+    """The phone's page runs in `batch.one_trip`: its reads go alone (autocommit) and its one write
+    with its BEGIN and COMMIT. Walk every path through it on PostgreSQL, in a workshop with consent
+    asked and one without: the join page, a refused join, the consent step, a join, a reload of the
+    joined phone, a change of group. Each write is committed (seen from another connection), each
+    refusal stores nothing, no request leaves a transaction open, and every connection goes back to
+    the pool out of autocommit."""
+    import psycopg
+
+    app = create_app(config.TestingConfig(
+        DATABASE_URL=postgres_url, UPLOAD_DIR=str(tmp_path / "up"), RATELIMIT_ENABLED=False,
+        PUSH_INTERVAL=1000, LOG_LEVEL="WARNING"))
+    plain_url = postgres_url.replace("+psycopg", "")
+
+    def stored(code: str) -> list[tuple]:
+        with psycopg.connect(plain_url) as other:  # another connection sees only what was committed
+            return other.execute(
+                'SELECT p."group", p.consented_at IS NOT NULL FROM participants p JOIN workshops w'
+                " ON w.id = p.workshop_id WHERE w.code = %s ORDER BY p.id", (code,)).fetchall()
+
+    with app.app_context():
+        facilitator = create_facilitator("steps@example.org", "Steps", "correct horse battery")
+        plain = workshops.create_workshop(facilitator, title="Plain", topic="Steps")
+        asking = workshops.create_workshop(facilitator, title="Consent", topic="Steps", safeguarding=True)
+        codes = {"plain": (plain.code, plain.groups), "asking": (asking.code, asking.groups)}
+        db.session.remove()
+        returned: list[bool] = []
+        event.listen(db.engine.pool, "checkin",
+                     lambda dbapi_conn, _record: returned.append(dbapi_conn.autocommit))
+        try:
+            with postgres_round_trips(db.engine) as taken:
+                for which, (code, groups) in codes.items():
+                    for phone in range(2):  # the first phone draws the cached pages; the second is counted
+                        steps = _walk_a_phones_page(app.test_client(), code, groups, which == "asking",
+                                                    stored, taken, phone)
+                    # A join storm's requests: the page, the workshop's head; the join, the workshop, then
+                    # BEGIN, INSERT and COMMIT in one pipeline (was BEGIN, the workshop, INSERT, COMMIT).
+                    assert (len(steps["page"]), len(steps["join"])) == (1, 2), (which, steps)
+            assert returned and not any(returned), returned
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _walk_a_phones_page(http, code: str, groups: list[str], asking: bool, stored, taken, phone: int) -> dict:
+    """One phone through its page: the join page, a refused join, consent if asked, a join, a reload,
+    a change of group. Return each step's round trips; check what is stored after each."""
+    steps: dict[str, list[str]] = {}
+
+    def step(name, response):
+        steps[name] = taken()
+        assert response.status_code == 200, (name, response.status_code)
+        return response.data
+
+    taken()
+    page = step("page", http.get(f"/{code}"))
+    form = {"csrf_token": re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()}
+    before = stored(code)
+    refused = step("refused", http.post(f"/j/{code}", data={**form, "group": "Nobody's"}))
+    assert b'data-role="phone"' not in refused
+    assert stored(code) == before, "a refused join stores nothing"
+    if asking:
+        agreed = step("consent", http.post(f"/j/{code}", data={**form, "step": "consent", "consent": "yes"}))
+        assert b'data-role="phone"' not in agreed
+        assert stored(code) == before, "agreeing stores nothing until the phone joins"
+        form["consent"] = "yes"
+    assert b'data-role="phone"' in step("join", http.post(f"/j/{code}", data={**form, "group": groups[0]}))
+    assert stored(code) == [*before, (groups[0], asking)], phone
+    assert b'data-role="phone"' in step("reload", http.get(f"/j/{code}"))
+    moved = step("change", http.post(f"/j/{code}?edit=1", data={**form, "group": groups[1]}))
+    assert b'data-role="phone"' in moved
+    assert stored(code) == [*before, (groups[1], asking)], phone
+    return steps

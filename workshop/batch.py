@@ -45,7 +45,10 @@ def one_trip():
     pipeline: a round trip for nothing. Inside this block the connection is switched to
     autocommit while it has no transaction, and `run_together` sends BEGIN itself, in its
     pipeline; COMMIT and ROLLBACK (the session's, as always) end that transaction as any
-    other. On leaving, an unfinished transaction is rolled back.
+    other. On leaving, an unfinished transaction is rolled back. Statements before that BEGIN
+    (a phone page's reads, the ORM's too) each run alone, in autocommit: each reads its own
+    snapshot, as under READ COMMITTED anyway, and a lone write (one UPDATE) commits itself.
+    Used as a decorator, it wraps a whole view (participate.phone).
 
     The connection goes back to the pool when the session's transaction ends (its commit or
     rollback, inside the block), and under gevent another greenlet may take it out while this

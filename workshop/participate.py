@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, exists, or_, select
 from werkzeug.routing import BaseConverter
 
-from . import broadcast, events, guard, i18n, live, segments
+from . import batch, broadcast, events, guard, i18n, live, segments
 from .errors import Refused
 from .extensions import db
 from .flow import access, workshops
@@ -69,7 +69,10 @@ def enter_code():
     return render_template("participate/enter_code.html", form=form)
 
 
+# A phone's page, to join or take part, in batch.one_trip: on PostgreSQL each read goes alone, and a
+# join's one write with its BEGIN and COMMIT in one round trip (a changed name or group: one UPDATE).
 @bp.route("/<joincode:code>")
+@batch.one_trip()
 @workshop_route(open_only=True, head_on=("GET",))
 def short(workshop):
     """Open the short join URL printed on the projector and in the QR code: the join page itself.
@@ -80,6 +83,7 @@ def short(workshop):
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
+@batch.one_trip()
 @workshop_route(open_only=True, head_on=("GET",))
 def phone(workshop):
     """Join (consent in safeguarding mode, group, segment questions), then show the live phone page.
