@@ -46,8 +46,8 @@ SETTINGS = [
     Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charrette.db'}",
             "SQLAlchemy URL. Default: an SQLite file under instance/. PostgreSQL: "
             "`postgresql://user@host/db` (psycopg 3 is used; `postgres://` works too)."),
-    Setting("DATABASE_POOL_SIZE", 10,
-            "PostgreSQL connections each process keeps open (as many again may open in bursts)."),
+    Setting("DATABASE_POOL_SIZE", 20,
+            "PostgreSQL connections each process keeps open, and opens no more: a burst waits for one."),
     Setting("REDIS_URL", "",
             "Redis URL, e.g. `redis://127.0.0.1:6379/0`. Set it to run several processes: "
             "Socket.IO then passes every broadcast through Redis so all processes share rooms."),
@@ -185,9 +185,12 @@ class Config:
                 # then empties the pool, and a phone's event is run again on a new connection
                 # (sockets.handle; its client id makes that safe).
                 # gevent: a connection is held only for one event's transaction, so a small pool
-                # serves thousands of phones; N processes x 2 x pool must stay under max_connections.
+                # serves thousands of phones; N processes x pool must stay under max_connections.
+                # No overflow: in a join storm the connections opened beyond the pool were closed
+                # as they came back and opened again for the next phones (419 connections for
+                # 2,000 joins, 12% of the join's CPU: docs/capacity.md, eighth round).
                 "pool_size": self.DATABASE_POOL_SIZE,
-                "max_overflow": self.DATABASE_POOL_SIZE,
+                "max_overflow": 0,
                 "pool_timeout": 10,
                 "pool_recycle": 3600,
             }
