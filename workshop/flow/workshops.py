@@ -109,12 +109,12 @@ def join(workshop: Workshop, participant: Participant | None, name: str, group: 
     return participant
 
 
-_PARTICIPANT_COLUMNS = ("workshop_id", "token", "name", "group", "joined_at", "seen_at", "segments",
-                        "consented_at")
-# Every column named: batch runs it on the driver's cursor, where the model's computed defaults do not run.
-NEW_PARTICIPANT = (insert(Participant.__table__)
-                   .values({column: bindparam(column) for column in _PARTICIPANT_COLUMNS})
-                   .returning(Participant.__table__.c.id))
+_PARTICIPANTS = Participant.__table__
+# Every column but the id given (batch runs it on the driver's cursor, where the model's computed
+# defaults do not run): a column added to the model and not to `_new_participant` fails at once.
+NEW_PARTICIPANT = insert(_PARTICIPANTS).values(
+    {column.key: bindparam(column.key) for column in _PARTICIPANTS.c if not column.primary_key}
+).returning(_PARTICIPANTS.c.id)
 
 
 def _new_participant(workshop: Workshop, values: dict) -> Participant:
