@@ -1,4 +1,5 @@
-"""Database round trips per vote: at most 2 on PostgreSQL; statements per vote on SQLite.
+"""Database round trips per vote (at most 2 on PostgreSQL; statements per vote on SQLite) and per
+phone's join (5 on PostgreSQL, every path through the phone's page committed as it should be).
 
 A vote runs once per tap in the room, and with PostgreSQL each statement is a round trip
 to the server: the vote path sends its reads together (workshop/batch.py, psycopg's
