@@ -137,3 +137,78 @@ def test_the_live_progress_counts_only_votes_on_items_still_in_the_vote(app, key
     assert voters() == db.session.scalar(joined, {"stage": stage.id}) == 1
     hide_item(w, items[0].id, False)
     assert voters() == 2
+
+
+def _rows_touched(plan: dict) -> int:
+    """Return the rows a PostgreSQL plan's nodes produced and threw away, over all their loops."""
+    loops = plan.get("Actual Loops", 1)
+    own = plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0) \
+        + plan.get("Rows Removed by Join Filter", 0)
+    return own * loops + sum(_rows_touched(child) for child in plan.get("Plans", []))
+
+
+@pytest.mark.parametrize("key", sorted(KINDS))
+def test_every_read_of_a_push_is_linear_on_a_postgresql_whose_statistics_predate_the_workshop(
+        tmp_path, postgres_url, key):
+    """What the coalescer reads for projector and console while votes come in (the numbers every
+    PUSH_INTERVAL, the console's live tally every second, the whole views, the reveal's results),
+    for every kind, on PostgreSQL with statistics taken before the workshop began (a new database,
+    or a stage that grew since autovacuum last looked). Each statement, run again under EXPLAIN
+    ANALYZE, touches rows in proportion to what the database holds, not to its square: the trend's
+    leaders, joined to the stage's dots summed at once, were summed again for every idea (2 s for
+    2,000 ideas, every second, and the projector's pushes waited behind it). The few reads that run
+    on the driver's cursor (workshop/batch.py) are single rows by key, and are not seen here.
+    """
+    from sqlalchemy import event, func, select, text
+
+    import config
+    from workshop import create_app, live
+
+    app = create_app(config.TestingConfig(DATABASE_URL=postgres_url, UPLOAD_DIR=str(tmp_path / "up"),
+                                          RATELIMIT_ENABLED=False, LOG_LEVEL="WARNING"))
+    with app.app_context():
+        w = gen_workshop()
+        db.session.execute(text("ANALYZE"))  # the statistics of tables all but empty
+        db.session.commit()
+        stage, items, module = stage_in_vote(w, key, [f"{key} item {n}" for n in range(120)])
+        people = [gen_participant(w, w.groups[k % len(w.groups)]) for k in range(240)]
+        for k, person in enumerate(people):
+            item = items[(k * 7) % len(items)]
+            cast_vote(w, person, {"cid": f"{key}-{k:04d}", **module.sample_vote(item.id, k % 2)})
+        held = sum(db.session.execute(select(func.count()).select_from(table)).scalar()
+                   for table in db.metadata.sorted_tables)  # every row the database holds
+        assert held >= 480  # each phone and what it gave
+
+        ran = []
+
+        def note(_conn, _cursor, statement, parameters, _context, _many):
+            if statement.lstrip().upper().startswith("SELECT"):
+                ran.append((statement, parameters))
+
+        def read_as_the_pushes_do():
+            db.session.expire_all()
+            live.numbers(w)
+            live.tally(w, "en")
+            live.payload(w, "console", "en")
+            live.payload(w, "projector")
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            read_as_the_pushes_do()  # while votes come in
+            phases.set_phase(w, stage.id, "results")
+            phases.reveal(w, stage.id, True)
+            read_as_the_pushes_do()  # the results, revealed
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert ran
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for statement, parameters in ran:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                touched = _rows_touched(cursor.fetchone()[0][0]["Plan"])
+                assert touched <= 5 * held, (key, touched, held, statement)
+        finally:
+            raw.close()
+            db.session.remove()
+            db.engine.dispose()
