@@ -152,12 +152,13 @@ def test_every_read_of_a_push_is_linear_on_a_postgresql_whose_statistics_predate
         tmp_path, postgres_url, key):
     """What the coalescer reads for projector and console while votes come in (the numbers every
     PUSH_INTERVAL, the console's live tally every second, the whole views, the reveal's results),
-    for every kind, on PostgreSQL with statistics taken before the workshop began (a new database,
-    or a stage that grew since autovacuum last looked). Each statement, run again under EXPLAIN
-    ANALYZE, touches rows in proportion to what the database holds, not to its square: the trend's
-    leaders, joined to the stage's dots summed at once, were summed again for every idea (2 s for
-    2,000 ideas, every second, and the projector's pushes waited behind it). The few reads that run
-    on the driver's cursor (workshop/batch.py) are single rows by key, and are not seen here.
+    and in every other phase the facilitator moves to and back from, for every kind, on a
+    PostgreSQL with statistics taken before the workshop began (a new database, or a stage that
+    grew since autovacuum last looked). Each statement, run again under EXPLAIN ANALYZE, touches
+    rows in proportion to what the database holds, not to its square: the trend's leaders, joined
+    to the stage's dots summed at once, were summed again for every idea (2 s for 2,000 ideas,
+    every second, and the projector's pushes waited behind it). The few reads that run on the
+    driver's cursor (workshop/batch.py) are single rows by key, and are not seen here.
     """
     from sqlalchemy import event, func, select, text
 
@@ -195,9 +196,12 @@ def test_every_read_of_a_push_is_linear_on_a_postgresql_whose_statistics_predate
         event.listen(db.engine, "before_cursor_execute", note)
         try:
             read_as_the_pushes_do()  # while votes come in
-            phases.set_phase(w, stage.id, "results")
-            phases.reveal(w, stage.id, True)
-            read_as_the_pushes_do()  # the results, revealed
+            for phase in (*KINDS[key].phases[1:], "vote"):  # back to the first phase, then on, and back
+                if phase != "decided":
+                    phases.set_phase(w, stage.id, phase)
+                    if phase == "results":
+                        phases.reveal(w, stage.id, True)
+                    read_as_the_pushes_do()
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
         assert ran
