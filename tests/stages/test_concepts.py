@@ -30,6 +30,11 @@ def sample_vote(item_id: int, n: int) -> dict:
     return {"item_id": item_id, "criterion": "clear", "value": 4 - n}
 
 
+def sample_comment(item_id: int, n: int) -> dict:
+    """A comment on an item, for the family tests of every kind that takes comments (test_kinds.py)."""
+    return {"item_id": item_id, "tag": ("keep", "change", "concern")[n % 3], "text": f"Comment {n}"}
+
+
 
 def png(width=1200, height=800, fmt="PNG", color=(200, 80, 40)) -> io.BytesIO:
     buf = io.BytesIO()

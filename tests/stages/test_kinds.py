@@ -2,9 +2,9 @@
 (merging voted items, the phone and console pages around it) right for each one.
 
 A kind's own test file (tests/stages/test_<kind>.py) says how one of its votes looks
-(`sample_vote`), and, if a stage of it needs something before it takes votes (a survey: a
-campaign with a questionnaire), `prepare(workshop, stage)`; so a new kind is walked here
-without this file knowing it.
+(`sample_vote`), how one of its comments looks if it takes them (`sample_comment`), and, if a
+stage of it needs something before it takes votes (a survey: a campaign with a questionnaire),
+`prepare(workshop, stage)`; so a new kind is walked here without this file knowing it.
 """
 from importlib import import_module
 from pathlib import Path
@@ -32,7 +32,9 @@ def test_every_kind_is_a_whole_plugin(app, key):
     for macro in ("projector", "phone", "console", "report"):
         assert hasattr(screens_module, macro), (key, macro)
     assert str(kind.label) and str(kind.prompt) and kind.phases[0] == "pending"
-    assert hasattr(import_module(f"tests.stages.test_{key}"), "sample_vote"), "how one of its votes looks"
+    module = import_module(f"tests.stages.test_{key}")
+    assert hasattr(module, "sample_vote"), "how one of its votes looks"
+    assert kind.CommentForm is None or hasattr(module, "sample_comment"), "how one of its comments looks"
 
 
 def stage_in_vote(w, key, titles):
@@ -176,6 +178,9 @@ def test_every_read_of_a_push_is_linear_on_a_postgresql_whose_statistics_predate
         for k, person in enumerate(people):
             item = items[(k * 7) % len(items)]
             cast_vote(w, person, {"cid": f"{key}-{k:04d}", **module.sample_vote(item.id, k % 2)})
+            if KINDS[key].CommentForm is not None:  # and a comment each, where the kind takes them
+                comment = {"cid": f"{key}-c{k:04d}", **module.sample_comment(item.id, k)}
+                events.run("comment:add", w, person, comment)
         held = sum(db.session.execute(select(func.count()).select_from(table)).scalar()
                    for table in db.metadata.sorted_tables)  # every row the database holds
         assert held >= 480  # each phone and what it gave
